@@ -1,0 +1,204 @@
+/**
+ * Every topic of device protocol v1 with its contract. `docs/device-protocol.md` is generated from this table
+ * (npm run docs:protocol) and a test fails when the committed doc and this table drift apart.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { BirthSchema, StatusSchema } from './presence.ts';
+import { TelemetrySchema } from './telemetry.ts';
+import { DeviceEventSchema } from './events.ts';
+import { CommandReplySchema, CommandSchema } from './commands.ts';
+import { TimeRequestSchema, TimeResponseSchema } from './time-sync.ts';
+import { DeviceConfigSchema } from './config.ts';
+import type { DeviceChannel } from './topics.ts';
+
+export interface TopicSpec {
+  channel: DeviceChannel | 'group-cmd';
+  title: string;
+  topic: string;
+  direction: 'device → server' | 'server → device';
+  qos: 0 | 1;
+  retain: boolean;
+  schema: TSchema;
+  example: unknown;
+  behaviour: string[];
+}
+
+const T0 = 1_790_000_000_000;
+
+export const CATALOG: TopicSpec[] = [
+  {
+    channel: 'status',
+    title: 'Presence',
+    topic: 'loa/v1/dev/{clusterId}/status',
+    direction: 'device → server',
+    qos: 1,
+    retain: true,
+    schema: StatusSchema,
+    example: { state: 'online', ts: T0 },
+    behaviour: [
+      'In the CONNECT packet, set the last will to this topic with payload `{"state":"offline"}`, QoS 1, retain true.',
+      'Right after CONNACK, publish `{"state":"online"}` here with retain true, then the birth message.',
+      'Before a planned disconnect (reboot, shutdown), publish `{"state":"offline"}` retained, then DISCONNECT.',
+    ],
+  },
+  {
+    channel: 'birth',
+    title: 'Birth',
+    topic: 'loa/v1/dev/{clusterId}/birth',
+    direction: 'device → server',
+    qos: 1,
+    retain: false,
+    schema: BirthSchema,
+    example: {
+      protocol: 1,
+      firmware: '2.4.1',
+      hardware: 'LX-RX4G rev C',
+      model: 'LX-400',
+      serial: 'LX4-2409-00017',
+      outputs: [
+        { index: 0, label: 'Hướng chợ', ratedW: 50 },
+        { index: 1, label: 'Hướng trường', ratedW: 50 },
+      ],
+      bootAt: T0 - 3_600_000,
+      bootReason: 'power_on',
+    },
+    behaviour: [
+      'Publish once after every successful connect, after the online status.',
+      'The server answers with the device configuration on the `config` topic.',
+    ],
+  },
+  {
+    channel: 'config',
+    title: 'Configuration',
+    topic: 'loa/v1/dev/{clusterId}/config',
+    direction: 'server → device',
+    qos: 1,
+    retain: true,
+    schema: DeviceConfigSchema,
+    example: { version: 3, telemetryIntervalS: 30, timeSyncIntervalS: 600, groups: ['a-dong-thanh', 'a-dt-ap-1'], emergencyVolume: 100 },
+    behaviour: [
+      'Subscribe (QoS 1) before publishing the birth message; the server re-sends the configuration after each birth.',
+      'Apply a configuration whose `version` differs from the one held; report telemetry every `telemetryIntervalS` seconds.',
+      'Subscribe to `loa/v1/grp/{group}/cmd` for every group listed and unsubscribe from groups no longer listed.',
+      'Run a time sync every `timeSyncIntervalS` seconds and right after connecting.',
+    ],
+  },
+  {
+    channel: 'telemetry',
+    title: 'Telemetry',
+    topic: 'loa/v1/dev/{clusterId}/telemetry',
+    direction: 'device → server',
+    qos: 0,
+    retain: false,
+    schema: TelemetrySchema,
+    example: {
+      ts: T0,
+      seq: 118,
+      mains: { present: true, voltageV: 226.4 },
+      backup: { active: false, batteryV: 13.1, batteryPct: 96 },
+      relayTripped: false,
+      amp: { temperatureC: 41.5 },
+      outputs: [
+        { index: 0, state: 'ok' },
+        { index: 1, state: 'open' },
+      ],
+      volume: 80,
+      playing: null,
+      network: { type: '4g', rssiDbm: -79 },
+      storageFreeMb: 3120,
+      uptimeS: 3600,
+      clockOffsetMs: -12.5,
+    },
+    behaviour: [
+      'Publish every `telemetryIntervalS` seconds (from the configuration; 30 s until one arrives).',
+      'The server treats a device from which nothing arrived for 2.5 intervals as offline, so telemetry doubles as heartbeat.',
+      'Report every output the device has, including disabled ones (`off`).',
+    ],
+  },
+  {
+    channel: 'event',
+    title: 'Events',
+    topic: 'loa/v1/dev/{clusterId}/event',
+    direction: 'device → server',
+    qos: 1,
+    retain: false,
+    schema: DeviceEventSchema,
+    example: { id: 'e-0007f3', ts: T0 + 5_000, type: 'mains_lost', voltageV: 0 },
+    behaviour: [
+      'Publish when the state changes between telemetry reports: mains lost/restored, relay tripped/reset, output fault/restored, overheating, low battery, and after a reboot (with its reason).',
+      'Keep events while offline (at least the last 500) and publish them after reconnecting, oldest first, with their original `id` and `ts`; the server drops duplicates by `id`.',
+    ],
+  },
+  {
+    channel: 'cmd',
+    title: 'Commands',
+    topic: 'loa/v1/dev/{clusterId}/cmd',
+    direction: 'server → device',
+    qos: 1,
+    retain: false,
+    schema: CommandSchema,
+    example: { id: 'cmd-5f2a91', name: 'setVolume', issuedAt: T0, expiresAt: T0 + 60_000, args: { volume: 70 } },
+    behaviour: [
+      'Subscribe with QoS 1 after connecting.',
+      'Convert `expiresAt` (server time) to device time with the measured clock offset; if it has passed, do not execute: reply `rejected` with reason `expired`.',
+      'Execute a command id at most once; a repeated id gets the first reply again.',
+      'Reply on the `reply` topic for every command: `ok`, `rejected` (unknown_command, bad_args, expired) or `failed` with a reason.',
+      'v1 commands: `ping`; `reboot` (reply ok, then go offline cleanly and reboot); `setVolume` {volume 0–100}; `setOutput` {index, enabled}; `identify` {seconds?}.',
+    ],
+  },
+  {
+    channel: 'group-cmd',
+    title: 'Group commands',
+    topic: 'loa/v1/grp/{groupId}/cmd',
+    direction: 'server → device',
+    qos: 1,
+    retain: false,
+    schema: CommandSchema,
+    example: { id: 'cmd-77ab10', name: 'setVolume', issuedAt: T0, expiresAt: T0 + 60_000, args: { volume: 100 } },
+    behaviour: [
+      'Subscribe only to the groups named in the configuration; the broker refuses any other group.',
+      'Handle exactly like a command on the device topic, and reply on the device\'s own `reply` topic with the same id.',
+      'Group ids for areas are `a-{areaId}` for the commune and for the hamlet a cluster stands in.',
+    ],
+  },
+  {
+    channel: 'reply',
+    title: 'Command replies',
+    topic: 'loa/v1/dev/{clusterId}/reply',
+    direction: 'device → server',
+    qos: 1,
+    retain: false,
+    schema: CommandReplySchema,
+    example: { id: 'cmd-5f2a91', result: 'ok', ts: T0 + 180 },
+    behaviour: ['One reply per command id received, with the same id.'],
+  },
+  {
+    channel: 'time/req',
+    title: 'Time sync request',
+    topic: 'loa/v1/dev/{clusterId}/time/req',
+    direction: 'device → server',
+    qos: 0,
+    retain: false,
+    schema: TimeRequestSchema,
+    example: { id: 'ts-41', t0: T0 },
+    behaviour: [
+      'Send with `t0` = device clock at send. Subscribe to `time/res` first.',
+      'Take several samples (e.g. 4) and keep the one with the smallest round trip; it carries the least asymmetry.',
+    ],
+  },
+  {
+    channel: 'time/res',
+    title: 'Time sync response',
+    topic: 'loa/v1/dev/{clusterId}/time/res',
+    direction: 'server → device',
+    qos: 0,
+    retain: false,
+    schema: TimeResponseSchema,
+    example: { id: 'ts-41', t0: T0, t1: T0 + 2_061.2, t2: T0 + 2_061.4 },
+    behaviour: [
+      'With `t3` = device clock at receipt: offset = ((t1 − t0) + (t2 − t3)) / 2, round trip = (t3 − t0) − (t2 − t1).',
+      'Server time = device time + offset. Report the offset as `clockOffsetMs` in telemetry.',
+      'Ignore a response whose `id` was not asked for.',
+    ],
+  },
+];
