@@ -1,0 +1,117 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Aedes } from 'aedes';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import './http/types.ts';
+import type { Config } from './config.ts';
+import { createDb, type Db } from './db/client.ts';
+import { createBroker, brokerPublisher, listen, type Listener } from './mqtt/broker.ts';
+import { installPolicy } from './mqtt/policy.ts';
+import { attachDeviceHandlers } from './mqtt/device-handlers.ts';
+import { createServices, type Services } from './services.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
+import { installErrorHandler } from './http/error-handler.ts';
+import { httpPlugins } from './http/plugins.ts';
+import { authPlugin } from './accounts/auth.plugin.ts';
+import { accountsRoutes } from './accounts/accounts.routes.ts';
+import { areasRoutes } from './areas/areas.routes.ts';
+import { clustersRoutes } from './devices/clusters.routes.ts';
+import { deviceRoutes } from './devices/device.routes.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { opsRoutes } from './ops/ops.routes.ts';
+import { commandsRoutes } from './commands/commands.routes.ts';
+import { startBackgroundJobs } from './jobs.ts';
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  /** pino options or false; tests pass false */
+  logger?: boolean | object;
+}
+
+export interface Loa {
+  services: Services;
+  broker: Aedes;
+  db: Db;
+  /** Starts the MQTT listeners (TCP, and TLS when configured). HTTP (with MQTT over WebSocket) is app.listen. */
+  startMqtt(): Promise<{ port: number; tlsPort?: number }>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    loa: Loa;
+  }
+}
+
+/** Builds the whole product as one Fastify instance; only main.ts (or a test) listens. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.LOA_LOG_LEVEL },
+    trustProxy: config.LOA_TRUST_PROXY,
+    requestIdHeader: 'x-request-id',
+    bodyLimit: 8 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  if (config.LOA_DB_FILE !== ':memory:') mkdirSync(config.LOA_DATA_DIR, { recursive: true });
+  const db = createDb(config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'));
+  const broker = await createBroker();
+  const services = createServices(config, db, clock, brokerPublisher(broker));
+  const { metrics } = services;
+
+  installPolicy(broker, {
+    directory: services.directory,
+    maxPacketBytes: config.LOA_MQTT_MAX_PACKET_BYTES,
+    publishRate: config.LOA_MQTT_PUBLISH_RATE,
+    maxSubscriptions: config.LOA_MQTT_MAX_SUBSCRIPTIONS,
+    onReject: (clusterId, reason, detail) => {
+      metrics.mqttRejected.inc({ reason });
+      app.log.debug({ clusterId, reason, detail }, 'mqtt refused');
+    },
+  });
+  attachDeviceHandlers(broker, services, app.log);
+
+  const listeners: Listener[] = [];
+  const tooLarge = () => metrics.mqttRejected.inc({ reason: 'packet_too_large' });
+  app.decorate('loa', {
+    services,
+    broker,
+    db,
+    async startMqtt() {
+      const tcp = await listen(broker, { host: config.LOA_MQTT_HOST, port: config.LOA_MQTT_PORT, maxPacketBytes: config.LOA_MQTT_MAX_PACKET_BYTES, onTooLarge: tooLarge });
+      listeners.push(tcp);
+      let tlsPort: number | undefined;
+      if (config.LOA_MQTT_TLS_CERT) {
+        const tls = await listen(broker, { host: config.LOA_MQTT_HOST, port: config.LOA_MQTT_TLS_PORT, maxPacketBytes: config.LOA_MQTT_MAX_PACKET_BYTES, onTooLarge: tooLarge, tls: { certFile: config.LOA_MQTT_TLS_CERT, keyFile: config.LOA_MQTT_TLS_KEY } });
+        listeners.push(tls);
+        tlsPort = tls.port;
+      }
+      return { port: tcp.port, tlsPort };
+    },
+  } satisfies Loa);
+
+  installErrorHandler(app);
+  await app.register(httpPlugins, { services });
+  await app.register(authPlugin, { services });
+  await app.register(opsRoutes, { services });
+  await app.register(accountsRoutes, { services, prefix: '/api' });
+  await app.register(areasRoutes, { services, prefix: '/api' });
+  await app.register(clustersRoutes, { services, prefix: '/api' });
+  await app.register(healthRoutes, { services, prefix: '/api' });
+  await app.register(commandsRoutes, { services, prefix: '/api' });
+  await app.register(deviceRoutes, { services, prefix: '/api/device' });
+
+  const stopJobs = startBackgroundJobs(services, app.log);
+  app.addHook('onReady', async () => services.accounts.bootstrap(app.log, config));
+  app.addHook('onClose', async () => {
+    stopJobs();
+    await Promise.all(listeners.map((l) => l.close()));
+    await broker.close();
+    services.telemetry.flush();
+    db.$client.close();
+  });
+  return app;
+}

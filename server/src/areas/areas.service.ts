@@ -1,0 +1,113 @@
+import type { Area, CreateArea, UpdateArea } from '../../../schemas/api/areas.ts';
+import { badRequest, conflict, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import type { AreasRepo, AreaRow } from './areas.repo.ts';
+
+/** What a caller may see: every area, or the subtrees under the areas a user is assigned. */
+export type Scope = 'all' | ReadonlySet<string>;
+
+/**
+ * The area tree, held in memory (a province has hundreds of areas, not millions) so scope checks and group
+ * resolution on the MQTT hot path never touch the database.
+ */
+export class AreasService {
+  private byId = new Map<string, AreaRow>();
+  private children = new Map<string | null, string[]>();
+
+  constructor(private repo: AreasRepo) {
+    this.reload();
+  }
+
+  reload(): void {
+    this.byId.clear();
+    this.children.clear();
+    for (const a of this.repo.all()) {
+      this.byId.set(a.id, a);
+      const list = this.children.get(a.parentId) ?? [];
+      list.push(a.id);
+      this.children.set(a.parentId, list);
+    }
+  }
+
+  private toArea(a: AreaRow): Area {
+    return { id: a.id, name: a.name, code: a.code, kind: a.kind, parentId: a.parentId, level: this.ancestors(a.id).length - 1 };
+  }
+
+  list(scope: Scope): Area[] {
+    return [...this.byId.values()].filter((a) => this.inScope(scope, a.id)).map((a) => this.toArea(a));
+  }
+
+  get(id: string, scope: Scope = 'all'): Area {
+    const a = this.byId.get(id);
+    if (!a || !this.inScope(scope, id)) throw notFound('area');
+    return this.toArea(a);
+  }
+
+  exists(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** Root first, the area itself last. */
+  ancestors(id: string): string[] {
+    const out: string[] = [];
+    for (let cur = this.byId.get(id); cur; cur = cur.parentId ? this.byId.get(cur.parentId) : undefined) out.unshift(cur.id);
+    return out;
+  }
+
+  /** The area and everything beneath it. */
+  descendants(id: string): Set<string> {
+    const out = new Set<string>();
+    const stack = [id];
+    while (stack.length) {
+      const cur = stack.pop()!;
+      if (out.has(cur)) continue;
+      out.add(cur);
+      stack.push(...(this.children.get(cur) ?? []));
+    }
+    return out;
+  }
+
+  /** Expands assigned roots into the full set of visible areas. */
+  scopeOf(rootIds: string[] | 'all'): Scope {
+    if (rootIds === 'all') return 'all';
+    const out = new Set<string>();
+    for (const r of rootIds) for (const d of this.descendants(r)) out.add(d);
+    return out;
+  }
+
+  inScope(scope: Scope, areaId: string): boolean {
+    return scope === 'all' || scope.has(areaId);
+  }
+
+  create(input: CreateArea): Area {
+    const id = input.id ?? newId('ar', 8);
+    if (this.byId.has(id)) throw conflict(`area ${id} already exists`, 'id');
+    if (input.parentId && !this.byId.has(input.parentId)) throw badRequest(`parent area ${input.parentId} does not exist`, 'parentId');
+    if (input.code && [...this.byId.values()].some((a) => a.code === input.code)) throw conflict(`area code ${input.code} is taken`, 'code');
+    this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null });
+    this.reload();
+    return this.get(id);
+  }
+
+  update(id: string, patch: UpdateArea): Area {
+    this.get(id);
+    if (patch.parentId !== undefined && patch.parentId !== null) {
+      if (!this.byId.has(patch.parentId)) throw badRequest(`parent area ${patch.parentId} does not exist`, 'parentId');
+      if (this.descendants(id).has(patch.parentId)) throw badRequest('an area cannot move beneath itself', 'parentId');
+    }
+    this.repo.update(id, patch);
+    this.reload();
+    return this.get(id);
+  }
+
+  delete(id: string): void {
+    this.get(id);
+    if ((this.children.get(id) ?? []).length) throw conflict('area has child areas; delete or move them first');
+    try {
+      this.repo.delete(id);
+    } catch {
+      throw conflict('area still has clusters; move or delete them first');
+    }
+    this.reload();
+  }
+}

@@ -1,0 +1,83 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { Value } from '@sinclair/typebox/value';
+import type { CommandRecord, SendCommand } from '../../../schemas/api/commands.ts';
+import { CommandArgsSchemas, type CommandName, type CommandReply } from '../../../schemas/device-protocol/commands.ts';
+import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
+import type { Db } from '../db/client.ts';
+import { commands } from '../db/schema.ts';
+import type { Publisher } from '../mqtt/publisher.ts';
+import type { Actor } from '../shared/actor.ts';
+import type { Bus } from '../shared/bus.ts';
+import type { Clock } from '../shared/clock.ts';
+import { badRequest } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+
+type Row = typeof commands.$inferSelect;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toRecord(r: Row): CommandRecord {
+  return { ...r, args: (r.args as Record<string, unknown>) ?? null, state: r.state as CommandRecord['state'], issuedAt: iso(r.issuedAt)!, expiresAt: iso(r.expiresAt)!, repliedAt: iso(r.repliedAt) };
+}
+
+/** Commands to one cluster: recorded, published on the device's `cmd` topic, closed by the device's reply or expiry. */
+export class CommandsService {
+  constructor(
+    private db: Db,
+    private publisher: Publisher,
+    private bus: Bus,
+    private clock: Clock,
+  ) {}
+
+  async send(clusterId: string, req: SendCommand, actor: Actor): Promise<CommandRecord> {
+    const args = req.args ?? {};
+    const schema = CommandArgsSchemas[req.name as CommandName];
+    if (!Value.Check(schema, args)) {
+      const e = Value.Errors(schema, args).First();
+      throw badRequest(`args${e?.path ?? ''}: ${e?.message ?? 'invalid'}`, `body/args${e?.path ?? ''}`);
+    }
+    const now = this.clock.now();
+    const row: Row = { id: newId('cmd', 12), clusterId, name: req.name, args, issuedAt: now, expiresAt: now + (req.ttlS ?? 60) * 1000, issuedBy: actor.name, state: 'sent', reason: null, repliedAt: null };
+    this.db.insert(commands).values(row).run();
+    const payload = { id: row.id, name: row.name, issuedAt: row.issuedAt, expiresAt: row.expiresAt, args };
+    await this.publisher.publish(deviceTopic(clusterId, 'cmd'), Buffer.from(JSON.stringify(payload)), { qos: 1 });
+    return toRecord(row);
+  }
+
+  /** The device's answer. Replies to unknown ids, to another cluster's command, or repeated ones change nothing. */
+  reply(clusterId: string, r: CommandReply, receivedAt: number): boolean {
+    const res = this.db
+      .update(commands)
+      .set({ state: r.result, reason: r.reason ?? null, repliedAt: receivedAt })
+      .where(and(eq(commands.id, r.id), eq(commands.clusterId, clusterId), eq(commands.state, 'sent')))
+      .run();
+    if (res.changes) this.bus.emit('command.reply', { clusterId, commandId: r.id, state: r.result, reason: r.reason });
+    return res.changes > 0;
+  }
+
+  get(id: string): CommandRecord | null {
+    const r = this.db.select().from(commands).where(eq(commands.id, id)).get();
+    return r ? toRecord(r) : null;
+  }
+
+  list(clusterId: string, limit = 50): CommandRecord[] {
+    return this.db.select().from(commands).where(eq(commands.clusterId, clusterId)).orderBy(desc(commands.issuedAt)).limit(limit).all().map(toRecord);
+  }
+
+  /** Closes commands nobody answered before they expired. */
+  expire(at = this.clock.now()): number {
+    return this.db.update(commands).set({ state: 'expired' }).where(and(eq(commands.state, 'sent'), lt(commands.expiresAt, at))).run().changes;
+  }
+
+  /** Resolves when the command is closed (or after `ms`), with its latest record. */
+  waitFor(id: string, ms: number): Promise<CommandRecord | null> {
+    return new Promise((resolve) => {
+      const done = () => {
+        off();
+        clearTimeout(timer);
+        resolve(this.get(id));
+      };
+      const off = this.bus.on('command.reply', (p) => p.commandId === id && done());
+      const timer = setTimeout(done, ms);
+    });
+  }
+}

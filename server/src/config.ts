@@ -1,0 +1,71 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
+const Bool = (def: boolean) => Type.Boolean({ default: def });
+
+/** Every setting of the server, read from LOA_* environment variables. `.env.example` mirrors this list. */
+export const ConfigSchema = Type.Object({
+  LOA_HTTP_HOST: Type.String({ default: '0.0.0.0', description: 'address the HTTP server binds' }),
+  LOA_HTTP_PORT: Port(8080),
+  LOA_MQTT_HOST: Type.String({ default: '0.0.0.0', description: 'address the MQTT listeners bind' }),
+  LOA_MQTT_PORT: Port(1883),
+  LOA_MQTT_TLS_PORT: Port(8883),
+  LOA_MQTT_TLS_CERT: Type.String({ default: '', description: 'PEM certificate file; with the key, starts MQTTS' }),
+  LOA_MQTT_TLS_KEY: Type.String({ default: '', description: 'PEM private key file' }),
+  LOA_MQTT_MAX_PACKET_BYTES: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 65_536 }),
+  LOA_MQTT_PUBLISH_RATE: Type.Number({ minimum: 1, maximum: 10_000, default: 20, description: 'publishes per second per client (burst = 5 s worth)' }),
+  LOA_MQTT_MAX_SUBSCRIPTIONS: Type.Integer({ minimum: 4, maximum: 1000, default: 48 }),
+  LOA_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  LOA_DB_FILE: Type.String({ default: '', description: 'SQLite file; default LOA_DATA_DIR/loa.sqlite, ":memory:" for tests' }),
+  LOA_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOA_DEMO: Bool(false),
+  LOA_ADMIN_PASSWORD: Type.String({ default: '', description: 'creates user admin on first run when set (min 10 chars)' }),
+  LOA_PUBLIC_URL: Type.String({ default: '', description: 'base URL printed in the first-run setup link' }),
+  LOA_TELEMETRY_INTERVAL_S: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+  LOA_TIME_SYNC_INTERVAL_S: Type.Integer({ minimum: 30, maximum: 86_400, default: 600 }),
+  LOA_HEARTBEAT_TIMEOUT_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 0, description: '0 = 2.5 × telemetry interval' }),
+  LOA_TELEMETRY_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  LOA_SESSION_TTL_H: Type.Integer({ minimum: 1, maximum: 8760, default: 168 }),
+  LOA_METRICS_TOKEN: Type.String({ default: '', description: 'when set, /metrics requires Authorization: Bearer <token>' }),
+  LOA_EMERGENCY_VOLUME: Type.Integer({ minimum: 0, maximum: 100, default: 100 }),
+  LOA_TRUST_PROXY: Bool(false),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+function describe(schema: any): string {
+  if (schema.anyOf) return 'one of ' + schema.anyOf.map((s: any) => JSON.stringify(s.const)).join(', ');
+  const parts = [schema.type === 'integer' ? 'an integer' : schema.type === 'number' ? 'a number' : schema.type === 'boolean' ? 'true or false (1/0)' : 'a string'];
+  if (schema.minimum !== undefined) parts.push(`≥ ${schema.minimum}`);
+  if (schema.maximum !== undefined) parts.push(`≤ ${schema.maximum}`);
+  if (schema.minLength) parts.push(`non-empty`);
+  return parts.join(' ');
+}
+
+/** Validates the environment. Throws ConfigError naming every bad variable and what it accepts. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw)) as Record<string, unknown>;
+  Object.assign(converted, overrides);
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    if (!Value.Check(schema, converted[key])) problems.push(`${key}=${JSON.stringify(env[key] ?? converted[key])} is invalid: expected ${describe(schema)}`);
+  }
+  if (converted.LOA_ADMIN_PASSWORD && String(converted.LOA_ADMIN_PASSWORD).length < 10) {
+    problems.push('LOA_ADMIN_PASSWORD is too short: expected at least 10 characters');
+  }
+  if (Boolean(converted.LOA_MQTT_TLS_CERT) !== Boolean(converted.LOA_MQTT_TLS_KEY)) {
+    problems.push('LOA_MQTT_TLS_CERT and LOA_MQTT_TLS_KEY must be set together');
+  }
+  if (problems.length) throw new ConfigError('Invalid configuration:\n  ' + problems.join('\n  '));
+  return converted as Config;
+}
+
+export const heartbeatTimeoutMs = (c: Config): number =>
+  (c.LOA_HEARTBEAT_TIMEOUT_S || c.LOA_TELEMETRY_INTERVAL_S * 2.5) * 1000;

@@ -1,0 +1,183 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+/** Administrative tree of configurable depth: province → [district] → commune → hamlet/zone. */
+export const areas = sqliteTable(
+  'areas',
+  {
+    id: text('id').primaryKey(),
+    parentId: text('parent_id').references((): any => areas.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    code: text('code'),
+    kind: text('kind').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('areas_parent_idx').on(t.parentId), uniqueIndex('areas_code_uq').on(t.code)],
+);
+
+export const clusters = sqliteTable(
+  'clusters',
+  {
+    id: text('id').primaryKey(),
+    areaId: text('area_id').notNull().references(() => areas.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    serial: text('serial').notNull(),
+    model: text('model'),
+    hardwareVersion: text('hardware_version'),
+    firmwareVersion: text('firmware_version'),
+    lat: real('lat'),
+    lon: real('lon'),
+    installedOn: text('installed_on'),
+    notes: text('notes'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'number' }),
+  },
+  (t) => [index('clusters_area_idx').on(t.areaId), uniqueIndex('clusters_serial_uq').on(t.serial)],
+);
+
+export const speakerOutputs = sqliteTable(
+  'speaker_outputs',
+  {
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    index: integer('idx').notNull(),
+    label: text('label').notNull(),
+    ratedW: real('rated_w'),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId, t.index] })],
+);
+
+/** One MQTT credential per cluster. Only the SHA-256 of the (≥128-bit random) secret is stored. */
+export const deviceCredentials = sqliteTable('device_credentials', {
+  clusterId: text('cluster_id').primaryKey().references(() => clusters.id, { onDelete: 'cascade' }),
+  secretHash: text('secret_hash'),
+  issuedAt: integer('issued_at', { mode: 'number' }).notNull(),
+  revokedAt: integer('revoked_at', { mode: 'number' }),
+});
+
+/** Latest known health of a cluster; the time series lives in `telemetry`. */
+export const clusterState = sqliteTable('cluster_state', {
+  clusterId: text('cluster_id').primaryKey().references(() => clusters.id, { onDelete: 'cascade' }),
+  online: integer('online', { mode: 'boolean' }).notNull().default(false),
+  lastSeen: integer('last_seen', { mode: 'number' }),
+  changedAt: integer('changed_at', { mode: 'number' }),
+  birth: text('birth', { mode: 'json' }),
+  telemetry: text('telemetry', { mode: 'json' }),
+  telemetryAt: integer('telemetry_at', { mode: 'number' }),
+  faultCount: integer('fault_count').notNull().default(0),
+  malformedCount: integer('malformed_count').notNull().default(0),
+});
+
+export const telemetry = sqliteTable(
+  'telemetry',
+  {
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    ts: integer('ts', { mode: 'number' }).notNull(),
+    mainsV: real('mains_v'),
+    onBattery: integer('on_battery', { mode: 'boolean' }).notNull(),
+    batteryV: real('battery_v').notNull(),
+    batteryPct: real('battery_pct').notNull(),
+    relayTripped: integer('relay_tripped', { mode: 'boolean' }).notNull(),
+    ampTempC: real('amp_temp_c').notNull(),
+    rssiDbm: real('rssi_dbm').notNull(),
+    volume: integer('volume').notNull(),
+    faultyOutputs: integer('faulty_outputs').notNull(),
+    clockOffsetMs: real('clock_offset_ms'),
+  },
+  (t) => [index('telemetry_cluster_ts_idx').on(t.clusterId, t.ts)],
+);
+
+export const deviceEvents = sqliteTable(
+  'device_events',
+  {
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    eventId: text('event_id').notNull(),
+    ts: integer('ts', { mode: 'number' }).notNull(),
+    receivedAt: integer('received_at', { mode: 'number' }).notNull(),
+    type: text('type').notNull(),
+    payload: text('payload', { mode: 'json' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId, t.eventId] }), index('device_events_ts_idx').on(t.clusterId, t.ts)],
+);
+
+export const commands = sqliteTable(
+  'commands',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    args: text('args', { mode: 'json' }),
+    issuedAt: integer('issued_at', { mode: 'number' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+    issuedBy: text('issued_by'),
+    state: text('state').notNull(),
+    reason: text('reason'),
+    repliedAt: integer('replied_at', { mode: 'number' }),
+  },
+  (t) => [index('commands_cluster_idx').on(t.clusterId, t.issuedAt)],
+);
+
+/** Custom groups (beyond the area tree) that a device is told to follow. */
+export const groups = sqliteTable('groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+export const groupMembers = sqliteTable(
+  'group_members',
+  {
+    groupId: text('group_id').notNull().references(() => groups.id, { onDelete: 'cascade' }),
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.clusterId] })],
+);
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  displayName: text('display_name'),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role').notNull(),
+  locale: text('locale').notNull().default('vi'),
+  disabledAt: integer('disabled_at', { mode: 'number' }),
+  createdAt: createdAt(),
+});
+
+/** Areas a user may see and act on (their subtrees). An admin with no rows sees everything. */
+export const userAreas = sqliteTable(
+  'user_areas',
+  {
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    areaId: text('area_id').notNull().references(() => areas.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.areaId] })],
+);
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at', { mode: 'number' }).notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    details: text('details', { mode: 'json' }),
+    ip: text('ip'),
+  },
+  (t) => [index('audit_at_idx').on(t.at)],
+);

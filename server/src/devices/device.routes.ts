@@ -1,0 +1,31 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
+import { Sha256Schema } from '../../../schemas/common.ts';
+import { ContentStore } from '../content/content-store.ts';
+import type { Services } from '../services.ts';
+import { deviceAuth } from './device-auth.ts';
+
+/** Routes a cluster calls over HTTP with its own credentials (config.auth = 'device'). */
+export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services: s }) => {
+  const store = new ContentStore(s.config.LOA_DATA_DIR);
+  await app.register(fastifyStatic, { root: store.dir, serve: false });
+  app.addHook('preHandler', deviceAuth(s.directory, () => s.metrics.mqttRejected.inc({ reason: 'http_device_auth' })));
+
+  app.get('/content/:sha256', {
+    config: { auth: 'device' },
+    schema: {
+      tags: ['device'],
+      description: 'Audio content by sha256, with Range support so an interrupted 4G download resumes where it stopped.',
+      params: Type.Object({ sha256: Sha256Schema }),
+      security: [{ basic: [] }],
+    },
+  }, async (req, reply) => {
+    if (!store.has(req.params.sha256)) return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: 'content not found', field: 'params/sha256' });
+    return reply
+      .header('cache-control', 'private, max-age=31536000, immutable')
+      .header('etag', `"${req.params.sha256}"`)
+      .type('application/octet-stream')
+      .sendFile(req.params.sha256, { acceptRanges: true, etag: false, lastModified: false, cacheControl: false });
+  });
+};

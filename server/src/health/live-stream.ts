@@ -1,0 +1,24 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../services.ts';
+
+/** One Server-Sent Events connection; each domain event goes out only if the cluster is in the caller's scope. */
+export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply): void {
+  const scope = req.actor.scope;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const visible = (areaId: string) => s.areas.inScope(scope, areaId);
+  send('hello', { at: new Date(s.clock.now()).toISOString() });
+  const offs = [
+    s.bus.on('cluster.status', (p) => visible(p.areaId) && send('status', { ...p, at: new Date(p.at).toISOString() })),
+    s.bus.on('cluster.health', (p) => visible(p.areaId) && send('health', { ...p, at: new Date(p.at).toISOString() })),
+    s.bus.on('cluster.event', (p) => visible(p.areaId) && send('event', p)),
+  ];
+  // Proxies and phones on 4G drop idle connections; a comment every 15 s keeps the stream open.
+  const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+  req.raw.on('close', () => {
+    clearInterval(ping);
+    offs.forEach((off) => off());
+  });
+}

@@ -1,0 +1,125 @@
+import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import type { Telemetry } from '../../../schemas/device-protocol/telemetry.ts';
+import type { Db } from '../db/client.ts';
+import { clusterState, telemetry } from '../db/schema.ts';
+import type { DeviceDirectory } from '../devices/directory.ts';
+import type { Bus } from '../shared/bus.ts';
+import type { Clock } from '../shared/clock.ts';
+import { faultsOf, faultyOutputCount } from './faults.ts';
+import type { HealthStore } from './health.store.ts';
+
+type Row = typeof telemetry.$inferInsert;
+
+/**
+ * Telemetry is kept twice: the latest report per cluster in memory (and `cluster_state`), and a time series in
+ * `telemetry`. Rows are buffered and written in one transaction per flush, which is what lets one SQLite file take
+ * 10,000 clusters reporting every 10 s.
+ */
+export class TelemetryService {
+  private buffer: Row[] = [];
+
+  constructor(
+    private db: Db,
+    private store: HealthStore,
+    private directory: DeviceDirectory,
+    private bus: Bus,
+    private clock: Clock,
+  ) {}
+
+  ingest(clusterId: string, t: Telemetry, receivedAt = this.clock.now()): void {
+    if (!this.directory.has(clusterId)) return;
+    const h = this.store.get(clusterId);
+    const before = h.faults.join(',');
+    const wasOnBattery = h.telemetry?.backup.active ?? false;
+    h.telemetry = t;
+    h.telemetryAt = receivedAt;
+    h.faults = faultsOf(t);
+    h.faultyOutputs = faultyOutputCount(t);
+    h.dirty = true;
+    this.buffer.push({
+      clusterId,
+      ts: receivedAt,
+      mainsV: t.mains.present ? t.mains.voltageV : 0,
+      onBattery: t.backup.active,
+      batteryV: t.backup.batteryV,
+      batteryPct: t.backup.batteryPct,
+      relayTripped: t.relayTripped,
+      ampTempC: t.amp.temperatureC,
+      rssiDbm: t.network.rssiDbm,
+      volume: t.volume,
+      faultyOutputs: h.faultyOutputs,
+      clockOffsetMs: t.clockOffsetMs,
+    });
+    if (before !== h.faults.join(',') || wasOnBattery !== t.backup.active) {
+      this.bus.emit('cluster.health', { clusterId, areaId: this.directory.areaOf(clusterId)!, faults: h.faults, onBattery: t.backup.active, at: receivedAt });
+    }
+  }
+
+  /** Writes buffered rows and dirty latest-state in one transaction. Returns rows written. */
+  flush(): number {
+    const rows = this.buffer;
+    const dirty = this.store.drainDirty();
+    this.buffer = [];
+    if (rows.length || dirty.length) {
+      this.db.transaction((tx) => {
+        for (let i = 0; i < rows.length; i += 500) tx.insert(telemetry).values(rows.slice(i, i + 500)).run();
+        for (const [id, h] of dirty) {
+          tx.update(clusterState)
+            .set({ online: h.online, lastSeen: h.lastSeen, changedAt: h.changedAt, telemetry: h.telemetry, telemetryAt: h.telemetryAt, birth: h.birth, faultCount: h.faults.length, malformedCount: h.malformedCount })
+            .where(eq(clusterState.clusterId, id))
+            .run();
+        }
+      });
+    }
+    return rows.length;
+  }
+
+  pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Deletes points older than the retention window. */
+  prune(retentionDays: number): number {
+    const cutoff = this.clock.now() - retentionDays * 86_400_000;
+    return this.db.delete(telemetry).where(lt(telemetry.ts, cutoff)).run().changes;
+  }
+
+  /** Raw points, or averages per bucket of `resolutionS` seconds. */
+  history(clusterId: string, from: number, to: number, resolutionS: number) {
+    const where = and(eq(telemetry.clusterId, clusterId), gte(telemetry.ts, from), lte(telemetry.ts, to));
+    if (!resolutionS) {
+      return this.db.select().from(telemetry).where(where).orderBy(asc(telemetry.ts)).limit(10_000).all().map((r) => ({
+        t: new Date(r.ts).toISOString(),
+        mainsV: r.mainsV,
+        batteryV: r.batteryV,
+        batteryPct: r.batteryPct,
+        onBattery: r.onBattery ? 1 : 0,
+        ampTempC: r.ampTempC,
+        rssiDbm: r.rssiDbm,
+        faultyOutputs: r.faultyOutputs,
+        samples: 1,
+      }));
+    }
+    const bucketMs = resolutionS * 1000;
+    const bucket = sql<number>`(${telemetry.ts} / ${bucketMs}) * ${bucketMs}`;
+    return this.db
+      .select({
+        b: bucket,
+        mainsV: sql<number | null>`avg(${telemetry.mainsV})`,
+        batteryV: sql<number>`avg(${telemetry.batteryV})`,
+        batteryPct: sql<number>`avg(${telemetry.batteryPct})`,
+        onBattery: sql<number>`avg(${telemetry.onBattery})`,
+        ampTempC: sql<number>`avg(${telemetry.ampTempC})`,
+        rssiDbm: sql<number>`avg(${telemetry.rssiDbm})`,
+        faultyOutputs: sql<number>`max(${telemetry.faultyOutputs})`,
+        samples: sql<number>`count(*)`,
+      })
+      .from(telemetry)
+      .where(where)
+      .groupBy(bucket)
+      .orderBy(bucket)
+      .limit(10_000)
+      .all()
+      .map(({ b, ...r }) => ({ t: new Date(b).toISOString(), ...r }));
+  }
+}

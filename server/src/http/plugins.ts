@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
+import { createWebSocketStream } from 'ws';
+import { ErrorBodySchema } from '../../../schemas/common.ts';
+import type { Services } from '../services.ts';
+
+/** Cross-cutting HTTP plumbing: OpenAPI, rate limiting, latency metrics and MQTT over WebSocket at /mqtt. */
+export const httpPlugins = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Loa Xã API', version: '1.0.0', description: 'Commune smart loudspeaker radio: fleet, health, broadcasts.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'loa_session' } } },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  app.addSchema(ErrorBodySchema);
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), auth: 'public' };
+  });
+  // The browsable docs are static assets of the API description, which is public anyway (see /openapi.json).
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(rateLimit, { global: false });
+  await app.register(websocket, { options: { maxPayload: services.config.LOA_MQTT_MAX_PACKET_BYTES } });
+
+
+  app.addHook('onResponse', async (req, reply) => {
+    services.metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  // Devices authenticate inside MQTT (CONNECT username/password), exactly as over TCP.
+  app.get('/mqtt', { websocket: true, config: { auth: 'public' }, schema: { hide: true } }, (socket) => {
+    const stream = createWebSocketStream(socket as any);
+    app.loa.broker.handle(stream as any);
+  });
+});

@@ -1,0 +1,25 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Services } from './services.ts';
+
+/** Periodic work of the server. Each job is cheap and catches its own errors so one failure cannot stop the rest. */
+export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => void {
+  const every = (ms: number, name: string, fn: () => void) => {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        log.error({ err, job: name }, 'background job failed');
+      }
+    }, ms);
+    t.unref();
+    return t;
+  };
+  const timers = [
+    every(500, 'telemetry-flush', () => s.metrics.telemetryRows.inc(s.telemetry.flush())),
+    every(2_000, 'presence-sweep', () => s.presence.sweep()),
+    every(5_000, 'command-expiry', () => s.commands.expire()),
+    every(3_600_000, 'telemetry-retention', () => s.telemetry.prune(s.config.LOA_TELEMETRY_RETENTION_DAYS)),
+    every(3_600_000, 'session-cleanup', () => s.accounts.pruneSessions()),
+  ];
+  return () => timers.forEach(clearInterval);
+}

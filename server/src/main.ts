@@ -1,0 +1,41 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { startDemo } from './demo/start-demo.ts';
+
+/** Reads config, builds the app, listens, handles signals — nothing else. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(2);
+    }
+    throw e;
+  }
+  const app = await buildApp({ config });
+  await app.listen({ host: config.LOA_HTTP_HOST, port: config.LOA_HTTP_PORT });
+  const mqtt = await app.loa.startMqtt();
+  app.log.info({ mqttPort: mqtt.port, mqttTlsPort: mqtt.tlsPort, ws: '/mqtt' }, 'MQTT broker listening');
+  const demo = config.LOA_DEMO ? await startDemo(app, mqtt.port) : null;
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    await demo?.stop();
+    await app.close();
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`fatal: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

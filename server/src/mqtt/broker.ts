@@ -1,0 +1,71 @@
+import { Aedes } from 'aedes';
+import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import type { Publisher } from './publisher.ts';
+import { guardedStream } from './packet-guard.ts';
+
+/** The embedded broker. Its session store is in memory: devices re-announce themselves on reconnect. */
+export async function createBroker(): Promise<Aedes> {
+  return Aedes.createBroker({
+    // Clusters sit behind 4G; a stuck one must not block fan-out to the rest of the commune.
+    drainTimeout: 30_000,
+    concurrency: 1000,
+    maxClientsIdLength: 64,
+    maxTopicLevels: 8,
+    queueLimit: 64,
+    heartbeatInterval: 60_000,
+  });
+}
+
+export function brokerPublisher(broker: Aedes): Publisher {
+  return {
+    publish: (topic, payload, opts) =>
+      new Promise((resolve, reject) =>
+        broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain ?? false, dup: false }, (err) => (err ? reject(err) : resolve())),
+      ),
+  };
+}
+
+export interface Listener {
+  server: NetServer;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  maxPacketBytes: number;
+  tls?: { certFile: string; keyFile: string };
+  onTooLarge: (size: number) => void;
+}
+
+/** Starts a TCP (or TLS) listener feeding the broker through the packet size guard. */
+export function listen(broker: Aedes, o: ListenOptions): Promise<Listener> {
+  const handle = (socket: Duplex) => broker.handle(guardedStream(socket, o.maxPacketBytes, o.onTooLarge) as any);
+  const server = o.tls
+    ? createTlsServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
+    : createTcpServer(handle);
+  const sockets = new Set<Duplex>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      const addr = server.address();
+      resolve({
+        server,
+        port: typeof addr === 'object' && addr ? addr.port : o.port,
+        close: () =>
+          new Promise<void>((res) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}

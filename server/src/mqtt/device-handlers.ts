@@ -1,0 +1,77 @@
+import type { Aedes, Client } from 'aedes';
+import type { FastifyBaseLogger } from 'fastify';
+import { BirthSchema, StatusSchema } from '../../../schemas/device-protocol/presence.ts';
+import { TelemetrySchema } from '../../../schemas/device-protocol/telemetry.ts';
+import { DeviceEventSchema } from '../../../schemas/device-protocol/events.ts';
+import { CommandReplySchema } from '../../../schemas/device-protocol/commands.ts';
+import { TimeRequestSchema } from '../../../schemas/device-protocol/time-sync.ts';
+import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
+import type { Services } from '../services.ts';
+import { brokerPublisher } from './broker.ts';
+import { MqttRouter } from './router.ts';
+
+/** Sub-millisecond server time for the time-sync exchange; the offset estimate is only as good as these stamps. */
+const preciseNow = () => performance.timeOrigin + performance.now();
+
+/** Connects device traffic to the services. Each handler is one call: the logic lives in the services. */
+export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBaseLogger): void {
+  const publisher = brokerPublisher(broker);
+  const { metrics } = s;
+  const malformedLogged = new Map<string, number>();
+
+  const router = new MqttRouter({
+    now: () => s.clock.now(),
+    onMessage: (id, channel) => {
+      metrics.mqttIn.inc({ channel });
+      s.presence.seen(id);
+    },
+    onMalformed: (id, channel, error) => {
+      metrics.mqttRejected.inc({ reason: 'malformed' });
+      const h = s.health.peek(id);
+      if (h) {
+        h.malformedCount++;
+        h.dirty = true;
+      }
+      // One log line per device per minute: a broken firmware must not flood the log.
+      const last = malformedLogged.get(id) ?? 0;
+      if (Date.now() - last > 60_000) {
+        malformedLogged.set(id, Date.now());
+        log.warn({ clusterId: id, channel, error }, 'malformed device payload rejected');
+      }
+    },
+    onHandlerError: (id, channel, err) => log.error({ clusterId: id, channel, err }, 'device message handler failed'),
+  });
+
+  router
+    .on('status', StatusSchema, (id, p, at) => s.presence.status(id, p, at))
+    .on('birth', BirthSchema, (id, p) => {
+      const h = s.health.get(id);
+      h.birth = p;
+      h.dirty = true;
+      void s.deviceConfig.push(id).catch((err) => log.error({ err, clusterId: id }, 'config push failed'));
+    })
+    .on('telemetry', TelemetrySchema, (id, p, at) => s.telemetry.ingest(id, p, at))
+    .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at))
+    .on('reply', CommandReplySchema, (id, p, at) => s.commands.reply(id, p, at))
+    .on('time/req', TimeRequestSchema, (id, p) => {
+      const t1 = preciseNow();
+      const body = { id: p.id, t0: p.t0, t1, t2: preciseNow() };
+      void publisher.publish(deviceTopic(id, 'time/res'), Buffer.from(JSON.stringify(body)), { qos: 0 });
+    });
+  router.attach(broker);
+
+  broker.on('clientReady', (client: Client) => s.presence.seen(client.id));
+  broker.on('clientDisconnect', (client: Client) => {
+    // A newer session of the same cluster may have replaced this one; only the last one out marks offline.
+    if (!(broker as unknown as { clients: Record<string, Client> }).clients[client.id]) s.presence.disconnected(client.id);
+  });
+
+  s.bus.on('device.revoked', ({ clusterId }) => {
+    const client = (broker as unknown as { clients: Record<string, Client> }).clients[clusterId];
+    client?.close();
+    s.presence.disconnected(clusterId);
+  });
+  s.bus.on('registry.changed', ({ clusterIds }) => {
+    for (const id of clusterIds) void s.deviceConfig.push(id).catch(() => undefined);
+  });
+}

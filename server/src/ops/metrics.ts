@@ -1,0 +1,22 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one server process. A registry per instance keeps parallel test apps apart. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly clustersOnline = new Gauge({ name: 'loa_clusters_online', help: 'Clusters currently online', registers: [this.registry] });
+  readonly clustersTotal = new Gauge({ name: 'loa_clusters_total', help: 'Clusters registered', registers: [this.registry] });
+  readonly mqttIn = new Counter({ name: 'loa_mqtt_messages_in_total', help: 'Device messages received, by channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly mqttRejected = new Counter({ name: 'loa_mqtt_messages_rejected_total', help: 'Device messages or connections refused, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly telemetryRows = new Counter({ name: 'loa_telemetry_rows_written_total', help: 'Telemetry rows persisted', registers: [this.registry] });
+  readonly httpDuration = new Histogram({
+    name: 'loa_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'loa_process_' });
+  }
+}

@@ -1,0 +1,49 @@
+import type { Config } from './config.ts';
+import { heartbeatTimeoutMs } from './config.ts';
+import type { Db } from './db/client.ts';
+import { AreasRepo } from './areas/areas.repo.ts';
+import { AreasService } from './areas/areas.service.ts';
+import { AuditService } from './audit/audit.service.ts';
+import { AccountsService } from './accounts/accounts.service.ts';
+import { ClustersRepo } from './devices/clusters.repo.ts';
+import { ClustersService } from './devices/clusters.service.ts';
+import { DeviceConfigService } from './devices/device-config.service.ts';
+import { DeviceDirectory } from './devices/directory.ts';
+import { CommandsService } from './commands/commands.service.ts';
+import { HealthStore } from './health/health.store.ts';
+import { PresenceService } from './health/presence.service.ts';
+import { TelemetryService } from './health/telemetry.service.ts';
+import { DeviceEventsService } from './health/device-events.service.ts';
+import type { Publisher } from './mqtt/publisher.ts';
+import { Bus } from './shared/bus.ts';
+import type { Clock } from './shared/clock.ts';
+import { Metrics } from './ops/metrics.ts';
+import { RollupService } from './health/rollup.service.ts';
+
+/** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
+export function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher) {
+  const bus = new Bus();
+  const metrics = new Metrics();
+  const audit = new AuditService(db, clock);
+  const areas = new AreasService(new AreasRepo(db));
+  const directory = new DeviceDirectory(areas);
+  const health = new HealthStore();
+  const clusters = new ClustersService(new ClustersRepo(db), areas, directory, health, audit, bus, clock);
+  const rollup = new RollupService(areas, clusters, health);
+  const presence = new PresenceService(health, directory, bus, clock, heartbeatTimeoutMs(config));
+  const telemetry = new TelemetryService(db, health, directory, bus, clock);
+  const deviceEvents = new DeviceEventsService(db, directory, bus);
+  const deviceConfig = new DeviceConfigService(directory, publisher, clock, {
+    telemetryIntervalS: config.LOA_TELEMETRY_INTERVAL_S,
+    timeSyncIntervalS: config.LOA_TIME_SYNC_INTERVAL_S,
+    emergencyVolume: config.LOA_EMERGENCY_VOLUME,
+  });
+  const commands = new CommandsService(db, publisher, bus, clock);
+  const accounts = new AccountsService(db, areas, audit, clock, {
+    sessionTtlH: config.LOA_SESSION_TTL_H,
+    adminPassword: config.LOA_ADMIN_PASSWORD,
+  });
+  return { config, db, clock, bus, metrics, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts };
+}
+
+export type Services = ReturnType<typeof createServices>;

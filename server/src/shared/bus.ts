@@ -1,0 +1,22 @@
+import { EventEmitter } from 'node:events';
+
+/** Domain events, emitted by services and consumed by transports (SSE, metrics) without coupling them. */
+export interface DomainEvents {
+  'cluster.status': { clusterId: string; areaId: string; online: boolean; at: number; reason: string };
+  'cluster.health': { clusterId: string; areaId: string; faults: string[]; onBattery: boolean; at: number };
+  'cluster.event': { clusterId: string; areaId: string; type: string; ts: number; eventId: string };
+  'command.reply': { clusterId: string; commandId: string; state: string; reason?: string };
+  'device.revoked': { clusterId: string };
+  'registry.changed': { clusterIds: string[] };
+}
+
+export class Bus {
+  private ee = new EventEmitter().setMaxListeners(1000);
+  emit<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void {
+    this.ee.emit(name, payload);
+  }
+  on<K extends keyof DomainEvents>(name: K, fn: (p: DomainEvents[K]) => void): () => void {
+    this.ee.on(name, fn);
+    return () => this.ee.off(name, fn);
+  }
+}
