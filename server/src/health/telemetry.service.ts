@@ -101,7 +101,8 @@ export class TelemetryService {
       }));
     }
     const bucketMs = resolutionS * 1000;
-    const bucket = sql<number>`(${telemetry.ts} / ${bucketMs}) * ${bucketMs}`;
+    // Parameters bind as REAL in SQLite, so the division must be truncated explicitly.
+    const bucket = sql<number>`cast(${telemetry.ts} / ${bucketMs} as integer) * ${bucketMs}`;
     return this.db
       .select({
         b: bucket,

@@ -13,7 +13,7 @@ export const httpPlugins = fp(async (app: FastifyInstance, { services }: { servi
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: '1.0.0', description: 'Commune smart loudspeaker radio: fleet, health, broadcasts.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'loa_session' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic', description: 'devices: cluster id and secret' }, cookie: { type: 'apiKey', in: 'cookie', name: 'loa_session' } } },
       security: [{ bearer: [] }, { cookie: [] }],
     },
   });
