@@ -1,0 +1,163 @@
+import type { AuditEntry, AuditQuery, LoginResponse, Setup, UpdateSelf, User } from '../../../schemas/api/accounts.ts';
+import type { AreasService } from '../areas/areas.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { ROLES, systemActor, type Actor, type Role } from '../shared/actor.ts';
+import type { Clock } from '../shared/clock.ts';
+import { badRequest, conflict, forbidden, notFound, unauthorized } from '../shared/errors.ts';
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { SessionsRepo } from './sessions.repo.ts';
+import { SetupToken } from './setup-token.ts';
+import { hashToken, newToken } from './tokens.ts';
+import { UserAdmin, userView } from './user-admin.ts';
+import { UsersRepo, type UserRow } from './users.repo.ts';
+
+export interface AccountsOptions {
+  sessionTtlH: number;
+  /** LOA_ADMIN_PASSWORD: creates user `admin` on first run; empty means first-run setup by link. */
+  adminPassword: string;
+}
+
+/** What bootstrap needs of a logger (pino's satisfies it); services do not depend on Fastify. */
+export interface BootLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+const BAD_LOGIN = 'wrong username or password';
+
+/** Sign-in, sessions and first run. User administration is `users` (see user-admin.ts). */
+export class AccountsService {
+  readonly users: UserAdmin;
+  private repo: UsersRepo;
+  private sessions: SessionsRepo;
+  private setupToken = new SetupToken();
+
+  constructor(
+    db: Db,
+    private areas: AreasService,
+    private audit: AuditService,
+    private clock: Clock,
+    private options: AccountsOptions,
+  ) {
+    this.repo = new UsersRepo(db);
+    this.sessions = new SessionsRepo(db);
+    this.users = new UserAdmin(this.repo, this.sessions, areas, audit, clock);
+  }
+
+  /** First run: create `admin` from LOA_ADMIN_PASSWORD, or log a one-time setup link valid for 24 h. */
+  async bootstrap(log: BootLog, config: Pick<Config, 'LOA_PUBLIC_URL' | 'LOA_HTTP_PORT'>): Promise<void> {
+    if (!this.setupNeeded()) {
+      if (this.options.adminPassword) log.warn('LOA_ADMIN_PASSWORD is ignored because an admin already exists; remove it from the environment');
+      return;
+    }
+    if (this.options.adminPassword) {
+      await this.users.create({ username: 'admin', password: this.options.adminPassword, role: 'admin' }, systemActor('bootstrap'), () => this.assertSetupNeeded());
+      log.info('created user admin from LOA_ADMIN_PASSWORD');
+      return;
+    }
+    const token = this.setupToken.issue(this.clock.now());
+    const base = (config.LOA_PUBLIC_URL || `http://localhost:${config.LOA_HTTP_PORT}`).replace(/\/+$/, '');
+    log.warn(`no admin exists yet: open ${base}/setup?token=${token} within 24 hours to create one (restart for a new link)`);
+  }
+
+  setupNeeded(): boolean {
+    return this.repo.adminCount() === 0;
+  }
+
+  /** The setup token while it is valid; for code in this process (tests). It is never sent over HTTP. */
+  pendingSetupToken(): string | null {
+    return this.setupNeeded() ? this.setupToken.peek(this.clock.now()) : null;
+  }
+
+  private assertSetupNeeded(): void {
+    if (!this.setupNeeded()) throw conflict('setup is already done; sign in instead');
+  }
+
+  /** Creates the first admin, exactly once, and signs them in. */
+  async setup(input: Setup, ip?: string): Promise<LoginResponse> {
+    this.assertSetupNeeded();
+    if (!this.setupToken.matches(input.token, this.clock.now())) throw unauthorized('invalid or expired setup token; restart the server for a new link');
+    const actor: Actor = { ...systemActor('setup'), ip };
+    const user = await this.users.create(
+      { username: input.username ?? 'admin', password: input.password, displayName: input.displayName, role: 'admin' },
+      actor,
+      () => this.assertSetupNeeded(),
+    );
+    this.setupToken.clear();
+    return this.openSession(this.repo.get(user.id)!, ip);
+  }
+
+  async login(username: string, password: string, ip?: string): Promise<LoginResponse> {
+    const row = this.repo.byUsername(username.trim().toLowerCase());
+    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
+    // One answer for unknown user, wrong password and disabled account: the form must not confirm who exists.
+    if (!row || !ok || row.disabledAt !== null) throw unauthorized(BAD_LOGIN);
+    if (needsRehash(row.passwordHash)) this.repo.update(row.id, { passwordHash: await hashPassword(password) });
+    return this.openSession(row, ip);
+  }
+
+  private openSession(row: UserRow, ip?: string): LoginResponse {
+    const token = newToken();
+    const now = this.clock.now();
+    const expiresAt = now + this.options.sessionTtlH * 3_600_000;
+    this.sessions.insert({ tokenHash: hashToken(token), userId: row.id, createdAt: now, expiresAt });
+    const areaIds = this.repo.areasOf(row.id);
+    this.audit.record({ id: row.id, name: row.username, role: row.role as Role, scope: 'all', ip }, 'session.login', { type: 'user', id: row.id });
+    return { token, expiresAt: new Date(expiresAt).toISOString(), user: userView(row, areaIds) };
+  }
+
+  /** Null for a missing, unknown or expired token and for a disabled user; the caller answers 401. */
+  actorFromToken(token: string | undefined, ip?: string): Actor | null {
+    if (!token || token.length > 128) return null;
+    const session = this.sessions.get(hashToken(token));
+    if (!session || session.expiresAt <= this.clock.now()) return null;
+    const row = this.repo.get(session.userId);
+    if (!row || row.disabledAt !== null || !(ROLES as readonly string[]).includes(row.role)) return null;
+    const areaIds = this.repo.areasOf(row.id);
+    // Fail closed: a non-admin whose areas were all deleted sees nothing rather than everything.
+    const scope = this.areas.scopeOf(row.role === 'admin' && areaIds.length === 0 ? 'all' : areaIds);
+    return { id: row.id, name: row.username, role: row.role as Role, scope, ip };
+  }
+
+  logout(token: string | undefined, actor: Actor): void {
+    if (token) this.sessions.delete(hashToken(token));
+    this.audit.record(actor, 'session.logout', { type: 'user', id: actor.id });
+  }
+
+  /** Signs the user out everywhere except the session given (the one making the change). */
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string, keepToken?: string): Promise<void> {
+    const row = actor.id ? this.repo.get(actor.id) : null;
+    if (!row) throw notFound('user');
+    if (!(await verifyPassword(currentPassword, row.passwordHash))) throw badRequest('current password is wrong', 'body/currentPassword');
+    this.repo.update(row.id, { passwordHash: await hashPassword(newPassword) });
+    const revoked = this.sessions.deleteForUser(row.id, keepToken ? hashToken(keepToken) : undefined);
+    this.audit.record(actor, 'user.password', { type: 'user', id: row.id }, { sessionsRevoked: revoked });
+  }
+
+  me(actor: Actor): User {
+    const row = actor.id ? this.repo.get(actor.id) : null;
+    if (!row) throw notFound('user');
+    return userView(row, this.repo.areasOf(row.id));
+  }
+
+  updateMe(actor: Actor, patch: UpdateSelf): User {
+    const user = this.me(actor);
+    this.repo.update(user.id, patch);
+    this.audit.record(actor, 'user.update', { type: 'user', id: user.id }, patch);
+    return this.me(actor);
+  }
+
+  /** Hourly job: expired sessions are already refused; this only reclaims their rows. */
+  pruneSessions(): number {
+    return this.sessions.deleteExpired(this.clock.now());
+  }
+
+  /** Admins of all areas only: entries are not tagged with areas, so a scoped admin would see other communes. */
+  auditLog(q: AuditQuery, actor: Actor): AuditEntry[] {
+    if (actor.scope !== 'all') throw forbidden('the audit log is open only to admins of all areas');
+    const ms = (iso?: string) => (iso === undefined ? undefined : Date.parse(iso));
+    return this.audit.list({ ...q, from: ms(q.from), to: ms(q.to) }).map((r) => ({ ...r, at: new Date(r.at).toISOString(), details: r.details ?? null }));
+  }
+}
