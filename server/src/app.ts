@@ -36,6 +36,9 @@ export interface Loa {
   db: Db;
   /** Starts the MQTT listeners (TCP, and TLS when configured). HTTP (with MQTT over WebSocket) is app.listen. */
   startMqtt(): Promise<{ port: number; tlsPort?: number }>;
+  /** bound ports once startMqtt resolved */
+  port?: number;
+  tlsPort?: number;
 }
 
 declare module 'fastify' {
@@ -76,7 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const listeners: Listener[] = [];
   const tooLarge = () => metrics.mqttRejected.inc({ reason: 'packet_too_large' });
-  app.decorate('loa', {
+  const loa: Loa = {
     services,
     broker,
     db,
@@ -89,9 +92,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         listeners.push(tls);
         tlsPort = tls.port;
       }
+      loa.port = tcp.port;
+      loa.tlsPort = tlsPort;
       return { port: tcp.port, tlsPort };
     },
-  } satisfies Loa);
+  };
+  app.decorate('loa', loa);
 
   installErrorHandler(app);
   await app.register(httpPlugins, { services });
