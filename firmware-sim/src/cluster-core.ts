@@ -1,0 +1,653 @@
+/**
+ * The protocol half of a simulated cluster: device protocol v1 (schemas/device-protocol/catalog.ts) as firmware must
+ * implement it. Connection handling is in session.ts, the physical model in device-state.ts, command decisions in
+ * commands.ts; the fault knobs that make up the rest of SimCluster's API are in sim-cluster.ts.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  BirthSchema,
+  CommandReplySchema,
+  CommandSchema,
+  DeviceConfigSchema,
+  DeviceEventSchema,
+  PROTOCOL_VERSION,
+  StatusSchema,
+  TelemetrySchema,
+  TimeRequestSchema,
+  TimeResponseSchema,
+  deviceTopic,
+  groupTopic,
+  parseTopic,
+  payloadCodec,
+  type Command,
+  type CommandReply,
+  type DeviceConfig,
+  type DeviceEvent,
+  type Telemetry,
+} from '../../schemas/device-protocol/index.ts';
+import { DeviceClock } from './clock.ts';
+import { executeCommand, ReplyCache, type CommandTarget } from './commands.ts';
+import { DeviceState, type OutputSpec, type PhysicsOptions, type StateEvent } from './device-state.ts';
+import { Outbox } from './outbox.ts';
+import { hashString, seededRandom } from './rng.ts';
+import { TimerScheduler, type Cancel, type Scheduler } from './scheduler.ts';
+import { Session } from './session.ts';
+import { TimeSync, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
+import { silentLogger, type Logger } from './types.ts';
+
+export type RebootReason = 'power_on' | 'watchdog' | 'command' | 'brownout' | 'firmware_update' | 'crash' | 'unknown';
+
+export interface SimClusterOptions {
+  /** mqtt://host:port or mqtts://host:port */
+  url: string;
+  id: string;
+  secret: string;
+  outputs: OutputSpec[];
+  firmware?: string;
+  hardware?: string;
+  model?: string;
+  serial?: string;
+  clock?: DeviceClock;
+  /** TLS trust for mqtts:// (PEM). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  rejectUnauthorized?: boolean;
+  /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs. Default 2000. */
+  reconnectPeriodMs?: number;
+  reconnectMaxMs?: number;
+  /** ± fraction of each reconnect delay. Default 0.3. */
+  reconnectJitter?: number;
+  keepaliveS?: number;
+  connectTimeoutMs?: number;
+  /** Telemetry interval until a configuration arrives. Default 30 (the contract's default). */
+  telemetryIntervalS?: number;
+  /** Time sync interval until a configuration arrives. Default 600. */
+  timeSyncIntervalS?: number;
+  timeSync?: TimeSyncOptions;
+  /** Send one telemetry report right after each birth, before the first interval elapses. Default true. */
+  telemetryOnConnect?: boolean;
+  /** How long a reboot keeps the device off the network. Default 3000. */
+  bootDelayMs?: number;
+  /** Events kept while offline. Default 500 (the contract's minimum). */
+  eventBuffer?: number;
+  physics?: PhysicsOptions;
+  logger?: Logger;
+  /** Shared scheduler (SimFleet); a lone cluster uses Node timers. */
+  scheduler?: Scheduler;
+  /** Slot in [0,1) of each interval for periodic work under a shared scheduler. */
+  phase?: number;
+  random?: () => number;
+}
+
+export type CommandVia = { via: 'device' } | { via: 'group'; groupId: string };
+
+export interface SimClusterEvents {
+  connected: [];
+  online: [];
+  disconnected: [reason: string];
+  connectError: [error: Error];
+  config: [config: DeviceConfig, changed: boolean];
+  groups: [groups: string[]];
+  command: [command: Command, info: CommandVia & { duplicate: boolean }];
+  executed: [command: Command];
+  reply: [reply: CommandReply, info: { resent: boolean }];
+  telemetry: [telemetry: Telemetry];
+  event: [event: DeviceEvent];
+  timeSync: [result: TimeSyncResult | null];
+  malformed: [info: { topic: string; error: string }];
+  rebooting: [reason: RebootReason];
+  stopped: [];
+}
+
+export type SimClusterState = 'off' | 'booting' | 'connecting' | 'connected' | 'online';
+
+export function newCounters() {
+  return {
+    boots: 0,
+    connects: 0,
+    disconnects: 0,
+    connectErrors: 0,
+    telemetrySent: 0,
+    telemetrySkipped: 0,
+    eventsRaised: 0,
+    eventsSent: 0,
+    repliesSent: 0,
+    repliesResent: 0,
+    commandsReceived: 0,
+    commandsExecuted: 0,
+    commandsExpired: 0,
+    commandsRejected: 0,
+    duplicates: 0,
+    malformed: 0,
+    subscribeRefused: 0,
+    timeSyncs: 0,
+    timeSyncFailures: 0,
+  };
+}
+export type SimCounters = ReturnType<typeof newCounters>;
+
+const codec = {
+  status: payloadCodec(StatusSchema),
+  birth: payloadCodec(BirthSchema),
+  config: payloadCodec(DeviceConfigSchema),
+  cmd: payloadCodec(CommandSchema),
+  reply: payloadCodec(CommandReplySchema),
+  event: payloadCodec(DeviceEventSchema),
+  telemetry: payloadCodec(TelemetrySchema),
+  timeReq: payloadCodec(TimeRequestSchema),
+  timeRes: payloadCodec(TimeResponseSchema),
+};
+const WILL = Buffer.from('{"state":"offline"}');
+
+export class ClusterCore extends EventEmitter<SimClusterEvents> {
+  readonly id: string;
+  readonly clock: DeviceClock;
+  readonly counters: SimCounters = newCounters();
+  readonly state: DeviceState;
+  protected readonly session: Session;
+  protected running = false;
+  protected readonly o: SimClusterOptions;
+  protected readonly sched: Scheduler;
+  protected readonly log: Logger;
+  private readonly outbox: Outbox;
+  private readonly replies = new ReplyCache();
+  private readonly timeSync: TimeSync;
+  private readonly eventIdBase: string;
+  private eventSeq = 0;
+  private booting = false;
+  private isOnline = false;
+  private heldConfig: DeviceConfig | null = null;
+  private requested = new Set<string>();
+  private subscribed = new Set<string>();
+  private bootAt = 0;
+  private bootTrue = 0;
+  private bootReason: RebootReason = 'power_on';
+  private seq = 0;
+  private deferred: Command[] = [];
+  private identifyUntil = 0;
+  private timers: Partial<Record<'telemetry' | 'timeSync' | 'timeSyncRetry' | 'boot' | 'battery', Cancel>> = {};
+  private firstOnline: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+
+  constructor(opts: SimClusterOptions) {
+    super();
+    this.o = opts;
+    this.id = opts.id;
+    this.clock = opts.clock ?? new DeviceClock();
+    this.log = opts.logger ?? silentLogger;
+    const random = opts.random ?? Math.random;
+    this.sched = opts.scheduler ?? new TimerScheduler((e) => this.log.error({ clusterId: this.id, err: String(e) }, 'timer task failed'));
+    this.state = new DeviceState(opts.outputs, seededRandom(hashString(opts.id)), this.clock.trueNow, opts.physics);
+    this.outbox = new Outbox(opts.eventBuffer ?? 500);
+    this.eventIdBase = Math.floor(this.clock.trueNow()).toString(36);
+    this.timeSync = new TimeSync(
+      this.clock,
+      (req) => this.session.publish(this.topic('time/req'), codec.timeReq.encode(req), 0, false),
+      (r) => this.onTimeSynced(r),
+      opts.timeSync,
+    );
+    this.session = new Session(
+      {
+        url: opts.url,
+        id: opts.id,
+        secret: opts.secret,
+        ca: opts.ca,
+        rejectUnauthorized: opts.rejectUnauthorized,
+        keepaliveS: opts.keepaliveS ?? 60,
+        connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+        reconnectPeriodMs: opts.reconnectPeriodMs ?? 2000,
+        reconnectMaxMs: opts.reconnectMaxMs ?? 60_000,
+        reconnectJitter: opts.reconnectJitter ?? 0.3,
+        will: { topic: this.topic('status'), payload: WILL },
+        scheduler: this.sched,
+        random,
+        logger: this.log,
+      },
+      {
+        up: () => this.onConnected(),
+        down: (reason) => this.onDisconnected(reason),
+        message: (topic, payload) => this.onMessage(topic, payload),
+        connectError: (err) => {
+          this.counters.connectErrors++;
+          this.log.debug({ clusterId: this.id, err: err.message }, 'connect failed');
+          this.emit('connectError', err);
+        },
+      },
+    );
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------------
+
+  /** Power on. Resolves at the first online + birth; rejects only if stopped before that. */
+  start(): Promise<void> {
+    if (!this.firstOnline) {
+      let resolve!: () => void, reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => {});
+      this.firstOnline = { promise, resolve, reject };
+    }
+    if (!this.running) {
+      this.running = true;
+      this.boot('power_on');
+    }
+    return this.firstOnline.promise;
+  }
+
+  /** Planned shutdown: offline status (retained), DISCONNECT, nothing left running. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.booting = false;
+    await this.goOffline(true);
+    this.halt();
+  }
+
+  /** Power cut: the TCP connection just dies (no DISCONNECT), so the broker publishes the will. */
+  kill(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.booting = false;
+    void this.session.close(false);
+    this.halt();
+  }
+
+  /**
+   * Reboot. `command` and `firmware_update` are planned: offline status, DISCONNECT. Anything else (watchdog,
+   * crash, brownout …) is a sudden restart: the connection drops and the broker publishes the will.
+   */
+  async reboot(reason: RebootReason = 'unknown'): Promise<void> {
+    if (!this.running || this.booting) return;
+    this.booting = true;
+    this.emit('rebooting', reason);
+    await this.goOffline(reason === 'command' || reason === 'firmware_update');
+    this.timers.boot = this.sched.after(this.o.bootDelayMs ?? 3000, () => {
+      this.timers.boot = undefined;
+      if (!this.running) return;
+      this.booting = false;
+      this.boot(reason);
+    });
+  }
+
+  private boot(reason: RebootReason): void {
+    this.bootReason = reason;
+    this.bootAt = this.clock.nowMs();
+    this.bootTrue = this.clock.trueNow();
+    this.seq = 0;
+    this.timeSync.offsetMs = null;
+    this.timeSync.rttMs = null;
+    this.identifyUntil = 0;
+    this.counters.boots++;
+    this.raise([{ type: 'reboot', reason }]);
+    this.rescheduleBattery();
+    this.session.open();
+  }
+
+  private async goOffline(clean: boolean): Promise<void> {
+    if (clean && this.isOnline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        this.publishStatus('offline', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.timeSync.cancel();
+    await this.session.close(clean);
+  }
+
+  private halt(): void {
+    for (const k of Object.keys(this.timers) as Array<keyof typeof this.timers>) this.timers[k]?.();
+    this.timers = {};
+    this.timeSync.cancel();
+    this.firstOnline?.reject(new Error(`cluster ${this.id} stopped before it came online`));
+    this.firstOnline = null;
+    this.emit('stopped');
+  }
+
+  // ---- connection ------------------------------------------------------------------------------------------------
+
+  private onConnected(): void {
+    this.counters.connects++;
+    this.emit('connected');
+    const own = [this.topic('config'), this.topic('cmd'), this.topic('time/res')];
+    this.session.subscribe(own, (granted) => {
+      if (!granted || granted.some((q) => q === 128)) {
+        this.counters.subscribeRefused++;
+        this.log.warn({ clusterId: this.id, granted }, 'own topics refused; reconnecting');
+        return this.session.drop('subscribe refused');
+      }
+      this.publishStatus('online');
+      const birth = {
+        protocol: PROTOCOL_VERSION,
+        firmware: this.o.firmware ?? '2.4.1-sim',
+        hardware: this.o.hardware ?? 'LX-RX4G sim',
+        ...(this.o.model ? { model: this.o.model } : {}),
+        ...(this.o.serial ? { serial: this.o.serial } : {}),
+        outputs: this.o.outputs.map((x) => ({ ...x })),
+        bootAt: this.bootAt,
+        bootReason: this.bootReason,
+      };
+      // Online only once the broker has the birth: MQTT keeps no order between QoS 0 and QoS 1 publishes, and the
+      // server should never see telemetry from a device whose birth it has not had.
+      const gen = this.session.gen;
+      this.session.publish(this.topic('birth'), codec.birth.encode(birth), 1, false, (ok) => {
+        if (gen !== this.session.gen) return;
+        if (!ok) return this.session.drop('birth not delivered');
+        this.isOnline = true;
+        this.timeSync.start();
+        this.flushOutbox();
+        this.schedulePeriodic();
+        if (this.o.telemetryOnConnect ?? true) this.sendTelemetry();
+        this.emit('online');
+        this.firstOnline?.resolve();
+      });
+    });
+  }
+
+  private onDisconnected(reason: string): void {
+    this.isOnline = false;
+    this.requested.clear();
+    this.subscribed.clear();
+    this.timeSync.cancel();
+    this.timers.telemetry?.();
+    this.timers.timeSync?.();
+    this.timers.timeSyncRetry?.();
+    this.timers.telemetry = this.timers.timeSync = this.timers.timeSyncRetry = undefined;
+    this.outbox.resetInflight();
+    this.counters.disconnects++;
+    this.emit('disconnected', reason);
+  }
+
+  private publishStatus(state: 'online' | 'offline', done?: () => void): void {
+    const payload = codec.status.encode({ state, ts: this.clock.nowMs() });
+    this.session.publish(this.topic('status'), payload, 1, true, () => done?.());
+  }
+
+  private schedulePeriodic(): void {
+    const phase = this.o.phase ?? 0;
+    this.timers.telemetry?.();
+    this.timers.telemetry = this.sched.every(this.telemetryIntervalS * 1000, () => this.sendTelemetry(), phase);
+    this.timers.timeSync?.();
+    this.timers.timeSync = this.sched.every(this.timeSyncIntervalS * 1000, () => this.timeSync.start(), phase);
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------------------------------
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      const t = parseTopic(topic);
+      if (t?.kind === 'group') return this.onCommand(topic, payload, { via: 'group', groupId: t.groupId });
+      if (t?.kind !== 'device' || t.clusterId !== this.id) return this.malformed(topic, 'topic outside the grammar');
+      if (t.channel === 'cmd') return this.onCommand(topic, payload, { via: 'device' });
+      if (t.channel === 'config') {
+        const d = codec.config.decode(payload);
+        return d.ok ? this.applyConfig(d.value) : this.malformed(topic, d.error);
+      }
+      if (t.channel === 'time/res') {
+        const d = codec.timeRes.decode(payload);
+        return d.ok ? this.timeSync.onResponse(d.value) : this.malformed(topic, d.error);
+      }
+      this.malformed(topic, `unexpected channel ${t.channel}`);
+    } catch (err) {
+      // Never let a server bug take the device down.
+      this.malformed(topic, `handler failed: ${(err as Error).message}`);
+    }
+  }
+
+  private malformed(topic: string, error: string): void {
+    this.counters.malformed++;
+    this.log.warn({ clusterId: this.id, topic, error }, 'ignored malformed message');
+    this.emit('malformed', { topic, error });
+  }
+
+  private applyConfig(cfg: DeviceConfig): void {
+    const prev = this.heldConfig;
+    const changed = !prev || prev.version !== cfg.version;
+    if (changed) {
+      this.heldConfig = cfg;
+      const intervalsChanged =
+        !prev || prev.telemetryIntervalS !== cfg.telemetryIntervalS || prev.timeSyncIntervalS !== cfg.timeSyncIntervalS;
+      if (intervalsChanged && this.isOnline) this.schedulePeriodic();
+    }
+    this.emit('config', cfg, changed);
+    // Reconcile even for an unchanged version: subscriptions are per connection, the held config is not.
+    this.reconcileGroups(this.heldConfig!.groups);
+  }
+
+  private reconcileGroups(groups: string[]): void {
+    const want = new Set(groups);
+    // `requested` is what this connection asked for (refusals stay in it so each config does not re-ask);
+    // `subscribed` only what the broker granted.
+    const add = [...want].filter((g) => !this.requested.has(g));
+    const remove = [...this.requested].filter((g) => !want.has(g));
+    if (!add.length && !remove.length) return;
+    for (const g of add) this.requested.add(g);
+    for (const g of remove) {
+      this.requested.delete(g);
+      this.subscribed.delete(g);
+    }
+    let pending = (add.length ? 1 : 0) + (remove.length ? 1 : 0);
+    const gen = this.session.gen;
+    const settle = () => --pending === 0 && gen === this.session.gen && this.emit('groups', [...this.subscribed]);
+    if (remove.length) this.session.unsubscribe(remove.map(groupTopic), settle);
+    if (add.length) {
+      this.session.subscribe(add.map(groupTopic), (granted) => {
+        add.forEach((g, i) => {
+          if (granted && granted[i] !== 128) {
+            if (this.requested.has(g)) this.subscribed.add(g);
+            return;
+          }
+          this.counters.subscribeRefused++;
+          this.log.warn({ clusterId: this.id, group: g }, 'group subscription refused');
+        });
+        settle();
+      });
+    }
+  }
+
+  private onCommand(topic: string, payload: Buffer, via: CommandVia): void {
+    const d = codec.cmd.decode(payload);
+    if (!d.ok) return this.malformed(topic, d.error);
+    const cmd = d.value;
+    this.counters.commandsReceived++;
+    if (this.replies.has(cmd.id)) {
+      this.counters.duplicates++;
+      this.emit('command', cmd, { ...via, duplicate: true });
+      const first = this.replies.get(cmd.id);
+      // Still in progress: its one reply is on the way.
+      if (first) this.sendReply(first, true);
+      return;
+    }
+    this.replies.begin(cmd.id);
+    this.emit('command', cmd, { ...via, duplicate: false });
+    // Without a measured offset the expiry check would use a clock that may be seconds off; wait for the burst.
+    if (this.timeSync.offsetMs === null && this.timeSync.running) this.deferred.push(cmd);
+    else this.execute(cmd);
+  }
+
+  private execute(cmd: Command): void {
+    const x = executeCommand(cmd, this.target);
+    if (x.executed) {
+      this.counters.commandsExecuted++;
+      this.emit('executed', cmd);
+    } else if (x.reply.reason === 'expired') this.counters.commandsExpired++;
+    else this.counters.commandsRejected++;
+    const encoded = codec.reply.encode(x.reply);
+    this.replies.finish(cmd.id, encoded);
+    const onAck = x.then === 'reboot' ? once(() => void this.reboot('command')) : undefined;
+    this.sendReply(encoded, false, onAck);
+    if (onAck) this.sched.after(3000, onAck);
+  }
+
+  private sendReply(encoded: Buffer, resent: boolean, onAck?: () => void): void {
+    if (resent) this.counters.repliesResent++;
+    this.outbox.add('reply', this.topic('reply'), encoded, onAck);
+    this.emit('reply', JSON.parse(encoded.toString()) as CommandReply, { resent });
+    this.flushOutbox();
+  }
+
+  private readonly target: CommandTarget = {
+    deviceNow: () => this.clock.nowMs(),
+    clockOffsetMs: () => this.timeSync.offsetMs,
+    setVolume: (v) => this.state.setVolume(v),
+    setOutput: (index, enabled) => {
+      if (!this.state.hasOutput(index)) return false;
+      this.state.setOutputEnabled(index, enabled);
+      return true;
+    },
+    identify: (s) => {
+      this.identifyUntil = this.clock.trueNow() + s * 1000;
+    },
+  };
+
+  private onTimeSynced(r: TimeSyncResult | null): void {
+    if (r) this.counters.timeSyncs++;
+    else {
+      this.counters.timeSyncFailures++;
+      if (this.isOnline) {
+        this.timers.timeSyncRetry?.();
+        this.timers.timeSyncRetry = this.sched.after(30_000, () => this.timeSync.start());
+      }
+    }
+    this.emit('timeSync', r);
+    const waiting = this.deferred;
+    this.deferred = [];
+    for (const cmd of waiting) this.execute(cmd);
+  }
+
+  // ---- outbound --------------------------------------------------------------------------------------------------
+
+  /** Build and send one telemetry report now (also what the interval timer does). */
+  sendTelemetry(): Telemetry | null {
+    this.raise(this.state.advance());
+    if (!this.isOnline) {
+      this.counters.telemetrySkipped++;
+      return null;
+    }
+    const t: Telemetry = {
+      ts: this.clock.nowMs(),
+      seq: this.seq++,
+      ...this.state.sample(),
+      uptimeS: Math.floor((this.clock.trueNow() - this.bootTrue) / 1000),
+      clockOffsetMs: this.timeSync.offsetMs === null ? null : Math.round(this.timeSync.offsetMs * 10) / 10,
+    };
+    this.session.publish(this.topic('telemetry'), codec.telemetry.encode(t), 0, false, (ok) => {
+      if (ok) this.counters.telemetrySent++;
+    });
+    this.emit('telemetry', t);
+    // Retry anything a flaky link refused since the last report.
+    this.flushOutbox();
+    return t;
+  }
+
+  /** Stamp state-change events with id and device time, queue them, and send if online. */
+  protected raise(events: StateEvent[]): void {
+    if (!events.length) return;
+    for (const e of events) {
+      const ev = { id: `e-${this.eventIdBase}-${(++this.eventSeq).toString(36)}`, ts: this.clock.nowMs(), ...e } as DeviceEvent;
+      this.counters.eventsRaised++;
+      this.outbox.add('event', this.topic('event'), codec.event.encode(ev), () => this.counters.eventsSent++);
+      this.emit('event', ev);
+    }
+    this.flushOutbox();
+  }
+
+  private flushOutbox(): void {
+    if (!this.isOnline) return;
+    this.outbox.flush(this.session.gen, (item, done) => {
+      this.session.publish(item.topic, item.payload, 1, false, (ok) => {
+        if (ok && item.kind === 'reply') this.counters.repliesSent++;
+        done(ok);
+      });
+    });
+  }
+
+  protected timeSyncNow(): void {
+    this.timeSync.start();
+  }
+
+  protected rescheduleBattery(): void {
+    this.timers.battery?.();
+    this.timers.battery = undefined;
+    const ms = this.state.msUntilBatteryLow();
+    if (ms === null || !this.running) return;
+    this.timers.battery = this.sched.after(ms, () => {
+      this.timers.battery = undefined;
+      this.raise(this.state.advance());
+      this.rescheduleBattery();
+    });
+  }
+
+  protected topic(ch: Parameters<typeof deviceTopic>[1]): string {
+    return deviceTopic(this.id, ch);
+  }
+
+  // ---- observability ---------------------------------------------------------------------------------------------
+
+  get status(): SimClusterState {
+    if (!this.running) return 'off';
+    if (this.booting) return 'booting';
+    if (this.isOnline) return 'online';
+    return this.session.connected ? 'connected' : 'connecting';
+  }
+  get online(): boolean {
+    return this.isOnline;
+  }
+  get connected(): boolean {
+    return this.session.connected;
+  }
+  get config(): DeviceConfig | null {
+    return this.heldConfig;
+  }
+  /** Groups whose command topic the broker granted on the current connection. */
+  get groups(): string[] {
+    return [...this.subscribed];
+  }
+  get clockOffsetMs(): number | null {
+    return this.timeSync.offsetMs;
+  }
+  get clockRttMs(): number | null {
+    return this.timeSync.rttMs;
+  }
+  /** The device's estimate of server time now, or null before the first sync. */
+  serverTimeEstimate(): number | null {
+    return this.timeSync.offsetMs === null ? null : this.clock.now() + this.timeSync.offsetMs;
+  }
+  get volume(): number {
+    return this.state.volume;
+  }
+  get outputs(): Telemetry['outputs'] {
+    return this.state.outputs.map((o) => ({ index: o.index, state: this.state.outputState(o) }));
+  }
+  get identifying(): boolean {
+    return this.clock.trueNow() < this.identifyUntil;
+  }
+  get telemetryIntervalS(): number {
+    return this.heldConfig?.telemetryIntervalS ?? this.o.telemetryIntervalS ?? 30;
+  }
+  get timeSyncIntervalS(): number {
+    return this.heldConfig?.timeSyncIntervalS ?? this.o.timeSyncIntervalS ?? 600;
+  }
+  get lastBootReason(): RebootReason {
+    return this.bootReason;
+  }
+  /** Events not yet acknowledged by the broker (buffered while offline). */
+  get pendingEvents(): DeviceEvent[] {
+    return this.outbox.peek('event').map((b) => JSON.parse(b.toString()) as DeviceEvent);
+  }
+  get eventsOverflowed(): number {
+    return this.outbox.overflowed;
+  }
+  get linkState() {
+    return this.session.linkState;
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
+}

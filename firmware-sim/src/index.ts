@@ -1,0 +1,17 @@
+/** Loa Xã reference device simulator: device side of protocol v1, single clusters and fleets. */
+export { SimCluster, type SimClusterOptions, type LinkDownOptions, type LinkFlapOptions } from './sim-cluster.ts';
+export {
+  ClusterCore,
+  newCounters,
+  type SimClusterEvents,
+  type SimClusterState,
+  type SimCounters,
+  type RebootReason,
+  type CommandVia,
+} from './cluster-core.ts';
+export { DeviceClock, type DeviceClockOptions, type TimeSource } from './clock.ts';
+export { DeviceState, BATTERY_LOW_PCT, OVERHEAT_C, type OutputFault, type OutputSpec, type PhysicsOptions, type Playing } from './device-state.ts';
+export { Link, type Impairment, type NetworkOptions } from './link.ts';
+export { TickScheduler, TimerScheduler, type Scheduler, type Cancel } from './scheduler.ts';
+export { TimeSync, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
+export { silentLogger, type Logger } from './types.ts';

@@ -1,0 +1,102 @@
+/**
+ * NTP-style clock offset over MQTT. A burst of sequential samples is taken and the one with the smallest round trip
+ * wins: queueing delay is what makes the two legs unequal, and the fastest exchange had the least of it.
+ */
+import { clockOffset, type TimeRequest, type TimeResponse } from '../../schemas/device-protocol/index.ts';
+import type { DeviceClock } from './clock.ts';
+
+export interface TimeSyncOptions {
+  samples?: number;
+  sampleTimeoutMs?: number;
+}
+
+export interface TimeSyncResult {
+  offsetMs: number;
+  rttMs: number;
+  /** Samples answered in this burst. */
+  samples: number;
+}
+
+export class TimeSync {
+  offsetMs: number | null = null;
+  rttMs: number | null = null;
+  /** Responses ignored because their id was not the one being waited for. */
+  unexpected = 0;
+  private seq = 0;
+  private burst: {
+    left: number;
+    best: { offsetMs: number; rttMs: number } | null;
+    answered: number;
+    pending: { id: string; t0: number } | null;
+    timer: NodeJS.Timeout | null;
+  } | null = null;
+  private readonly samples: number;
+  private readonly sampleTimeoutMs: number;
+
+  constructor(
+    private readonly clock: DeviceClock,
+    private readonly send: (req: TimeRequest) => void,
+    private readonly done: (r: TimeSyncResult | null) => void,
+    opts: TimeSyncOptions = {},
+  ) {
+    this.samples = Math.max(1, opts.samples ?? 4);
+    this.sampleTimeoutMs = opts.sampleTimeoutMs ?? 2000;
+  }
+
+  get running(): boolean {
+    return this.burst !== null;
+  }
+
+  /** Begin a burst unless one is already under way. */
+  start(): void {
+    if (this.burst) return;
+    this.burst = { left: this.samples, best: null, answered: 0, pending: null, timer: null };
+    this.next();
+  }
+
+  cancel(): void {
+    if (this.burst?.timer) clearTimeout(this.burst.timer);
+    this.burst = null;
+  }
+
+  /** Feed a decoded response; t3 is taken here, so call it as soon as the message is handled. */
+  onResponse(res: TimeResponse): void {
+    const t3 = this.clock.now();
+    const b = this.burst;
+    if (!b?.pending || b.pending.id !== res.id) {
+      this.unexpected++;
+      return;
+    }
+    // Our own record of t0, not the echo: a server bug must not move the device clock.
+    const s = clockOffset(b.pending.t0, res.t1, res.t2, t3);
+    if (b.timer) clearTimeout(b.timer);
+    b.pending = null;
+    if (Number.isFinite(s.offsetMs) && s.rttMs > -1 && res.t2 >= res.t1) {
+      b.answered++;
+      if (!b.best || s.rttMs < b.best.rttMs) b.best = { offsetMs: s.offsetMs, rttMs: Math.max(0, s.rttMs) };
+    }
+    this.next();
+  }
+
+  private next(): void {
+    const b = this.burst!;
+    if (b.left === 0) {
+      this.burst = null;
+      if (b.best) {
+        this.offsetMs = b.best.offsetMs;
+        this.rttMs = b.best.rttMs;
+      }
+      this.done(b.best ? { ...b.best, samples: b.answered } : null);
+      return;
+    }
+    b.left--;
+    const req = { id: `ts-${++this.seq}`, t0: this.clock.now() };
+    b.pending = req;
+    b.timer = setTimeout(() => {
+      if (this.burst !== b) return;
+      b.pending = null;
+      this.next();
+    }, this.sampleTimeoutMs);
+    this.send(req);
+  }
+}
