@@ -28,7 +28,7 @@ describe('area tree', () => {
   it('refuses an unknown parent and names the field', async () => {
     const r = await srv.api('POST', '/api/areas', { name: 'Ấp mồ côi', kind: 'hamlet', parentId: 'khong-co' });
     expect(r.status).toBe(400);
-    expect(r.body.field).toBe('parentId');
+    expect(r.body.field).toBe('body/parentId');
   });
   it('refuses moving an area beneath itself', async () => {
     const r = await srv.api('PATCH', '/api/areas/xa-a', { parentId: 'ap-1' });
@@ -59,7 +59,7 @@ describe('provisioning', () => {
     expect((await srv.api('POST', '/api/clusters', { name: 'x', areaId: 'ap-1', serial: 'S-9', outputs })).status).toBe(400);
     const dup = await srv.api('POST', '/api/clusters', { name: 'x', areaId: 'ap-1', serial: 'S-ONE', outputs: [{ index: 0, label: 'L' }] });
     expect(dup.status).toBe(409);
-    expect(dup.body.field).toBe('serial');
+    expect(dup.body.field).toBe('body/serial');
   });
 
   it('imports CSV in one go', async () => {

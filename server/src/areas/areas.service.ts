@@ -39,7 +39,7 @@ export class AreasService {
 
   get(id: string, scope: Scope = 'all'): Area {
     const a = this.byId.get(id);
-    if (!a || !this.inScope(scope, id)) throw notFound('area');
+    if (!a || !this.inScope(scope, id)) throw notFound('area', 'params/id');
     return this.toArea(a);
   }
 
@@ -81,9 +81,9 @@ export class AreasService {
 
   create(input: CreateArea): Area {
     const id = input.id ?? newId('ar', 8);
-    if (this.byId.has(id)) throw conflict(`area ${id} already exists`, 'id');
-    if (input.parentId && !this.byId.has(input.parentId)) throw badRequest(`parent area ${input.parentId} does not exist`, 'parentId');
-    if (input.code && [...this.byId.values()].some((a) => a.code === input.code)) throw conflict(`area code ${input.code} is taken`, 'code');
+    if (this.byId.has(id)) throw conflict(`area ${id} already exists`, 'body/id');
+    if (input.parentId && !this.byId.has(input.parentId)) throw badRequest(`parent area ${input.parentId} does not exist`, 'body/parentId');
+    if (input.code && [...this.byId.values()].some((a) => a.code === input.code)) throw conflict(`area code ${input.code} is taken`, 'body/code');
     this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null });
     this.reload();
     return this.get(id);
@@ -92,8 +92,8 @@ export class AreasService {
   update(id: string, patch: UpdateArea): Area {
     this.get(id);
     if (patch.parentId !== undefined && patch.parentId !== null) {
-      if (!this.byId.has(patch.parentId)) throw badRequest(`parent area ${patch.parentId} does not exist`, 'parentId');
-      if (this.descendants(id).has(patch.parentId)) throw badRequest('an area cannot move beneath itself', 'parentId');
+      if (!this.byId.has(patch.parentId)) throw badRequest(`parent area ${patch.parentId} does not exist`, 'body/parentId');
+      if (this.descendants(id).has(patch.parentId)) throw badRequest('an area cannot move beneath itself', 'body/parentId');
     }
     this.repo.update(id, patch);
     this.reload();

@@ -79,7 +79,7 @@ export class ClustersService {
 
   private row(id: string, actor: Actor): ClusterRow {
     const r = this.rows.get(id);
-    if (!r || !this.areas.inScope(actor.scope, r.areaId)) throw notFound('cluster', 'id');
+    if (!r || !this.areas.inScope(actor.scope, r.areaId)) throw notFound('cluster', 'params/id');
     return r;
   }
 
@@ -130,7 +130,8 @@ export class ClustersService {
     });
     if (errors.length) {
       const e = errors[0];
-      throw new AppError(inputs.length > 1 ? 422 : e.field === 'id' || e.field === 'serial' ? 409 : 400, inputs.length > 1 ? `line ${e.line}: ${e.field}: ${e.message}` : e.message, e.field, errors);
+      const many = inputs.length > 1;
+      throw new AppError(many ? 422 : e.field === 'id' || e.field === 'serial' ? 409 : 400, many ? `line ${e.line}: ${e.field}: ${e.message}` : e.message, many ? 'body' : `body/${e.field}`, errors);
     }
     const now = this.clock.now();
     const issued: IssuedCredential[] = [];
@@ -159,8 +160,8 @@ export class ClustersService {
 
   update(id: string, patch: UpdateCluster, actor: Actor): ClusterDetail {
     this.row(id, actor);
-    if (patch.areaId && (!this.areas.exists(patch.areaId) || !this.areas.inScope(actor.scope, patch.areaId))) throw badRequest(`area ${patch.areaId} does not exist`, 'areaId');
-    if (patch.serial && (this.serials.get(patch.serial) ?? id) !== id) throw conflict(`serial ${patch.serial} is already registered`, 'serial');
+    if (patch.areaId && (!this.areas.exists(patch.areaId) || !this.areas.inScope(actor.scope, patch.areaId))) throw badRequest(`area ${patch.areaId} does not exist`, 'body/areaId');
+    if (patch.serial && (this.serials.get(patch.serial) ?? id) !== id) throw conflict(`serial ${patch.serial} is already registered`, 'body/serial');
     const { outputs, ...fields } = patch;
     const outRows = outputs?.map((o) => ({ clusterId: id, index: o.index, label: o.label, ratedW: o.ratedW ?? null }));
     this.repo.update(id, { ...fields, updatedAt: this.clock.now() }, outRows);
