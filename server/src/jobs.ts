@@ -15,7 +15,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     return t;
   };
   const timers = [
-    every(500, 'telemetry-flush', () => s.metrics.telemetryRows.inc(s.telemetry.flush())),
+    every(500, 'telemetry-flush', () => s.metrics.telemetryRows.inc(s.telemetry.flush((ms) => s.metrics.telemetryPersistLatency.observe(ms / 1000)))),
     every(2_000, 'presence-sweep', () => s.presence.sweep()),
     every(5_000, 'command-expiry', () => s.commands.expire()),
     every(3_600_000, 'telemetry-retention', () => s.telemetry.prune(s.config.LOA_TELEMETRY_RETENTION_DAYS)),

@@ -17,6 +17,8 @@ type Row = typeof telemetry.$inferInsert;
  */
 export class TelemetryService {
   private buffer: Row[] = [];
+  /** server-time instant each buffered report was sent (device ts corrected by its measured clock offset) */
+  private sentAt: number[] = [];
 
   constructor(
     private db: Db,
@@ -36,6 +38,7 @@ export class TelemetryService {
     h.faults = faultsOf(t);
     h.faultyOutputs = faultyOutputCount(t);
     h.dirty = true;
+    this.sentAt.push(t.ts + (t.clockOffsetMs ?? 0));
     this.buffer.push({
       clusterId,
       ts: receivedAt,
@@ -55,11 +58,16 @@ export class TelemetryService {
     }
   }
 
-  /** Writes buffered rows and dirty latest-state in one transaction. Returns rows written. */
-  flush(): number {
+  /**
+   * Writes buffered rows and dirty latest-state in one transaction. Returns rows written; `onPersisted` gets, per
+   * row, the milliseconds from the device's publish to the commit.
+   */
+  flush(onPersisted?: (ms: number) => void): number {
     const rows = this.buffer;
+    const sentAt = this.sentAt;
     const dirty = this.store.drainDirty();
     this.buffer = [];
+    this.sentAt = [];
     if (rows.length || dirty.length) {
       this.db.transaction((tx) => {
         for (let i = 0; i < rows.length; i += 500) tx.insert(telemetry).values(rows.slice(i, i + 500)).run();
@@ -70,6 +78,10 @@ export class TelemetryService {
             .run();
         }
       });
+    }
+    if (onPersisted) {
+      const now = this.clock.now();
+      for (const t of sentAt) onPersisted(now - t);
     }
     return rows.length;
   }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one server process. A registry per instance keeps parallel test apps apart. */
 export class Metrics {
@@ -8,6 +8,14 @@ export class Metrics {
   readonly mqttIn = new Counter({ name: 'loa_mqtt_messages_in_total', help: 'Device messages received, by channel', labelNames: ['channel'], registers: [this.registry] });
   readonly mqttRejected = new Counter({ name: 'loa_mqtt_messages_rejected_total', help: 'Device messages or connections refused, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly telemetryRows = new Counter({ name: 'loa_telemetry_rows_written_total', help: 'Telemetry rows persisted', registers: [this.registry] });
+  readonly telemetryPersistLatency = new Summary({
+    name: 'loa_telemetry_persist_latency_seconds',
+    help: 'From a device publishing telemetry (its clock corrected by its measured offset) to the row being committed',
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 60,
+    ageBuckets: 3,
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'loa_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
