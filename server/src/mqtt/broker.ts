@@ -1,5 +1,5 @@
 import { Aedes } from 'aedes';
-import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
+import { createServer as createTcpServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
@@ -44,7 +44,11 @@ export interface ListenOptions {
 
 /** Starts a TCP (or TLS) listener feeding the broker through the packet size guard. */
 export function listen(broker: Aedes, o: ListenOptions): Promise<Listener> {
-  const handle = (socket: Duplex) => broker.handle(guardedStream(socket, o.maxPacketBytes, o.onTooLarge) as any);
+  const handle = (socket: Duplex) => {
+    // Nagle plus delayed ACKs holds small packets ~40 ms: that would be the whole error budget of time sync.
+    (socket as Socket).setNoDelay?.(true);
+    broker.handle(guardedStream(socket, o.maxPacketBytes, o.onTooLarge) as any);
+  };
   const server = o.tls
     ? createTlsServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
     : createTcpServer(handle);

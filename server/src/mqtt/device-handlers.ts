@@ -10,9 +10,6 @@ import type { Services } from '../services.ts';
 import { brokerPublisher } from './broker.ts';
 import { MqttRouter } from './router.ts';
 
-/** Sub-millisecond server time for the time-sync exchange; the offset estimate is only as good as these stamps. */
-const preciseNow = () => performance.timeOrigin + performance.now();
-
 /** Connects device traffic to the services. Each handler is one call: the logic lives in the services. */
 export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBaseLogger): void {
   const publisher = brokerPublisher(broker);
@@ -54,8 +51,10 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
     .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at))
     .on('reply', CommandReplySchema, (id, p, at) => s.commands.reply(id, p, at))
     .on('time/req', TimeRequestSchema, (id, p) => {
-      const t1 = preciseNow();
-      const body = { id: p.id, t0: p.t0, t1, t2: preciseNow() };
+      // Stamped with the same clock that schedules airings and expiries: that clock is "server time" for devices.
+      // (performance.now()-based stamps drift from Date.now() by tens of ms over a long uptime.)
+      const t1 = s.clock.now();
+      const body = { id: p.id, t0: p.t0, t1, t2: s.clock.now() };
       void publisher.publish(deviceTopic(id, 'time/res'), Buffer.from(JSON.stringify(body)), { qos: 0 });
     });
   router.attach(broker);
