@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     await demo?.stop();
     await app.close();
     clearTimeout(force);
+    app.log.info('stopped cleanly');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
