@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../server/src/config.ts';
+import { createDb } from '../server/src/db/client.ts';
+import { createServices } from '../server/src/services.ts';
+import { systemActor } from '../server/src/shared/actor.ts';
+import { exampleTelemetry } from './helpers/device.ts';
+
+/** Services against a fresh in-memory database with a fake clock: presence timing and retention without waiting. */
+function setup() {
+  const clock = { t: Date.parse('2026-11-24T08:00:00Z'), now() { return this.t; } };
+  const published: { topic: string; payload: string; retain?: boolean }[] = [];
+  const s = createServices(loadConfig({ LOA_TELEMETRY_INTERVAL_S: '10', LOA_TELEMETRY_RETENTION_DAYS: '7' }), createDb(':memory:'), clock, {
+    publish: async (topic, payload, opts) => void published.push({ topic, payload: payload.toString(), retain: opts.retain }),
+  });
+  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+  const [cred] = s.clusters.create([{ name: 'C', areaId: 'xa', serial: 'S1', outputs: [{ index: 0, label: 'L' }] }], systemActor());
+  return { s, clock, id: cred.clusterId, published };
+}
+
+describe('presence timing', () => {
+  it('goes offline exactly after 2.5 telemetry intervals of silence', () => {
+    const { s, clock, id } = setup();
+    const changes: boolean[] = [];
+    s.bus.on('cluster.status', (p) => changes.push(p.online));
+    s.presence.seen(id);
+    clock.t += 25_000;
+    expect(s.presence.sweep()).toEqual([]);
+    clock.t += 1;
+    expect(s.presence.sweep()).toEqual([id]);
+    expect(changes).toEqual([true, false]);
+    expect(s.health.get(id).online).toBe(false);
+  });
+
+  it('ignores devices it does not know', () => {
+    const { s } = setup();
+    s.presence.seen('ghost-device');
+    expect(s.health.peek('ghost-device')).toBeUndefined();
+  });
+});
+
+describe('telemetry retention', () => {
+  it('prunes points older than the retention window and keeps the rest', () => {
+    const { s, clock, id } = setup();
+    for (let day = 0; day < 10; day++) {
+      s.telemetry.ingest(id, exampleTelemetry(), clock.now());
+      clock.t += 86_400_000;
+    }
+    s.telemetry.flush();
+    expect(s.telemetry.prune(7)).toBe(3);
+    const left = s.telemetry.history(id, 0, clock.now(), 0);
+    expect(left).toHaveLength(7);
+    expect(Date.parse(left[0].t)).toBeGreaterThanOrEqual(clock.now() - 7 * 86_400_000);
+  });
+
+  it('writes the latest state with the time series in one flush', () => {
+    const { s, id } = setup();
+    s.presence.seen(id);
+    s.telemetry.ingest(id, exampleTelemetry());
+    expect(s.telemetry.flush()).toBe(1);
+    const row = s.db.$client.prepare('select online, fault_count from cluster_state where cluster_id = ?').get(id) as any;
+    expect(row).toEqual({ online: 1, fault_count: 1 });
+    expect(s.telemetry.flush()).toBe(0);
+  });
+});
+
+describe('device configuration', () => {
+  it('publishes retained config with groups, and bumps the version only when content changes', async () => {
+    const { s, id, published } = setup();
+    await s.deviceConfig.push(id);
+    await s.deviceConfig.push(id);
+    const [a, b] = published.map((p) => JSON.parse(p.payload));
+    expect(published[0]).toMatchObject({ topic: `loa/v1/dev/${id}/config`, retain: true });
+    expect(a).toMatchObject({ telemetryIntervalS: 10, groups: ['a-xa'] });
+    expect(b.version).toBe(a.version);
+    s.areas.create({ id: 'ap', name: 'Ấp', kind: 'hamlet', parentId: 'xa' });
+    s.clusters.update(id, { areaId: 'ap' }, systemActor());
+    await s.deviceConfig.push(id);
+    const c = JSON.parse(published.at(-1)!.payload);
+    expect(c.groups).toEqual(['a-xa', 'a-ap']);
+    expect(c.version).toBeGreaterThan(a.version);
+  });
+});
