@@ -634,6 +634,9 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   get pendingEvents(): DeviceEvent[] {
     return this.outbox.peek('event').map((b) => JSON.parse(b.toString()) as DeviceEvent);
   }
+  get pendingEventCount(): number {
+    return this.outbox.events;
+  }
   get eventsOverflowed(): number {
     return this.outbox.overflowed;
   }

@@ -15,3 +15,7 @@ export { Link, type Impairment, type NetworkOptions } from './link.ts';
 export { TickScheduler, TimerScheduler, type Scheduler, type Cancel } from './scheduler.ts';
 export { TimeSync, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
 export { silentLogger, type Logger } from './types.ts';
+export type { Command, CommandReply, DeviceConfig, DeviceEvent, Telemetry } from '../../schemas/device-protocol/index.ts';
+export { SimFleet, type SimFleetOptions, type FleetStats, type SimFleetEvents } from './fleet.ts';
+export { applyFault, parseFault, select, FAULT_GRAMMAR, type Fault, type Selection, type ParsedFault } from './faults.ts';
+export { loadFleetFile, parseFleetFile, demoFleetPath, FleetFileError } from './fleet-file.ts';

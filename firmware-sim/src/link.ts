@@ -37,13 +37,13 @@ export class Link {
 
   constructor(private readonly random: () => number = Math.random) {}
 
-  configure(opts: NetworkOptions | null): void {
-    const base = { ...CLEAN, ...stripUndefined(opts ?? {}) };
-    delete (base as Partial<NetworkOptions>).up;
-    delete (base as Partial<NetworkOptions>).down;
+  /** Set the impairment; with `merge`, only the fields given change (so delay and loss can be added separately). */
+  configure(opts: NetworkOptions | null, merge = false): void {
+    const { up, down, ...both } = opts ?? {};
+    const from = (dir: Direction) => (merge ? this.imp[dir] : CLEAN);
     this.imp = {
-      up: { ...base, ...stripUndefined(opts?.up ?? {}) },
-      down: { ...base, ...stripUndefined(opts?.down ?? {}) },
+      up: { ...from('up'), ...stripUndefined(both), ...stripUndefined(up ?? {}) },
+      down: { ...from('down'), ...stripUndefined(both), ...stripUndefined(down ?? {}) },
     };
   }
 

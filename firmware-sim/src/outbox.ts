@@ -34,7 +34,8 @@ export class Outbox {
 
   /** Send every waiting item, oldest first, on connection generation `gen`. */
   flush(gen: number, send: Sender): void {
-    for (const item of this.items) {
+    // A snapshot: acknowledgements may arrive synchronously and splice the live array.
+    for (const item of [...this.items]) {
       if (item.inflight) continue;
       item.inflight = gen;
       send(item, (ok) => {

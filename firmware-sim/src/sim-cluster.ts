@@ -71,9 +71,17 @@ export class SimCluster extends ClusterCore {
     this.raise(this.state.setPlaying(p));
   }
 
-  /** Slow or lossy network on both directions (or per direction via up/down); null for a clean link. */
-  network(opts: NetworkOptions | null): void {
-    this.session.link.configure(opts);
+  /**
+   * Slow or lossy network on both directions (or per direction via up/down); null for a clean link. With `merge`
+   * only the given fields change, e.g. adding loss to an existing delay.
+   */
+  network(opts: NetworkOptions | null, merge = false): void {
+    this.session.link.configure(opts, merge);
+  }
+
+  /** The impairment currently applied, per direction. */
+  get networkImpairment() {
+    return { up: this.session.link.impairment('up'), down: this.session.link.impairment('down') };
   }
 
   /** Lose the radio link, for `ms` if given (else until linkUp). Events raised meanwhile are buffered. */

@@ -22,6 +22,7 @@ export interface Recorded {
 
 export interface ConnectRecord {
   clientId: string;
+  at: number;
   username?: string;
   password?: string;
   keepalive?: number;
@@ -76,6 +77,7 @@ export class TestBroker {
     a.preConnect = (client, packet, cb) => {
       this.connects.push({
         clientId: packet.clientId,
+        at: Date.now(),
         username: packet.username,
         password: packet.password?.toString(),
         keepalive: packet.keepalive,
