@@ -35,6 +35,16 @@ describe('content fetch over HTTP', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(40_000))).toBe(true);
   });
 
+  it('honours If-Range with the content hash, and answers 416 with the size for a range past the end', async () => {
+    const auth = { authorization: basic(dev.id, dev.secret) };
+    const resumed = await fetch(`${srv.httpUrl}/api/device/content/${sha}`, { headers: { ...auth, range: 'bytes=49000-', 'if-range': `"${sha}"` } });
+    expect(resumed.status).toBe(206);
+    expect((await resumed.arrayBuffer()).byteLength).toBe(1000);
+    const past = await fetch(`${srv.httpUrl}/api/device/content/${sha}`, { headers: { ...auth, range: 'bytes=60000-' } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe('bytes */50000');
+  });
+
   it('refuses a wrong secret, a user token and no credentials', async () => {
     for (const authorization of [basic(dev.id, 'not-the-secret'), `Bearer ${srv.token}`, '']) {
       const res = await fetch(`${srv.httpUrl}/api/device/content/${sha}`, { headers: authorization ? { authorization } : {} });

@@ -41,6 +41,16 @@ describe('device configuration', () => {
     await waitFor(() => s.groups.includes('a-ap-moi'));
     expect([...s.groups].sort()).toEqual(['a-ap-moi', 'a-test-province', 'a-xa-loop']);
   });
+
+  it('removes group subscriptions a device is no longer entitled to, even if its firmware keeps them', async () => {
+    const broker = srv.app.loa.broker as any;
+    const subs = () => Object.keys(broker.clients[fleet[0].id].subscriptions).filter((t) => t.includes('/grp/'));
+    await waitFor(() => subs().includes('loa/v1/grp/a-ap-moi/cmd'));
+    await srv.api('POST', '/api/areas', { id: 'xa-khac', name: 'Xã Khác', kind: 'commune' });
+    await srv.api('PATCH', `/api/clusters/${fleet[0].id}`, { areaId: 'xa-khac' });
+    await waitFor(() => !subs().includes('loa/v1/grp/a-ap-moi/cmd') && !subs().includes('loa/v1/grp/a-xa-loop/cmd'));
+    await waitFor(() => subs().includes('loa/v1/grp/a-xa-khac/cmd'));
+  });
 });
 
 describe('commands', () => {

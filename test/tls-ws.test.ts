@@ -46,4 +46,13 @@ describe('MQTT over WebSocket', () => {
     c.end(true);
     await expect(connectRaw(ws, { clientId: dev.id })).rejects.toThrow(/Not authorized/);
   });
+
+  it('applies the packet size limit over WebSocket too', async () => {
+    const ws = srv.httpUrl.replace('http', 'ws') + '/mqtt';
+    const c = await connectRaw(ws, { clientId: dev.id, username: dev.id, password: dev.secret });
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
+    c.publish(`loa/v1/dev/${dev.id}/event`, Buffer.alloc(70_000, 'x'), { qos: 0 });
+    await closed;
+    expect((await srv.api('GET', '/metrics')).body).toMatch(/loa_mqtt_messages_rejected_total\{reason="packet_too_large"\} [1-9]/);
+  });
 });

@@ -17,7 +17,8 @@ export const AreaSchema = Type.Object(
 export type Area = Static<typeof AreaSchema>;
 
 export const CreateAreaSchema = Type.Object({
-  id: Type.Optional(IdSchema),
+  // 62, not 64: the area's group id `a-{id}` must itself be a valid topic level id.
+  id: Type.Optional(Type.String({ pattern: IdSchema.pattern, maxLength: 62 })),
   name: Type.String({ minLength: 1, maxLength: 120 }),
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
   kind: Type.Union(AREA_KINDS.map((k) => Type.Literal(k))),

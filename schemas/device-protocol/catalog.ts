@@ -126,7 +126,7 @@ export const CATALOG: TopicSpec[] = [
     example: { id: 'e-0007f3', ts: T0 + 5_000, type: 'mains_lost', voltageV: 0 },
     behaviour: [
       'Publish when the state changes between telemetry reports: mains lost/restored, relay tripped/reset, output fault/restored, overheating, low battery, and after a reboot (with its reason).',
-      'Keep events while offline (at least the last 500) and publish them after reconnecting, oldest first, with their original `id` and `ts`; the server drops duplicates by `id`.',
+      'Keep events while offline (at least the last 500) and publish them after reconnecting, oldest first, with their original `id` and `ts`, keeping at most 10 unacknowledged at a time (the broker throttles and then closes a connection that runs more than 100 publishes ahead of its 20/s allowance); the server drops duplicates by `id`.',
     ],
   },
   {
@@ -158,7 +158,7 @@ export const CATALOG: TopicSpec[] = [
     behaviour: [
       'Subscribe only to the groups named in the configuration; the broker refuses any other group.',
       'Handle exactly like a command on the device topic, and reply on the device\'s own `reply` topic with the same id.',
-      'Group ids for areas are `a-{areaId}` for the commune and for the hamlet a cluster stands in.',
+      'Group ids for areas are `a-{areaId}`, one for every area above and including the cluster\'s own (province … hamlet), plus custom groups; always take the list from the configuration.',
     ],
   },
   {

@@ -20,7 +20,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Something that happened between two telemetry reports. `id` makes redelivery idempotent. */
 export const DeviceEventSchema = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 64, description: 'unique per device; redelivered events keep their id' }),
+    id: Type.String({ minLength: 1, maxLength: 64, description: 'unique over the device\'s lifetime (across reboots and resets); redelivered events keep their id' }),
     ts: EpochMsSchema,
     type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
     output: Type.Optional(Type.Object({ index: Type.Integer({ minimum: 0, maximum: 7 }), state: OutputStateSchema })),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
+import { statSync } from 'node:fs';
 import { Sha256Schema } from '../../../schemas/common.ts';
 import { ContentStore } from '../content/content-store.ts';
 import type { Services } from '../services.ts';
@@ -22,6 +23,15 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
   }, async (req, reply) => {
     if (!store.has(req.params.sha256)) return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: 'content not found', field: 'params/sha256' });
+    // Content never changes under its hash, so an If-Range naming it always matches; @fastify/send only compares
+    // If-Range with an ETag it computed itself.
+    if (req.headers['if-range'] === `"${req.params.sha256}"`) delete req.raw.headers['if-range'];
+    // RFC 9110 §15.5.17: a 416 tells the size, so a device holding a complete file learns it is complete.
+    const size = statSync(store.pathOf(req.params.sha256)).size;
+    const start = /^bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1];
+    if (start !== undefined && Number(start) >= size) {
+      return reply.status(416).header('content-range', `bytes */${size}`).send({ statusCode: 416, error: 'Range Not Satisfiable', message: `content has ${size} bytes`, field: 'headers/range' });
+    }
     return reply
       .header('cache-control', 'private, max-age=31536000, immutable')
       .header('etag', `"${req.params.sha256}"`)

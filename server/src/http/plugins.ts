@@ -7,6 +7,7 @@ import websocket from '@fastify/websocket';
 import { createWebSocketStream } from 'ws';
 import { ErrorBodySchema } from '../../../schemas/common.ts';
 import type { Services } from '../services.ts';
+import { guardedStream } from '../mqtt/packet-guard.ts';
 
 /** Cross-cutting HTTP plumbing: OpenAPI, rate limiting, latency metrics and MQTT over WebSocket at /mqtt. */
 export const httpPlugins = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
@@ -36,7 +37,8 @@ export const httpPlugins = fp(async (app: FastifyInstance, { services }: { servi
 
   // Devices authenticate inside MQTT (CONNECT username/password), exactly as over TCP.
   app.get('/mqtt', { websocket: true, config: { auth: 'public' }, schema: { hide: true } }, (socket) => {
-    const stream = createWebSocketStream(socket as any);
+    // One MQTT packet may span several WebSocket messages, so ws's maxPayload alone does not bound it.
+    const stream = guardedStream(createWebSocketStream(socket as any), services.config.LOA_MQTT_MAX_PACKET_BYTES, () => services.metrics.mqttRejected.inc({ reason: 'packet_too_large' }));
     app.loa.broker.handle(stream as any);
   });
 });

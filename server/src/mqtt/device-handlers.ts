@@ -9,6 +9,7 @@ import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Services } from '../services.ts';
 import { brokerPublisher } from './broker.ts';
 import { MqttRouter } from './router.ts';
+import { dropStaleGroupSubscriptions } from './policy.ts';
 
 /** Connects device traffic to the services. Each handler is one call: the logic lives in the services. */
 export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBaseLogger): void {
@@ -71,6 +72,9 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
     s.presence.disconnected(clusterId);
   });
   s.bus.on('registry.changed', ({ clusterIds }) => {
-    for (const id of clusterIds) void s.deviceConfig.push(id).catch(() => undefined);
+    for (const id of clusterIds) {
+      void dropStaleGroupSubscriptions(broker, id, s.directory.groupsOf(id)).catch(() => undefined);
+      void s.deviceConfig.push(id).catch(() => undefined);
+    }
   });
 }

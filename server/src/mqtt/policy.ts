@@ -75,6 +75,8 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
     if (!parsed || parsed.kind !== 'device' || parsed.clusterId !== id || !isUpChannel(parsed.channel)) return deny('topic_not_allowed');
     if (packet.retain && parsed.channel !== 'status') return deny('retain_not_allowed');
     if (packet.payload.length > o.maxPacketBytes) return deny('too_large');
+    // The last will must go out at once: holding it back would show a dead cluster as online.
+    if (client && packet === (client as unknown as { will?: unknown }).will) return done(null);
     const bucket = client && buckets.get(client);
     const wait = bucket ? bucket.take(Date.now()) : 0;
     if (wait === 0) return done(null);
@@ -104,4 +106,20 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
     const set = client && subs.get(client);
     if (set) for (const t of topics) set.delete(t);
   });
+}
+
+/**
+ * The ACL is checked when a device subscribes; when a cluster moves to another area its old group subscriptions
+ * would outlive their permission. This removes them from a live session.
+ */
+export function dropStaleGroupSubscriptions(broker: Aedes, clusterId: string, allowedGroups: string[]): Promise<string[]> {
+  const client = (broker as unknown as { clients: Record<string, Client> }).clients[clusterId];
+  if (!client) return Promise.resolve([]);
+  const subs = (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions ?? {};
+  const stale = Object.keys(subs).filter((topic) => {
+    const t = parseTopic(topic);
+    return t?.kind === 'group' && !allowedGroups.includes(t.groupId);
+  });
+  if (!stale.length) return Promise.resolve([]);
+  return new Promise((resolve) => client.unsubscribe(stale.map((topic) => ({ topic, qos: 0 })) as never, () => resolve(stale)));
 }
