@@ -5,137 +5,38 @@
  */
 import { EventEmitter } from 'node:events';
 import {
-  BirthSchema,
-  CommandReplySchema,
-  CommandSchema,
-  DeviceConfigSchema,
-  DeviceEventSchema,
   PROTOCOL_VERSION,
-  StatusSchema,
-  TelemetrySchema,
-  TimeRequestSchema,
-  TimeResponseSchema,
   deviceTopic,
-  groupTopic,
   parseTopic,
-  payloadCodec,
-  type Command,
   type CommandReply,
   type DeviceConfig,
   type DeviceEvent,
   type Telemetry,
 } from '../../schemas/device-protocol/index.ts';
 import { DeviceClock } from './clock.ts';
-import { executeCommand, ReplyCache, type CommandTarget } from './commands.ts';
-import { DeviceState, type OutputSpec, type PhysicsOptions, type StateEvent } from './device-state.ts';
+import {
+  codec,
+  newCounters,
+  type CommandVia,
+  type RebootReason,
+  type SimClusterEvents,
+  type SimClusterOptions,
+  type SimClusterState,
+  type SimCounters,
+} from './cluster-types.ts';
+import { CommandIntake } from './command-intake.ts';
+import { DeviceState, type StateEvent } from './device-state.ts';
+import { GroupSubscriptions } from './groups.ts';
 import { Outbox } from './outbox.ts';
 import { hashString, seededRandom } from './rng.ts';
 import { TimerScheduler, type Cancel, type Scheduler } from './scheduler.ts';
 import { Session } from './session.ts';
-import { TimeSync, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
+import { TimeSync, type TimeSyncResult } from './time-sync.ts';
 import { silentLogger, type Logger } from './types.ts';
 
-export type RebootReason = 'power_on' | 'watchdog' | 'command' | 'brownout' | 'firmware_update' | 'crash' | 'unknown';
+export type { CommandVia, RebootReason, SimClusterEvents, SimClusterOptions, SimClusterState, SimCounters };
+export { newCounters };
 
-export interface SimClusterOptions {
-  /** mqtt://host:port or mqtts://host:port */
-  url: string;
-  id: string;
-  secret: string;
-  outputs: OutputSpec[];
-  firmware?: string;
-  hardware?: string;
-  model?: string;
-  serial?: string;
-  clock?: DeviceClock;
-  /** TLS trust for mqtts:// (PEM). */
-  ca?: string | Buffer | Array<string | Buffer>;
-  rejectUnauthorized?: boolean;
-  /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs. Default 2000. */
-  reconnectPeriodMs?: number;
-  reconnectMaxMs?: number;
-  /** ± fraction of each reconnect delay. Default 0.3. */
-  reconnectJitter?: number;
-  keepaliveS?: number;
-  connectTimeoutMs?: number;
-  /** Telemetry interval until a configuration arrives. Default 30 (the contract's default). */
-  telemetryIntervalS?: number;
-  /** Time sync interval until a configuration arrives. Default 600. */
-  timeSyncIntervalS?: number;
-  timeSync?: TimeSyncOptions;
-  /** Send one telemetry report right after each birth, before the first interval elapses. Default true. */
-  telemetryOnConnect?: boolean;
-  /** How long a reboot keeps the device off the network. Default 3000. */
-  bootDelayMs?: number;
-  /** Events kept while offline. Default 500 (the contract's minimum). */
-  eventBuffer?: number;
-  physics?: PhysicsOptions;
-  logger?: Logger;
-  /** Shared scheduler (SimFleet); a lone cluster uses Node timers. */
-  scheduler?: Scheduler;
-  /** Slot in [0,1) of each interval for periodic work under a shared scheduler. */
-  phase?: number;
-  random?: () => number;
-}
-
-export type CommandVia = { via: 'device' } | { via: 'group'; groupId: string };
-
-export interface SimClusterEvents {
-  connected: [];
-  online: [];
-  disconnected: [reason: string];
-  connectError: [error: Error];
-  config: [config: DeviceConfig, changed: boolean];
-  groups: [groups: string[]];
-  command: [command: Command, info: CommandVia & { duplicate: boolean }];
-  executed: [command: Command];
-  reply: [reply: CommandReply, info: { resent: boolean }];
-  telemetry: [telemetry: Telemetry];
-  event: [event: DeviceEvent];
-  timeSync: [result: TimeSyncResult | null];
-  malformed: [info: { topic: string; error: string }];
-  rebooting: [reason: RebootReason];
-  stopped: [];
-}
-
-export type SimClusterState = 'off' | 'booting' | 'connecting' | 'connected' | 'online';
-
-export function newCounters() {
-  return {
-    boots: 0,
-    connects: 0,
-    disconnects: 0,
-    connectErrors: 0,
-    telemetrySent: 0,
-    telemetrySkipped: 0,
-    eventsRaised: 0,
-    eventsSent: 0,
-    repliesSent: 0,
-    repliesResent: 0,
-    commandsReceived: 0,
-    commandsExecuted: 0,
-    commandsExpired: 0,
-    commandsRejected: 0,
-    duplicates: 0,
-    malformed: 0,
-    subscribeRefused: 0,
-    timeSyncs: 0,
-    timeSyncFailures: 0,
-  };
-}
-export type SimCounters = ReturnType<typeof newCounters>;
-
-const codec = {
-  status: payloadCodec(StatusSchema),
-  birth: payloadCodec(BirthSchema),
-  config: payloadCodec(DeviceConfigSchema),
-  cmd: payloadCodec(CommandSchema),
-  reply: payloadCodec(CommandReplySchema),
-  event: payloadCodec(DeviceEventSchema),
-  telemetry: payloadCodec(TelemetrySchema),
-  timeReq: payloadCodec(TimeRequestSchema),
-  timeRes: payloadCodec(TimeResponseSchema),
-};
 const WILL = Buffer.from('{"state":"offline"}');
 
 export class ClusterCore extends EventEmitter<SimClusterEvents> {
@@ -149,20 +50,18 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   protected readonly sched: Scheduler;
   protected readonly log: Logger;
   private readonly outbox: Outbox;
-  private readonly replies = new ReplyCache();
+  private readonly intake: CommandIntake;
   private readonly timeSync: TimeSync;
   private readonly eventIdBase: string;
   private eventSeq = 0;
   private booting = false;
   private isOnline = false;
   private heldConfig: DeviceConfig | null = null;
-  private requested = new Set<string>();
-  private subscribed = new Set<string>();
+  private readonly groupSubs: GroupSubscriptions;
   private bootAt = 0;
   private bootTrue = 0;
   private bootReason: RebootReason = 'power_on';
   private seq = 0;
-  private deferred: Command[] = [];
   private identifyUntil = 0;
   private timers: Partial<Record<'telemetry' | 'timeSync' | 'timeSyncRetry' | 'boot' | 'battery', Cancel>> = {};
   private firstOnline: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -183,6 +82,36 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
       (req) => this.session.publish(this.topic('time/req'), codec.timeReq.encode(req), 0, false),
       (r) => this.onTimeSynced(r),
       opts.timeSync,
+    );
+    this.intake = new CommandIntake({
+      counters: this.counters,
+      target: {
+        deviceNow: () => this.clock.nowMs(),
+        clockOffsetMs: () => this.timeSync.offsetMs,
+        setVolume: (v) => this.state.setVolume(v),
+        setOutput: (index, enabled) => {
+          if (!this.state.hasOutput(index)) return false;
+          this.state.setOutputEnabled(index, enabled);
+          return true;
+        },
+        identify: (s) => {
+          this.identifyUntil = this.clock.trueNow() + s * 1000;
+        },
+      },
+      awaitingFirstSync: () => this.timeSync.offsetMs === null && this.timeSync.running,
+      received: (cmd, info) => this.emit('command', cmd, info),
+      executed: (cmd) => this.emit('executed', cmd),
+      send: (encoded, resent, onAck) => this.sendReply(encoded, resent, onAck),
+      reboot: () => void this.reboot('command'),
+      after: (ms, fn) => void this.sched.after(ms, fn),
+    });
+    this.groupSubs = new GroupSubscriptions(
+      () => this.session,
+      (g) => {
+        this.counters.subscribeRefused++;
+        this.log.warn({ clusterId: this.id, group: g }, 'group subscription refused');
+      },
+      (groups) => this.emit('groups', groups),
     );
     this.session = new Session(
       {
@@ -345,8 +274,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
 
   private onDisconnected(reason: string): void {
     this.isOnline = false;
-    this.requested.clear();
-    this.subscribed.clear();
+    this.groupSubs.reset();
     this.timeSync.cancel();
     this.timers.telemetry?.();
     this.timers.timeSync?.();
@@ -410,72 +338,13 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     }
     this.emit('config', cfg, changed);
     // Reconcile even for an unchanged version: subscriptions are per connection, the held config is not.
-    this.reconcileGroups(this.heldConfig!.groups);
-  }
-
-  private reconcileGroups(groups: string[]): void {
-    const want = new Set(groups);
-    // `requested` is what this connection asked for (refusals stay in it so each config does not re-ask);
-    // `subscribed` only what the broker granted.
-    const add = [...want].filter((g) => !this.requested.has(g));
-    const remove = [...this.requested].filter((g) => !want.has(g));
-    if (!add.length && !remove.length) return;
-    for (const g of add) this.requested.add(g);
-    for (const g of remove) {
-      this.requested.delete(g);
-      this.subscribed.delete(g);
-    }
-    let pending = (add.length ? 1 : 0) + (remove.length ? 1 : 0);
-    const gen = this.session.gen;
-    const settle = () => --pending === 0 && gen === this.session.gen && this.emit('groups', [...this.subscribed]);
-    if (remove.length) this.session.unsubscribe(remove.map(groupTopic), settle);
-    if (add.length) {
-      this.session.subscribe(add.map(groupTopic), (granted) => {
-        add.forEach((g, i) => {
-          if (granted && granted[i] !== 128) {
-            if (this.requested.has(g)) this.subscribed.add(g);
-            return;
-          }
-          this.counters.subscribeRefused++;
-          this.log.warn({ clusterId: this.id, group: g }, 'group subscription refused');
-        });
-        settle();
-      });
-    }
+    this.groupSubs.reconcile(this.heldConfig!.groups);
   }
 
   private onCommand(topic: string, payload: Buffer, via: CommandVia): void {
     const d = codec.cmd.decode(payload);
     if (!d.ok) return this.malformed(topic, d.error);
-    const cmd = d.value;
-    this.counters.commandsReceived++;
-    if (this.replies.has(cmd.id)) {
-      this.counters.duplicates++;
-      this.emit('command', cmd, { ...via, duplicate: true });
-      const first = this.replies.get(cmd.id);
-      // Still in progress: its one reply is on the way.
-      if (first) this.sendReply(first, true);
-      return;
-    }
-    this.replies.begin(cmd.id);
-    this.emit('command', cmd, { ...via, duplicate: false });
-    // Without a measured offset the expiry check would use a clock that may be seconds off; wait for the burst.
-    if (this.timeSync.offsetMs === null && this.timeSync.running) this.deferred.push(cmd);
-    else this.execute(cmd);
-  }
-
-  private execute(cmd: Command): void {
-    const x = executeCommand(cmd, this.target);
-    if (x.executed) {
-      this.counters.commandsExecuted++;
-      this.emit('executed', cmd);
-    } else if (x.reply.reason === 'expired') this.counters.commandsExpired++;
-    else this.counters.commandsRejected++;
-    const encoded = codec.reply.encode(x.reply);
-    this.replies.finish(cmd.id, encoded);
-    const onAck = x.then === 'reboot' ? once(() => void this.reboot('command')) : undefined;
-    this.sendReply(encoded, false, onAck);
-    if (onAck) this.sched.after(3000, onAck);
+    this.intake.receive(d.value, via);
   }
 
   private sendReply(encoded: Buffer, resent: boolean, onAck?: () => void): void {
@@ -484,20 +353,6 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     this.emit('reply', JSON.parse(encoded.toString()) as CommandReply, { resent });
     this.flushOutbox();
   }
-
-  private readonly target: CommandTarget = {
-    deviceNow: () => this.clock.nowMs(),
-    clockOffsetMs: () => this.timeSync.offsetMs,
-    setVolume: (v) => this.state.setVolume(v),
-    setOutput: (index, enabled) => {
-      if (!this.state.hasOutput(index)) return false;
-      this.state.setOutputEnabled(index, enabled);
-      return true;
-    },
-    identify: (s) => {
-      this.identifyUntil = this.clock.trueNow() + s * 1000;
-    },
-  };
 
   private onTimeSynced(r: TimeSyncResult | null): void {
     if (r) this.counters.timeSyncs++;
@@ -509,9 +364,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
       }
     }
     this.emit('timeSync', r);
-    const waiting = this.deferred;
-    this.deferred = [];
-    for (const cmd of waiting) this.execute(cmd);
+    this.intake.releaseDeferred();
   }
 
   // ---- outbound --------------------------------------------------------------------------------------------------
@@ -600,7 +453,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   }
   /** Groups whose command topic the broker granted on the current connection. */
   get groups(): string[] {
-    return [...this.subscribed];
+    return this.groupSubs.granted;
   }
   get clockOffsetMs(): number | null {
     return this.timeSync.offsetMs;
@@ -645,12 +498,3 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   }
 }
 
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      fn();
-    }
-  };
-}

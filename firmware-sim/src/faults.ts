@@ -102,7 +102,8 @@ export const FAULT_GRAMMAR = `Fault spec:  KIND[:ARG][@WHEN]      (repeat --faul
     delay:MSms         fixed added latency each way          e.g. delay:150ms
     jitter:MIN-MAXms   latency uniform in [MIN, MAX] each way e.g. jitter:20-200ms
     drop:P%            loss of QoS 0 messages each way        e.g. drop:5%
-  WHEN: delay after the fleet finished connecting: 30s, 500ms, 2m (default: at once).
+  WHEN: delay after the connect ramp (every cluster started and online or failed once):
+        30s, 500ms, 2m (default: at once).
   Examples: --fault mains-loss:10%  --fault output-open:3  --fault link-flap:5%@1m  --fault jitter:20-200ms`;
 
 export interface ParsedFault {

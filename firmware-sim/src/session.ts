@@ -83,16 +83,19 @@ export class Session {
     this.cancel('reconnectTimer');
     this.cancel('linkTimer');
     const c = this.client;
+    let ended = false;
     if (c && clean && this.isUp && this.linkState === 'up') {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2000);
+      ended = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 2000);
         c.end(false, {}, () => {
           clearTimeout(t);
-          resolve();
+          resolve(true);
         });
       });
     }
-    this.teardown(clean ? 'closed' : 'killed', clean);
+    // Anything not ended cleanly (still connecting, black-holed, DISCONNECT timed out) is torn down hard, so no
+    // half-open client can come up later under this client id.
+    this.teardown(clean ? 'closed' : 'killed', ended);
     this.link.clear();
   }
 

@@ -38,7 +38,8 @@ describe('events', () => {
 
   it('buffers events while the link is down and flushes them oldest first with their original id and ts', async () => {
     await make().start();
-    await waitFor(() => broker.from(ID, 'event').length === 1, 2000, 'boot event');
+    // Acknowledged, not just arrived: an unacknowledged boot event would rightly be resent after the link loss.
+    await waitFor(() => c.pendingEventCount === 0, 2000, 'boot event acknowledged');
     const raised: DeviceEvent[] = [];
     c.on('event', (e) => raised.push(e));
     c.linkDown();
@@ -57,12 +58,13 @@ describe('events', () => {
     expect(births).toHaveLength(2);
     const order = broker.publishes.filter((p) => p.clientId === ID && !p.will);
     expect(order.indexOf(births[1])).toBeLessThan(order.indexOf(events()[0]));
-    expect(c.pendingEvents).toEqual([]);
+    await waitFor(() => c.pendingEvents.length === 0, 2000, 'flushed events acknowledged');
   });
 
   it('keeps only the newest events when more pile up offline than the buffer holds', async () => {
     await make({ eventBuffer: 5 }).start();
-    await waitFor(() => broker.from(ID, 'event').length === 1, 2000, 'boot event');
+    // Acknowledged, not just arrived: an unacknowledged boot event would rightly be resent after the link loss.
+    await waitFor(() => c.pendingEventCount === 0, 2000, 'boot event acknowledged');
     c.linkDown();
     const raised: string[] = [];
     c.on('event', (e) => raised.push(e.id));
@@ -78,7 +80,8 @@ describe('events', () => {
 
   it('resends an event that was in flight when the connection died (same id)', async () => {
     await make({ keepaliveS: 5 }).start();
-    await waitFor(() => broker.from(ID, 'event').length === 1, 2000, 'boot event');
+    // Acknowledged, not just arrived: an unacknowledged boot event would rightly be resent after the link loss.
+    await waitFor(() => c.pendingEventCount === 0, 2000, 'boot event acknowledged');
     c.linkDown(undefined, { mode: 'blackhole' });
     c.outputFault(0, 'short');
     const id = c.pendingEvents[0].id;
