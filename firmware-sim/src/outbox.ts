@@ -2,6 +2,10 @@
  * QoS 1 messages the device must not lose: events and command replies. An item leaves only when the broker has
  * acknowledged it, so anything caught by a dropped connection is simply sent again after the next connect with its
  * original payload (the server de-duplicates by id). Events are capped like a device's flash ring buffer.
+ *
+ * At most `maxInflight` (10, per the catalog) are unacknowledged at once: the server's broker authorises a whole
+ * TCP read at once against a 20/s allowance and cuts off a client that gets 100 publishes ahead, which a device
+ * flushing 500 buffered events in one go would do.
  */
 export interface OutboxItem {
   kind: 'event' | 'reply';
@@ -17,12 +21,18 @@ export type Sender = (item: OutboxItem, done: (ok: boolean) => void) => void;
 export class Outbox {
   private items: OutboxItem[] = [];
   private eventCount = 0;
+  private inflightCount = 0;
+  private gen = 0;
+  private sender: Sender | null = null;
   /** Events discarded because the ring was full (oldest first). */
   overflowed = 0;
+  /** Most items ever unacknowledged at once (for tests and diagnostics). */
+  maxSeenInflight = 0;
 
   constructor(
     readonly eventCap = 500,
     readonly replyCap = 100,
+    readonly maxInflight = 10,
   ) {}
 
   add(kind: OutboxItem['kind'], topic: string, payload: Buffer, onAck?: () => void): void {
@@ -32,22 +42,42 @@ export class Outbox {
     if (kind === 'reply' && this.items.length - this.eventCount > this.replyCap) this.evictOldest('reply');
   }
 
-  /** Send every waiting item, oldest first, on connection generation `gen`. */
+  /** Send waiting items, oldest first, on connection generation `gen`; acknowledgements pull the next ones. */
   flush(gen: number, send: Sender): void {
+    if (gen !== this.gen) this.resetInflight();
+    this.gen = gen;
+    this.sender = send;
+    this.pump();
+  }
+
+  private pump(): void {
+    const send = this.sender;
+    const gen = this.gen;
+    if (!send) return;
     // A snapshot: acknowledgements may arrive synchronously and splice the live array.
     for (const item of [...this.items]) {
+      if (this.inflightCount >= this.maxInflight) return;
       if (item.inflight) continue;
       item.inflight = gen;
+      this.inflightCount++;
+      this.maxSeenInflight = Math.max(this.maxSeenInflight, this.inflightCount);
       send(item, (ok) => {
-        if (ok && this.remove(item)) item.onAck?.();
-        else if (item.inflight === gen) item.inflight = 0;
+        if (item.inflight === gen) {
+          item.inflight = 0;
+          this.inflightCount--;
+        }
+        if (!ok) return; // retried at the next flush, not in a tight loop on a lossy link
+        if (this.remove(item)) item.onAck?.();
+        if (gen === this.gen) this.pump();
       });
     }
   }
 
-  /** The connection died: nothing is in flight any more. */
+  /** The connection died: nothing is in flight any more, and nothing is sent until the next flush. */
   resetInflight(): void {
     for (const item of this.items) item.inflight = 0;
+    this.inflightCount = 0;
+    this.sender = null;
   }
 
   get size(): number {
@@ -58,7 +88,7 @@ export class Outbox {
     return this.eventCount;
   }
 
-  /** Payloads waiting or in flight, oldest first (for tests and diagnostics). */
+  /** Payloads waiting or in flight, oldest first. */
   peek(kind?: OutboxItem['kind']): Buffer[] {
     return this.items.filter((i) => !kind || i.kind === kind).map((i) => i.payload);
   }
@@ -74,7 +104,12 @@ export class Outbox {
   private evictOldest(kind: OutboxItem['kind']): void {
     const i = this.items.findIndex((x) => x.kind === kind);
     if (i < 0) return;
-    this.items.splice(i, 1);
+    const [gone] = this.items.splice(i, 1);
+    if (gone.inflight) {
+      // Its acknowledgement may still come; stop counting it so the window is not held by a discarded item.
+      gone.inflight = 0;
+      this.inflightCount--;
+    }
     if (kind === 'event') {
       this.eventCount--;
       this.overflowed++;

@@ -61,6 +61,26 @@ describe('events', () => {
     await waitFor(() => c.pendingEvents.length === 0, 2000, 'flushed events acknowledged');
   });
 
+  it('flushes a large backlog with at most 10 publishes unacknowledged at a time', async () => {
+    await make().start();
+    await waitFor(() => c.pendingEventCount === 0, 2000, 'boot event acknowledged');
+    c.linkDown();
+    for (let i = 0; i < 30; i++) {
+      c.outputFault(0, 'open');
+      c.outputRestore(0);
+    }
+    const ids = c.pendingEvents.map((e) => e.id);
+    expect(ids).toHaveLength(60);
+    broker.qos1DelayMs = 5;
+    broker.maxConcurrentQos1.clear();
+    c.linkUp();
+    await waitFor(() => events().length === 60, 5000, 'backlog delivered');
+    expect(events().map((e) => e.json.id)).toEqual(ids);
+    const peak = broker.maxConcurrentQos1.get(ID)!;
+    expect(peak).toBeLessThanOrEqual(10);
+    expect(peak).toBeGreaterThan(1); // pipelined, not stop-and-wait
+  });
+
   it('keeps only the newest events when more pile up offline than the buffer holds', async () => {
     await make({ eventBuffer: 5 }).start();
     // Acknowledged, not just arrived: an unacknowledged boot event would rightly be resent after the link loss.

@@ -51,6 +51,11 @@ export class TestBroker {
   trueNow: () => number;
   /** Extra delay before the server stamps t1 (an up-link delay the device cannot see). */
   timeReqDelayMs = 0;
+  /** Hold each device QoS 1 publish this long in authorizePublish (as the server's rate limit does). */
+  qos1DelayMs = 0;
+  /** Most QoS 1 publishes of one client being authorised at once: aedes authorises a whole TCP read concurrently. */
+  readonly maxConcurrentQos1 = new Map<string, number>();
+  private concurrentQos1 = new Map<string, number>();
 
   private constructor(
     readonly aedes: Aedes,
@@ -109,7 +114,17 @@ export class TestBroker {
     const willPayloads = new WeakSet<Buffer>();
     a.authorizePublish = (client, packet, cb) => {
       if (client?.closed) willPayloads.add(packet.payload as Buffer);
-      cb(null);
+      if (!client || client.closed || packet.qos !== 1) return cb(null);
+      const id = client.id;
+      const n = (this.concurrentQos1.get(id) ?? 0) + 1;
+      this.concurrentQos1.set(id, n);
+      this.maxConcurrentQos1.set(id, Math.max(n, this.maxConcurrentQos1.get(id) ?? 0));
+      const done = () => {
+        this.concurrentQos1.set(id, (this.concurrentQos1.get(id) ?? 1) - 1);
+        cb(null);
+      };
+      if (this.qos1DelayMs) setTimeout(done, this.qos1DelayMs);
+      else done();
     };
     a.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
       if (!packet.topic.startsWith('loa/')) return;

@@ -76,16 +76,38 @@ describe('Link', () => {
 });
 
 describe('Outbox', () => {
-  it('retries what was not acknowledged, in order, and evicts the oldest events past the cap', () => {
+  it('evicts the oldest events past the cap and retries what was not acknowledged', () => {
     const box = new Outbox(3);
     for (let i = 0; i < 5; i++) box.add('event', 't', Buffer.from(String(i)));
     expect(box.overflowed).toBe(2);
     const sent: string[] = [];
     box.flush(1, (item, done) => (sent.push(item.payload.toString()), done(item.payload.toString() !== '3')));
-    expect(sent).toEqual(['2', '3', '4']);
     expect(box.peek().map(String)).toEqual(['3']);
     box.flush(2, (item, done) => (sent.push(item.payload.toString()), done(true)));
     expect(sent.at(-1)).toBe('3');
+    expect(box.size).toBe(0);
+  });
+
+  it('keeps at most 10 unacknowledged, in order, and each acknowledgement releases the next', () => {
+    const box = new Outbox();
+    for (let i = 0; i < 25; i++) box.add('event', 't', Buffer.from(String(i)));
+    const pending: Array<() => void> = [];
+    const sent: number[] = [];
+    const sender = (item: { payload: Buffer }, done: (ok: boolean) => void) => {
+      sent.push(Number(item.payload));
+      pending.push(() => done(true));
+    };
+    box.flush(1, sender);
+    expect(sent).toEqual([...Array(10).keys()]);
+    pending.shift()!();
+    pending.shift()!();
+    expect(sent).toHaveLength(12);
+    box.add('reply', 'r', Buffer.from('99'));
+    box.flush(1, sender);
+    expect(sent).toHaveLength(12); // window full: the new reply waits its turn
+    while (pending.length) pending.shift()!();
+    expect(sent).toEqual([...Array(25).keys(), 99]);
+    expect(box.maxSeenInflight).toBe(10);
     expect(box.size).toBe(0);
   });
 });
