@@ -99,7 +99,8 @@ export class SimCluster extends ClusterCore {
     this.flapTimer = null;
     if (!opts) return;
     const j = opts.jitter ?? 0.5;
-    const vary = (ms: number) => ms * (1 - j + 2 * j * Math.random());
+    const rnd = this.o.random ?? Math.random;
+    const vary = (ms: number) => ms * (1 - j + 2 * j * rnd());
     const cycle = () => {
       if (!this.running) return;
       const down = vary(opts.downMs ?? 5000);
@@ -114,7 +115,7 @@ export class SimCluster extends ClusterCore {
    * once this is the thundering herd a broker restart or cell-tower handover causes.
    */
   reconnectStorm(opts: { maxDelayMs?: number } = {}): void {
-    this.session.drop('reconnect storm', Math.random() * (opts.maxDelayMs ?? 2000));
+    this.session.drop('reconnect storm', (this.o.random ?? Math.random)() * (opts.maxDelayMs ?? 2000));
   }
 
   /** Run a time-sync burst now instead of waiting for the interval. */
