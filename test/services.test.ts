@@ -80,3 +80,24 @@ describe('device configuration', () => {
     expect(c.version).toBeGreaterThan(a.version);
   });
 });
+
+describe('events amend the latest state', () => {
+  it('shows a mains loss and an output fault at once, and ignores events older than the last report', () => {
+    const { s, id, clock } = setup();
+    const t = exampleTelemetry();
+    t.ts = clock.now();
+    t.outputs = [{ index: 0, state: 'ok' }];
+    s.telemetry.ingest(id, t);
+    const health: string[][] = [];
+    s.bus.on('cluster.health', (p) => health.push(p.faults));
+    s.telemetry.applyEvent(id, { id: 'e1', ts: clock.now() + 1000, type: 'mains_lost', voltageV: 0 });
+    s.telemetry.applyEvent(id, { id: 'e2', ts: clock.now() + 2000, type: 'output_fault', output: { index: 0, state: 'short' } });
+    s.telemetry.applyEvent(id, { id: 'e0', ts: clock.now() - 5000, type: 'relay_tripped' });
+    const h = s.health.get(id);
+    expect(h.telemetry!.backup.active).toBe(true);
+    expect(h.faults.sort()).toEqual(['mains-lost', 'output-0-short']);
+    expect(health).toEqual([['mains-lost'], ['mains-lost', 'output-0-short']]);
+    // the time series holds reports only
+    expect(s.telemetry.flush()).toBe(1);
+  });
+});

@@ -6,6 +6,8 @@ import type { DeviceDirectory } from '../devices/directory.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
 import { faultsOf, faultyOutputCount } from './faults.ts';
+import { applyEvent } from './event-effects.ts';
+import type { DeviceEvent } from '../../../schemas/device-protocol/events.ts';
 import type { HealthStore } from './health.store.ts';
 
 type Row = typeof telemetry.$inferInsert;
@@ -28,16 +30,16 @@ export class TelemetryService {
     private clock: Clock,
   ) {}
 
+  /** Amends the latest state from an event; the time series keeps only real reports. */
+  applyEvent(clusterId: string, e: DeviceEvent, receivedAt = this.clock.now()): void {
+    const latest = this.store.peek(clusterId)?.telemetry;
+    const amended = latest && applyEvent(latest, e);
+    if (amended) this.update(clusterId, amended, receivedAt);
+  }
+
   ingest(clusterId: string, t: Telemetry, receivedAt = this.clock.now()): void {
     if (!this.directory.has(clusterId)) return;
-    const h = this.store.get(clusterId);
-    const before = h.faults.join(',');
-    const wasOnBattery = h.telemetry?.backup.active ?? false;
-    h.telemetry = t;
-    h.telemetryAt = receivedAt;
-    h.faults = faultsOf(t);
-    h.faultyOutputs = faultyOutputCount(t);
-    h.dirty = true;
+    const h = this.update(clusterId, t, receivedAt);
     this.sentAt.push(t.ts + (t.clockOffsetMs ?? 0));
     this.buffer.push({
       clusterId,
@@ -53,9 +55,21 @@ export class TelemetryService {
       faultyOutputs: h.faultyOutputs,
       clockOffsetMs: t.clockOffsetMs,
     });
+  }
+
+  private update(clusterId: string, t: Telemetry, receivedAt: number) {
+    const h = this.store.get(clusterId);
+    const before = h.faults.join(',');
+    const wasOnBattery = h.telemetry?.backup.active ?? false;
+    h.telemetry = t;
+    h.telemetryAt = receivedAt;
+    h.faults = faultsOf(t);
+    h.faultyOutputs = faultyOutputCount(t);
+    h.dirty = true;
     if (before !== h.faults.join(',') || wasOnBattery !== t.backup.active) {
       this.bus.emit('cluster.health', { clusterId, areaId: this.directory.areaOf(clusterId)!, faults: h.faults, onBattery: t.backup.active, at: receivedAt });
     }
+    return h;
   }
 
   /**

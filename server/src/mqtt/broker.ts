@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Publisher } from './publisher.ts';
 import { guardedStream } from './packet-guard.ts';
+import { indexedPersistence } from './persistence.ts';
 
 /** The embedded broker. Its session store is in memory: devices re-announce themselves on reconnect. */
 export async function createBroker(): Promise<Aedes> {
   return Aedes.createBroker({
+    persistence: indexedPersistence() as never,
     // Clusters sit behind 4G; a stuck one must not block fan-out to the rest of the commune.
     drainTimeout: 30_000,
     concurrency: 1000,

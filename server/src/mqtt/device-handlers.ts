@@ -49,7 +49,7 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
       void s.deviceConfig.push(id).catch((err) => log.error({ err, clusterId: id }, 'config push failed'));
     })
     .on('telemetry', TelemetrySchema, (id, p, at) => s.telemetry.ingest(id, p, at))
-    .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at))
+    .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at) && s.telemetry.applyEvent(id, p, at))
     .on('reply', CommandReplySchema, (id, p, at) => s.commands.reply(id, p, at))
     .on('time/req', TimeRequestSchema, (id, p) => {
       // Stamped with the same clock that schedules airings and expiries: that clock is "server time" for devices.
