@@ -35,6 +35,16 @@ import { TimeSync, type TimeSyncResult } from './time-sync.ts';
 import { silentLogger, type Logger } from './types.ts';
 
 export type { CommandVia, RebootReason, SimClusterEvents, SimClusterOptions, SimClusterState, SimCounters };
+
+/** The id of a command that failed its schema, if it has one worth answering. */
+function usableId(payload: Buffer): string | null {
+  try {
+    const id = (JSON.parse(payload.toString('utf8')) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : null;
+  } catch {
+    return null;
+  }
+}
 export { newCounters };
 
 const WILL = Buffer.from('{"state":"offline"}');
@@ -343,8 +353,14 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
 
   private onCommand(topic: string, payload: Buffer, via: CommandVia): void {
     const d = codec.cmd.decode(payload);
-    if (!d.ok) return this.malformed(topic, d.error);
-    this.intake.receive(d.value, via);
+    if (d.ok) return this.intake.receive(d.value, via);
+    this.malformed(topic, d.error);
+    // Answer what can be answered: with a usable id the server learns at once instead of waiting for expiry.
+    const id = usableId(payload);
+    if (id) {
+      const reply: CommandReply = { id, result: 'rejected', reason: 'malformed', ts: this.clock.nowMs() };
+      this.sendReply(Buffer.from(JSON.stringify(reply)), false);
+    }
   }
 
   private sendReply(encoded: Buffer, resent: boolean, onAck?: () => void): void {

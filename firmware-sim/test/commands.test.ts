@@ -86,6 +86,16 @@ describe('commands', () => {
     expect(c.counters.commandsExecuted).toBe(0);
   });
 
+  it('answers a schema-invalid command that carries an id with rejected/malformed, and ignores one without', async () => {
+    const broken = { id: 'cmd-broken', name: 'ping', issuedAt: 'yesterday' };
+    await broker.sendCommand({ cluster: ID }, broken);
+    await broker.sendCommand({ cluster: ID }, { name: 'ping' });
+    expect((await replyFor('cmd-broken')).json).toMatchObject({ result: 'rejected', reason: 'malformed' });
+    await sleep(50);
+    expect(replies()).toHaveLength(1);
+    expect(c.counters.malformed).toBe(2);
+  });
+
   it('setOutput enabled=false reports the output as off; ping and identify reply ok', async () => {
     const off = broker.command('setOutput', { index: 1, enabled: false });
     const ping = broker.command('ping');
@@ -135,6 +145,7 @@ describe('commands', () => {
     await broker.publish(`loa/v1/dev/${ID}/cmd`, { id: 'x', name: 'ping' });
     await broker.publish(`loa/v1/dev/${ID}/cmd`, { id: 'x', name: 'ping', issuedAt: 1, expiresAt: 'soon' });
     await waitFor(() => c.counters.malformed === 3, 2000, 'three malformed commands');
+    expect((await replyFor('x')).json).toMatchObject({ result: 'rejected', reason: 'malformed' });
     const cmd = broker.command('ping');
     await broker.sendCommand({ cluster: ID }, cmd);
     expect((await replyFor(cmd.id)).json.result).toBe('ok');

@@ -63,7 +63,7 @@ export const CATALOG: TopicSpec[] = [
       bootReason: 'power_on',
     },
     behaviour: [
-      'Publish once after every successful connect, after the online status.',
+      'Publish once after every successful connect, after the online status, and send nothing else until its PUBACK arrives (MQTT clients do not keep QoS 0 publishes behind QoS 1 ones).',
       'The server answers with the device configuration on the `config` topic.',
     ],
   },
@@ -79,7 +79,7 @@ export const CATALOG: TopicSpec[] = [
     behaviour: [
       'Subscribe (QoS 1) before publishing the birth message; the server re-sends the configuration after each birth.',
       'Apply a configuration whose `version` differs from the one held; report telemetry every `telemetryIntervalS` seconds.',
-      'Subscribe to `loa/v1/grp/{group}/cmd` for every group listed and unsubscribe from groups no longer listed.',
+      'Subscribe to `loa/v1/grp/{group}/cmd` for every group listed and unsubscribe from groups no longer listed. Group subscriptions belong to the connection: after every connect, subscribe to the groups of the configuration received, even if its version is unchanged.',
       'Run a time sync every `timeSyncIntervalS` seconds and right after connecting.',
     ],
   },
@@ -142,6 +142,8 @@ export const CATALOG: TopicSpec[] = [
       'Subscribe with QoS 1 after connecting.',
       'Convert `expiresAt` (server time) to device time with the measured clock offset; if it has passed, do not execute: reply `rejected` with reason `expired`.',
       'Execute a command id at most once; a repeated id gets the first reply again.',
+      'A command received before the first time sync after boot completes is held until that sync ends, then judged.',
+      'A command that fails its schema but carries a usable `id` is answered `rejected` with reason `malformed`.',
       'Reply on the `reply` topic for every command: `ok`, `rejected` (unknown_command, bad_args, expired) or `failed` with a reason.',
       'v1 commands: `ping`; `reboot` (reply ok, then go offline cleanly and reboot); `setVolume` {volume 0–100}; `setOutput` {index, enabled}; `identify` {seconds?}.',
     ],

@@ -35,7 +35,7 @@ export const CommandReplySchema = Type.Object(
     id: Type.String({ minLength: 1, maxLength: 64, description: 'the command id being answered' }),
     result: Type.Union(COMMAND_RESULTS.map((r) => Type.Literal(r))),
     reason: Type.Optional(
-      Type.String({ maxLength: 200, description: 'why, for rejected/failed: expired, unknown_command, bad_args, busy …' }),
+      Type.String({ maxLength: 200, description: 'why, for rejected/failed: expired, unknown_command, bad_args, malformed, busy …' }),
     ),
     ts: EpochMsSchema,
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
