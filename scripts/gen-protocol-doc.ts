@@ -171,6 +171,10 @@ const SEE_ALSO: Record<TopicSpec['channel'], string[]> = {
   reply: ['7. Commands'],
   'time/req': ['6. Time synchronisation'],
   'time/res': ['6. Time synchronisation'],
+  manifest: ['9. Content fetch over HTTP', '6. Time synchronisation'],
+  'manifest/req': [],
+  'group-play': ['3. Limits'],
+  airing: ['3. Limits'],
 };
 
 /**

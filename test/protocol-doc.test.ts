@@ -63,8 +63,8 @@ describe('topic catalog', () => {
 
   it.each(CATALOG.map((t) => [t.topic, t] as const))('%s parses with parseTopic once ids are substituted', (_, t) => {
     const parsed = parseTopic(concrete(t.topic));
-    if (t.channel === 'group-cmd') {
-      expect(parsed).toEqual({ kind: 'group', groupId: GROUP_ID, channel: 'cmd' });
+    if (t.channel === 'group-cmd' || t.channel === 'group-play') {
+      expect(parsed).toEqual({ kind: 'group', groupId: GROUP_ID, channel: t.channel.slice('group-'.length) });
     } else {
       expect(parsed).toEqual({ kind: 'device', clusterId: CLUSTER_ID, channel: t.channel });
     }
@@ -75,6 +75,7 @@ describe('topic catalog', () => {
     for (const c of DEVICE_UP) expect(byChannel.get(c)?.direction, `catalog entry for up channel ${c}`).toBe('device → server');
     for (const c of DEVICE_DOWN) expect(byChannel.get(c)?.direction, `catalog entry for down channel ${c}`).toBe('server → device');
     expect(byChannel.get('group-cmd')?.direction).toBe('server → device');
+    expect(byChannel.get('group-play')?.direction).toBe('server → device');
     expect(CATALOG).toHaveLength(new Set(CATALOG.map((t) => t.channel)).size);
   });
 

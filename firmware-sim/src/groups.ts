@@ -41,9 +41,9 @@ export class GroupSubscriptions {
     const gen = s.gen;
     let pending = (add.length ? 1 : 0) + (remove.length ? 1 : 0);
     const settle = () => --pending === 0 && gen === s.gen && this.settled(this.granted);
-    if (remove.length) s.unsubscribe(remove.map(groupTopic), settle);
+    if (remove.length) s.unsubscribe(remove.map((g) => groupTopic(g)), settle);
     if (add.length) {
-      s.subscribe(add.map(groupTopic), (granted) => {
+      s.subscribe(add.map((g) => groupTopic(g)), (granted) => {
         add.forEach((g, i) => {
           if (granted && granted[i] !== 128) {
             if (this.requested.has(g)) this.ok.add(g);

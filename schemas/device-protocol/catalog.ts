@@ -9,10 +9,11 @@ import { DeviceEventSchema } from './events.ts';
 import { CommandReplySchema, CommandSchema } from './commands.ts';
 import { TimeRequestSchema, TimeResponseSchema } from './time-sync.ts';
 import { DeviceConfigSchema } from './config.ts';
+import { AiringReportSchema, GroupPlaySchema, ManifestRequestSchema, ManifestSchema } from './playback.ts';
 import type { DeviceChannel } from './topics.ts';
 
 export interface TopicSpec {
-  channel: DeviceChannel | 'group-cmd';
+  channel: DeviceChannel | 'group-cmd' | 'group-play';
   title: string;
   topic: string;
   direction: 'device → server' | 'server → device';
@@ -24,6 +25,19 @@ export interface TopicSpec {
 }
 
 const T0 = 1_790_000_000_000;
+const EXAMPLE_ITEM = {
+  id: 'bc-7k2m9xq4ta',
+  broadcastId: 'bc-7k2m9xq4ta',
+  title: 'Thông báo lịch tiêm chủng',
+  level: 'normal',
+  content: { sha256: '9f2c1d0e7b6a5948372615049f8e7d6c5b4a39281706f5e4d3c2b1a098f7e6d5', size: 96_412, durationMs: 24_100 },
+  startAt: T0 + 3_600_000,
+  expiresAt: T0 + 3_600_000 + 1_800_000,
+  volume: 80,
+  outputs: null,
+  repeat: { count: 2, intervalS: 600 },
+  onPreempt: 'resume',
+};
 
 export const CATALOG: TopicSpec[] = [
   {
@@ -201,6 +215,64 @@ export const CATALOG: TopicSpec[] = [
       'With `t3` = device clock at receipt: offset = ((t1 − t0) + (t2 − t3)) / 2, round trip = (t3 − t0) − (t2 − t1).',
       'Server time = device time + offset. Report the offset as `clockOffsetMs` in telemetry.',
       'Ignore a response whose `id` was not asked for.',
+    ],
+  },
+  {
+    channel: 'manifest',
+    title: 'Manifest (store-and-forward)',
+    topic: 'loa/v1/dev/{clusterId}/manifest',
+    direction: 'server → device',
+    qos: 1,
+    retain: false,
+    schema: ManifestSchema,
+    example: { version: 42, baseVersion: 40, items: [EXAMPLE_ITEM], removed: ['bc-old1234567'] },
+    behaviour: [
+      'Subscribe (QoS 1) with the other own topics. Report the manifest version held in every birth (`manifestVersion`, 0 when none); the server answers with what changed since.',
+      'Apply an update whose `baseVersion` is 0 (a full snapshot: drop every item not listed) or not above the version held; then hold `version`. An update with a `baseVersion` above the version held means one was missed: ignore it and publish `manifest/req` with the version held.',
+      'Keep the manifest and its content across reboots and link loss: a cluster whose link drops still airs its programme on time.',
+      'Fetch each item\'s content at once over HTTP (see Content fetch), verify its sha256, and report `downloaded` (or `failed` with `hash_mismatch` / `download_failed`, retrying with back-off until the item expires).',
+      'An item id listed in `removed` is dropped; if it is airing, stop it and report `cancelled`.',
+      'Never air anything after its `expiresAt` (server time): report `skipped` with reason `expired` instead.',
+    ],
+  },
+  {
+    channel: 'manifest/req',
+    title: 'Manifest request',
+    topic: 'loa/v1/dev/{clusterId}/manifest/req',
+    direction: 'device → server',
+    qos: 1,
+    retain: false,
+    schema: ManifestRequestSchema,
+    example: { version: 40 },
+    behaviour: ['Publish when an update could not be applied (a gap in versions) or the stored manifest was lost (then `version` 0).'],
+  },
+  {
+    channel: 'group-play',
+    title: 'Group play orders',
+    topic: 'loa/v1/grp/{groupId}/play',
+    direction: 'server → device',
+    qos: 1,
+    retain: false,
+    schema: GroupPlaySchema,
+    example: { op: 'play', item: { ...EXAMPLE_ITEM, level: 'emergency', startAt: T0 + 2_000, repeat: { count: 3, intervalS: 60 }, volume: null } },
+    behaviour: [
+      'Subscribe to `play` for every group of the configuration, alongside `cmd`. One publish here reaches a whole commune: the emergency fan-out path.',
+      '`play`: add the item exactly as if it had arrived in the manifest (same id: never air it twice). `cancel`: drop every item of that broadcast and stop it if airing (report `cancelled`).',
+    ],
+  },
+  {
+    channel: 'airing',
+    title: 'Airing reports (proof of play)',
+    topic: 'loa/v1/dev/{clusterId}/airing',
+    direction: 'device → server',
+    qos: 1,
+    retain: false,
+    schema: AiringReportSchema,
+    example: { id: 'a-0007f3-12', itemId: 'bc-7k2m9xq4ta', broadcastId: 'bc-7k2m9xq4ta', seq: 0, state: 'started', ts: T0 + 3_600_004, serverTs: T0 + 3_600_001.5, positionMs: 0 },
+    behaviour: [
+      'Report each airing\'s life: `received` (item accepted), `downloaded` (content verified), `started`, `finished`; `interrupted`/`resumed` around a preemption; `failed`, `skipped` or `cancelled` with a `reason`.',
+      '`seq` counts the airings of a repeated item from 0. `received` and `downloaded` are reported once per item with `seq` 0.',
+      'Buffer reports while offline exactly like events (at least 500, oldest first, at most 10 unacknowledged); the server keeps each report id once.',
     ],
   },
 ];

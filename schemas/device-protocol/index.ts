@@ -7,3 +7,4 @@ export * from './time-sync.ts';
 export * from './config.ts';
 export * from './codec.ts';
 export { CATALOG, type TopicSpec } from './catalog.ts';
+export * from './playback.ts';

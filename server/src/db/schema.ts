@@ -12,6 +12,8 @@ export const areas = sqliteTable(
     name: text('name').notNull(),
     code: text('code'),
     kind: text('kind').notNull(),
+    /** who must approve an operator's broadcast here: 'none' | 'required' | 'required-except-emergency'; null = inherit */
+    approvalPolicy: text('approval_policy'),
     createdAt: createdAt(),
   },
   (t) => [index('areas_parent_idx').on(t.parentId), uniqueIndex('areas_code_uq').on(t.code)],
@@ -181,3 +183,123 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_at_idx').on(t.at)],
 );
+
+/** Audio addressed by the sha256 of the transcoded (device-format) file; the original upload is kept beside it. */
+export const content = sqliteTable(
+  'content',
+  {
+    id: text('id').primaryKey(),
+    sha256: text('sha256'),
+    state: text('state').notNull(), // uploading | transcoding | ready | failed
+    error: text('error'),
+    source: text('source').notNull(), // upload | tts
+    title: text('title'),
+    originalName: text('original_name'),
+    originalSha256: text('original_sha256'),
+    originalBytes: integer('original_bytes'),
+    bytes: integer('bytes'),
+    durationMs: integer('duration_ms'),
+    loudnessLufs: real('loudness_lufs'),
+    truePeakDbtp: real('true_peak_dbtp'),
+    inputLoudnessLufs: real('input_loudness_lufs'),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('content_sha_idx').on(t.sha256), index('content_original_idx').on(t.originalSha256)],
+);
+
+/** Synthesised speech, keyed by hash(text, engine, voice, speed, chime) so the same bulletin is synthesised once. */
+export const ttsCache = sqliteTable('tts_cache', {
+  key: text('key').primaryKey(),
+  contentId: text('content_id').notNull().references(() => content.id, { onDelete: 'cascade' }),
+  createdAt: createdAt(),
+});
+
+export const broadcasts = sqliteTable(
+  'broadcasts',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    level: text('level').notNull(),
+    state: text('state').notNull(),
+    source: text('source', { mode: 'json' }).notNull(),
+    targets: text('targets', { mode: 'json' }).notNull(),
+    contentId: text('content_id').references(() => content.id),
+    startAt: integer('start_at', { mode: 'number' }),
+    expiresAt: integer('expires_at', { mode: 'number' }),
+    volume: integer('volume'),
+    repeatCount: integer('repeat_count').notNull().default(1),
+    repeatIntervalS: integer('repeat_interval_s').notNull().default(0),
+    onPreempt: text('on_preempt').notNull().default('resume'),
+    priorityOrder: integer('priority_order'),
+    maxWaitS: integer('max_wait_s'),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    approvedBy: text('approved_by'),
+    approvedAt: integer('approved_at', { mode: 'number' }),
+    rejectReason: text('reject_reason'),
+    cancelledBy: text('cancelled_by'),
+    cancelledAt: integer('cancelled_at', { mode: 'number' }),
+  },
+  (t) => [index('broadcasts_state_idx').on(t.state, t.startAt), index('broadcasts_created_idx').on(t.createdAt)],
+);
+
+/** One broadcast on one cluster: its delivery and proof-of-play state, per airing (repeat) `seq`. */
+export const airings = sqliteTable(
+  'airings',
+  {
+    broadcastId: text('broadcast_id').notNull().references(() => broadcasts.id, { onDelete: 'cascade' }),
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    state: text('state').notNull(),
+    outputs: text('outputs', { mode: 'json' }),
+    scheduledAt: integer('scheduled_at', { mode: 'number' }),
+    receivedAt: integer('received_at', { mode: 'number' }),
+    downloadedAt: integer('downloaded_at', { mode: 'number' }),
+    startedAt: integer('started_at', { mode: 'number' }),
+    finishedAt: integer('finished_at', { mode: 'number' }),
+    reason: text('reason'),
+    updatedAt: integer('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.broadcastId, t.clusterId, t.seq] }), index('airings_cluster_idx').on(t.clusterId, t.updatedAt)],
+);
+
+/** Every airing report as received, once per (cluster, report id): redelivery after an outage is idempotent. */
+export const airingReports = sqliteTable(
+  'airing_reports',
+  {
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    reportId: text('report_id').notNull(),
+    broadcastId: text('broadcast_id').notNull(),
+    seq: integer('seq').notNull(),
+    state: text('state').notNull(),
+    deviceTs: integer('device_ts', { mode: 'number' }).notNull(),
+    serverTs: real('server_ts'),
+    receivedAt: integer('received_at', { mode: 'number' }).notNull(),
+    reason: text('reason'),
+    positionMs: integer('position_ms'),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId, t.reportId] }), index('airing_reports_bc_idx').on(t.broadcastId)],
+);
+
+/** The per-cluster store-and-forward manifest: items with the version at which they last changed; removals kept as tombstones. */
+export const manifestItems = sqliteTable(
+  'manifest_items',
+  {
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    itemId: text('item_id').notNull(),
+    broadcastId: text('broadcast_id').notNull(),
+    rev: integer('rev').notNull(),
+    removed: integer('removed', { mode: 'boolean' }).notNull().default(false),
+    item: text('item', { mode: 'json' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId, t.itemId] }), index('manifest_rev_idx').on(t.clusterId, t.rev)],
+);
+
+export const manifestVersions = sqliteTable('manifest_versions', {
+  clusterId: text('cluster_id').primaryKey().references(() => clusters.id, { onDelete: 'cascade' }),
+  version: integer('version').notNull(),
+  /** deltas from versions below this are no longer possible (tombstones pruned): send a snapshot */
+  floor: integer('floor').notNull().default(0),
+});

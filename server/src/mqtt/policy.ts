@@ -12,7 +12,7 @@ export interface PolicyOptions {
 }
 
 /** Channels a device may subscribe to on its own topic tree. */
-const DOWN_SUBSCRIBABLE = new Set(['cmd', 'config', 'time/res']);
+const DOWN_SUBSCRIBABLE = new Set(['cmd', 'config', 'time/res', 'manifest']);
 /** The longest a client is held back by the rate limit before it is cut off instead. */
 const MAX_THROTTLE_MS = 5_000;
 
