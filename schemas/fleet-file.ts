@@ -21,6 +21,7 @@ export type FleetMember = Static<typeof FleetMemberSchema>;
 
 export const FleetFileSchema = Type.Object({
   server: Type.Optional(Type.String({ description: 'mqtt://host:port the fleet connects to' })),
+  http: Type.Optional(Type.String({ description: 'http(s)://host:port of the server, for content fetch' })),
   clusters: Type.Array(FleetMemberSchema),
 });
 export type FleetFile = Static<typeof FleetFileSchema>;
