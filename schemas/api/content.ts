@@ -1,0 +1,85 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { IdSchema, Sha256Schema, TimestampSchema } from '../common.ts';
+
+export const CONTENT_STATES = ['uploading', 'transcoding', 'ready', 'failed'] as const;
+export type ContentState = (typeof CONTENT_STATES)[number];
+export const CONTENT_SOURCES = ['upload', 'tts'] as const;
+export type ContentSource = (typeof CONTENT_SOURCES)[number];
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ContentLoudnessSchema = Type.Object({
+  integratedLufs: Type.Number({ description: 'EBU R128 integrated loudness of the stored (transcoded) file; target −16 LUFS' }),
+  truePeakDbtp: Type.Number({ description: 'true peak of the stored file, dBTP; target ≤ −1.5' }),
+  inputLufs: Type.Number({ description: 'integrated loudness of the original as uploaded' }),
+});
+export type ContentLoudness = Static<typeof ContentLoudnessSchema>;
+
+/** One item of the content library (thư viện âm thanh): an uploaded or synthesised recording in the device format. */
+export const ContentSchema = Type.Object(
+  {
+    id: IdSchema,
+    state: Type.Union(CONTENT_STATES.map((s) => Type.Literal(s)), { description: 'uploading → transcoding → ready | failed' }),
+    progress: Nullable(Type.Integer({ minimum: 0, maximum: 100, description: 'transcode percentage while transcoding (in memory; null otherwise)' })),
+    error: Nullable(Type.String({ description: 'why the item failed' })),
+    source: Type.Union(CONTENT_SOURCES.map((s) => Type.Literal(s))),
+    title: Nullable(Type.String()),
+    originalName: Nullable(Type.String()),
+    originalSha256: Nullable(Sha256Schema),
+    originalBytes: Nullable(Type.Integer({ minimum: 0 })),
+    sha256: Nullable(Sha256Schema),
+    bytes: Nullable(Type.Integer({ minimum: 0, description: 'size of the stored Opus/Ogg file' })),
+    durationMs: Nullable(Type.Integer({ minimum: 0 })),
+    loudness: Nullable(ContentLoudnessSchema),
+    createdBy: Nullable(Type.String()),
+    createdAt: TimestampSchema,
+  },
+  { $id: 'Content' },
+);
+export type Content = Static<typeof ContentSchema>;
+
+export const ContentParamsSchema = Type.Object({ id: IdSchema });
+
+export const ContentListQuerySchema = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+});
+export type ContentListQuery = Static<typeof ContentListQuerySchema>;
+
+export const UploadQuerySchema = Type.Object({
+  wait: Type.Optional(
+    Type.Boolean({ default: true, description: 'true: answer 201 once transcoded; false: answer 202 at once and poll GET /content/{id}' }),
+  ),
+});
+
+/** What the broadcast service needs to put an item in a device's play list. */
+export const PlayableSchema = Type.Object({
+  sha256: Sha256Schema,
+  size: Type.Integer({ minimum: 1 }),
+  durationMs: Type.Integer({ minimum: 0 }),
+});
+export type Playable = Static<typeof PlayableSchema>;
+
+export const ChimeSchema = Type.Object({
+  before: Type.Optional(Type.Boolean({ description: 'a two-tone chime before the speech' })),
+  after: Type.Optional(Type.Boolean({ description: 'the chime after the speech' })),
+});
+
+export const TtsRequestSchema = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 5000, description: 'Vietnamese text; numbers, dates, times, units and abbreviations are read out' }),
+  voice: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  speed: Type.Optional(Type.Number({ minimum: 0.5, maximum: 2, default: 1, description: '1 = normal bulletin pace' })),
+  chime: Type.Optional(ChimeSchema),
+  engine: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export type TtsRequest = Static<typeof TtsRequestSchema>;
+
+export const TtsVoicesSchema = Type.Array(
+  Type.Object({
+    engine: Type.String(),
+    default: Type.Boolean({ description: 'the engine used when a request names none' }),
+    voices: Type.Array(Type.String(), { description: 'the first is the engine default' }),
+  }),
+);
+export type TtsVoices = Static<typeof TtsVoicesSchema>;

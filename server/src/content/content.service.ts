@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import type { Content, ContentSource, Playable } from '../../../schemas/api/content.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { Actor } from '../shared/actor.ts';
+import type { Clock } from '../shared/clock.ts';
+import { AppError, conflict, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import type { ContentRepo, ContentRow } from './content.repo.ts';
+import type { ContentStore } from './content-store.ts';
+import { JobQueue } from './job-queue.ts';
+import { probe, tooLong } from './probe.ts';
+import { transcode } from './transcode.ts';
+
+export type ContentRecord = Content;
+
+export interface ContentLimits {
+  /** longest audio accepted, seconds (LOA_CONTENT_MAX_DURATION_S) */
+  maxDurationS: number;
+  /** ffmpeg processes at once (LOA_TRANSCODE_CONCURRENCY) */
+  concurrency: number;
+  /** largest upload, bytes (LOA_UPLOAD_MAX_BYTES); enforced by the HTTP layer while streaming */
+  maxUploadBytes: number;
+}
+export const DEFAULT_LIMITS: ContentLimits = { maxDurationS: 30 * 60, concurrency: 2, maxUploadBytes: 50 * 1024 * 1024 };
+
+export interface IngestMeta {
+  source: ContentSource;
+  originalName?: string;
+  title?: string;
+}
+
+/** An accepted item and the promise of its transcode (rejects with the reason it failed; already marked failed). */
+export interface Submission {
+  record: ContentRecord;
+  done: Promise<ContentRecord>;
+}
+
+/**
+ * The content library: every recording that may go on air, transcoded to the device format and loudness-normalised.
+ *
+ * What is written, and when: input that is refused up front (empty, not audio, declared too long) leaves nothing.
+ * Accepted input gets a row at once ('uploading' while its original is copied into the store, then 'transcoding',
+ * queued behind at most `concurrency` ffmpeg processes) and ends either 'ready' with its file stored under its hash,
+ * or 'failed' with the reason — damage found while decoding, for instance, since that needs the whole decode.
+ * A failed item leaves no file: temp files are removed and its original too, unless another live item shares it.
+ * Rows left unfinished by a crash are marked failed when the service starts.
+ */
+export class ContentService {
+  readonly limits: ContentLimits;
+  private readonly queue: JobQueue;
+  /** transcode percentage per item; memory only, like the work it describes */
+  private readonly progress = new Map<string, number>();
+  /** by original sha256: concurrent uploads of the same file share one submission */
+  private readonly inflight = new Map<string, Promise<Submission>>();
+
+  constructor(
+    private repo: ContentRepo,
+    private store: ContentStore,
+    private audit: AuditService,
+    private clock: Clock,
+    limits: Partial<ContentLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.queue = new JobQueue(this.limits.concurrency);
+    this.repo.failUnfinished('interrupted: the server stopped while this item was being processed; upload it again');
+    this.store.clearTemp();
+  }
+
+  /** Ingests a file the caller owns (and removes afterwards) and resolves once it is ready; rejects with an AppError. */
+  async ingest(inputPath: string, meta: IngestMeta, actor: Actor): Promise<ContentRecord> {
+    return (await this.submit(inputPath, meta, actor)).done;
+  }
+
+  /**
+   * Checks and accepts a file, copies it into the store, queues the transcode and resolves with the new row; the
+   * caller's file may be removed as soon as this resolves. An original already ingested returns the existing item.
+   */
+  async submit(inputPath: string, meta: IngestMeta, actor: Actor): Promise<Submission> {
+    const size = (await stat(inputPath)).size;
+    if (size === 0) throw new AppError(400, 'the file is empty', 'body/file');
+    const originalSha256 = await hashFile(inputPath);
+    // No await between this lookup and the map entry below: that is what makes concurrent duplicates share one.
+    const pending = this.inflight.get(originalSha256);
+    if (pending) return pending;
+    const existing = this.repo.findByOriginal(originalSha256);
+    if (existing) {
+      const record = this.toRecord(existing);
+      return { record, done: Promise.resolve(record) };
+    }
+    const submission = this.accept(inputPath, originalSha256, size, meta, actor);
+    this.inflight.set(originalSha256, submission);
+    const settled = () => this.inflight.get(originalSha256) === submission && this.inflight.delete(originalSha256);
+    submission.then((s) => s.done).then(settled, settled);
+    return submission;
+  }
+
+  get(id: string): ContentRecord {
+    const row = this.repo.get(id);
+    if (!row) throw notFound('content', 'params/id');
+    return this.toRecord(row);
+  }
+
+  list(q: { limit?: number; offset?: number } = {}): ContentRecord[] {
+    return this.repo.list(q.limit ?? 50, q.offset ?? 0).map((r) => this.toRecord(r));
+  }
+
+  /** What a broadcast needs to send an item to devices. 404 if unknown, 409 unless ready with its file in place. */
+  playable(id: string): Playable {
+    const row = this.repo.get(id);
+    if (!row) throw notFound('content', 'body/contentId');
+    if (row.state !== 'ready' || !row.sha256) throw conflict(`content ${id} is ${row.state}, not ready to air`, 'body/contentId');
+    if (!this.store.has(row.sha256)) throw conflict(`the audio file of content ${id} is missing from the store`, 'body/contentId');
+    return { sha256: row.sha256, size: row.bytes ?? 0, durationMs: row.durationMs ?? 0 };
+  }
+
+  /** The stored file of a ready item, for preview in the console. */
+  audioFile(id: string): { path: string; size: number; sha256: string } {
+    const row = this.repo.get(id);
+    if (!row) throw notFound('content', 'params/id');
+    if (row.state !== 'ready' || !row.sha256 || !this.store.has(row.sha256)) throw conflict(`content ${id} is ${row.state}, not ready`, 'params/id');
+    return { path: this.store.pathOf(row.sha256), size: row.bytes ?? 0, sha256: row.sha256 };
+  }
+
+  /** A path in the store's temp folder for a file about to be ingested (same file system, cleared on start). */
+  tempPath(suffix = ''): string {
+    return this.store.tempPath(suffix);
+  }
+
+  /** Resolves once no ingest is in flight (tests, orderly shutdown). */
+  async drain(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight.values()].map((s) => s.then((x) => x.done)));
+  }
+
+  private async accept(inputPath: string, originalSha256: string, originalBytes: number, meta: IngestMeta, actor: Actor): Promise<Submission> {
+    const info = await probe(inputPath);
+    const maxMs = this.limits.maxDurationS * 1000;
+    if (info.durationMs !== null && !info.durationEstimated && info.durationMs > maxMs) throw tooLong(info.durationMs, maxMs);
+
+    const id = newId('ct');
+    this.repo.insert({
+      id, state: 'uploading', source: meta.source, title: meta.title ?? null, originalName: meta.originalName ?? null,
+      originalSha256, originalBytes, createdBy: actor.id, createdAt: this.clock.now(),
+    });
+    this.audit.record(actor, 'content.create', { type: 'content', id }, { source: meta.source, originalName: meta.originalName, originalSha256 });
+    try {
+      await this.store.putOriginal(inputPath, originalSha256);
+    } catch (err) {
+      await this.fail(id, originalSha256, err);
+      throw err;
+    }
+    this.repo.update(id, { state: 'transcoding' });
+    this.progress.set(id, 0);
+    const done = this.queue.run(() => this.process(id, originalSha256, info));
+    done.catch(() => undefined); // the row records the failure; nobody has to await a 202's work
+    return { record: this.get(id), done };
+  }
+
+  private async process(id: string, originalSha256: string, info: Awaited<ReturnType<typeof probe>>): Promise<ContentRecord> {
+    const tmp = this.store.tempPath('.ogg');
+    try {
+      const r = await transcode(this.store.originalPath(originalSha256), tmp, {
+        probe: info,
+        maxDurationMs: this.limits.maxDurationS * 1000,
+        onProgress: (f) => this.progress.set(id, Math.max(this.progress.get(id) ?? 0, Math.min(99, Math.floor(f * 100)))),
+      });
+      const sha256 = await hashFile(tmp);
+      const bytes = (await stat(tmp)).size;
+      await this.store.putContent(tmp, sha256);
+      this.repo.update(id, {
+        state: 'ready', error: null, sha256, bytes, durationMs: r.durationMs,
+        loudnessLufs: r.integratedLufs, truePeakDbtp: r.truePeakDbtp, inputLoudnessLufs: r.inputLufs,
+      });
+      return this.get(id);
+    } catch (err) {
+      await this.fail(id, originalSha256, err);
+      throw err;
+    } finally {
+      this.progress.delete(id);
+      await rm(tmp, { force: true });
+    }
+  }
+
+  private async fail(id: string, originalSha256: string, err: unknown): Promise<void> {
+    const message = err instanceof AppError ? err.message : `processing failed: ${(err as Error)?.message ?? String(err)}`;
+    this.repo.update(id, { state: 'failed', error: message.slice(0, 1000) });
+    if (!this.repo.findByOriginal(originalSha256)) await this.store.removeOriginal(originalSha256);
+  }
+
+  private toRecord(row: ContentRow): ContentRecord {
+    const ready = row.state === 'ready' && row.loudnessLufs !== null && row.truePeakDbtp !== null && row.inputLoudnessLufs !== null;
+    return {
+      id: row.id,
+      state: row.state as ContentRecord['state'],
+      progress: row.state === 'transcoding' ? (this.progress.get(row.id) ?? 0) : null,
+      error: row.error,
+      source: row.source as ContentSource,
+      title: row.title,
+      originalName: row.originalName,
+      originalSha256: row.originalSha256,
+      originalBytes: row.originalBytes,
+      sha256: row.sha256,
+      bytes: row.bytes,
+      durationMs: row.durationMs,
+      loudness: ready ? { integratedLufs: row.loudnessLufs!, truePeakDbtp: row.truePeakDbtp!, inputLufs: row.inputLoudnessLufs! } : null,
+      createdBy: row.createdBy,
+      createdAt: new Date(row.createdAt).toISOString(),
+    };
+  }
+}
+
+export function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
+  });
+}
