@@ -206,7 +206,7 @@ describe('content over HTTP', () => {
   let http: Library;
 
   beforeAll(async () => {
-    http = library({ maxUploadBytes: 400 * 1024 });
+    http = library({ maxUploadBytes: 1536 * 1024 });
     app = await bareApp(async (a) => {
       await a.register(contentRoutes, { services: { content: http.content }, prefix: '/api' });
     });
@@ -283,12 +283,15 @@ describe('content over HTTP', () => {
     expect(storeFiles(http.store)).toMatchObject({ tmp: [] });
   });
 
-  it('refuses an upload over the size limit with 413 naming body/file, keeping nothing of it', async () => {
-    const big = await makeSignal(join(work, 'big.wav'), { lufs: -20, seconds: 6, args: ['-ac', '1', '-ar', '48000'] }); // ~576 kB
+  it('takes uploads beyond Fastify\'s JSON body limit, and refuses one over its own limit with 413 naming body/file', async () => {
+    // 1.15 MB: more than the 1 MB default bodyLimit of this bare app (buildApp's is 8 MB; uploads may be 50 MB).
+    const large = await makeSignal(join(work, 'large.wav'), { lufs: -20, seconds: 6, args: ['-ac', '2', '-ar', '48000'] });
+    expect((await upload(large, { name: 'large.wav' })).status).toBe(201);
+    const big = await makeSignal(join(work, 'big.wav'), { lufs: -20, seconds: 10, args: ['-ac', '2', '-ar', '48000'] }); // 1.9 MB
     const before = storeFiles(http.store);
     const res = await upload(big, { name: 'big.wav' });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ statusCode: 413, field: 'body/file', message: expect.stringMatching(/larger than/) });
+    expect(await res.json()).toMatchObject({ statusCode: 413, field: 'body/file', message: 'the file is larger than the 1.5 MB limit' });
     expect(storeFiles(http.store)).toEqual(before);
   });
 

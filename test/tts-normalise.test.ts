@@ -62,6 +62,10 @@ describe('normaliseVietnamese', () => {
       'Vị trí tâm bão cách đảo Bạch Long Vĩ một trăm hai mươi ki-lô-mét, di chuyển theo hướng Tây, tốc độ mười lăm đến hai mươi ki-lô-mét trên giờ.',
     ],
     [
+      'Mưa to đến rất to, lượng mưa phổ biến 50-100mm/24h, có nơi trên 150 mm/24h.',
+      'Mưa to đến rất to, lượng mưa phổ biến năm mươi đến một trăm mi-li-mét trong hai mươi tư giờ, có nơi trên một trăm năm mươi mi-li-mét trong hai mươi tư giờ.',
+    ],
+    [
       'Áp suất khí quyển 965 hPa, sức gió mạnh nhất 40 m/s.',
       'Áp suất khí quyển chín trăm sáu mươi lăm héc-tô-pát-xcan, sức gió mạnh nhất bốn mươi mét trên giây.',
     ],

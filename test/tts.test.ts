@@ -15,7 +15,7 @@ import { systemActor } from '../server/src/shared/actor.ts';
 import type { TtsEngine } from '../server/src/tts/engine.ts';
 import { ESPEAK_VOICES, EspeakEngine } from '../server/src/tts/espeak-engine.ts';
 import { HttpTtsEngine } from '../server/src/tts/http-engine.ts';
-import { createTtsEngines } from '../server/src/tts/engines.ts';
+import { createTts, createTtsEngines } from '../server/src/tts/engines.ts';
 import { TtsCacheRepo } from '../server/src/tts/tts-cache.repo.ts';
 import { TtsService } from '../server/src/tts/tts.service.ts';
 import { ttsRoutes } from '../server/src/tts/tts.routes.ts';
@@ -219,6 +219,8 @@ describe('HTTP text-to-speech adapter', () => {
       { engine: 'http', default: false, voices: ['banmai', 'leminh'] },
     ]);
     const record = await tts.synthesize({ text: 'Thông báo của UBND xã', engine: 'http' }, actor);
+    const viaConfig = createTts({ LOA_DATA_DIR: dir, LOA_TTS_ENGINE: 'http', LOA_TTS_HTTP_URL: `${base}/speak`, LOA_TTS_HTTP_KEY: 'sekret', LOA_TTS_HTTP_VOICES: 'banmai' }, db, content, clock);
+    expect(viaConfig.voices().find((v) => v.default)?.engine).toBe('http');
     expect(record).toMatchObject({ state: 'ready', source: 'tts' });
     expect(seen.at(-1)!.body).toEqual({ text: 'Thông báo của Ủy ban nhân dân xã', voice: 'banmai', speed: 1 });
   });

@@ -2,15 +2,20 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 /**
- * The ffmpeg binary: LOA_FFMPEG when set (a system ffmpeg, e.g. a distribution build with newer codecs), else the
- * static build from @ffmpeg-installer/ffmpeg. Read straight from the environment because config.ts has no entry
- * for it yet (see the content README note); only this function knows where ffmpeg lives.
+ * The ffmpeg binary: the one chosen with useFfmpeg() (config LOA_FFMPEG), else the LOA_FFMPEG environment variable
+ * (for tools and tests that build no config), else the static build from @ffmpeg-installer/ffmpeg. A system ffmpeg
+ * must have libopus and the loudnorm filter. Only this module knows where ffmpeg lives.
  */
 export function ffmpegPath(): string {
-  if (process.env.LOA_FFMPEG) return process.env.LOA_FFMPEG;
-  return (cachedPath ??= (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+  return chosen || process.env.LOA_FFMPEG || (installed ??= (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path);
 }
-let cachedPath: string | undefined;
+let chosen: string | undefined;
+let installed: string | undefined;
+
+/** Uses this ffmpeg from now on; empty or undefined goes back to the default. */
+export function useFfmpeg(path: string | undefined): void {
+  chosen = path || undefined;
+}
 
 export interface FfmpegRun {
   code: number | null;

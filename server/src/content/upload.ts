@@ -27,7 +27,8 @@ export async function receiveUpload(req: FastifyRequest, dest: string, maxBytes:
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || filename !== undefined) throw badRequest(`unexpected file field "${part.fieldname}": send one file, in "file"`, 'body/file');
         await pipeline(part.file, createWriteStream(dest));
-        filename = part.filename || 'upload';
+        // Browsers send a bare name, other clients sometimes a path; keep the name, shortened for the list.
+        filename = (part.filename || 'upload').split(/[\\/]/).pop()!.slice(0, 200) || 'upload';
       } else if (part.fieldname === 'title') {
         title = String(part.value).trim() || undefined;
         if (title && title.length > 200) throw badRequest('title is longer than 200 characters', 'body/title');
@@ -36,7 +37,7 @@ export async function receiveUpload(req: FastifyRequest, dest: string, maxBytes:
   } catch (err) {
     await rm(dest, { force: true });
     const code = (err as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new AppError(413, `the file is larger than the ${Math.round(maxBytes / MB)} MB limit`, 'body/file');
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new AppError(413, `the file is larger than the ${+(maxBytes / MB).toFixed(1)} MB limit`, 'body/file');
     if (code === 'FST_FILES_LIMIT') throw badRequest('send one file, in the field "file"', 'body/file');
     if (code?.startsWith('FST_')) throw badRequest((err as Error).message, 'body');
     throw err;

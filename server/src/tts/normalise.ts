@@ -14,6 +14,7 @@ export function normaliseVietnamese(text: string, dialect: Dialect = {}): string
   s = phones(s);
   s = dates(s, dialect);
   s = s.replace(/(\d)\s?\/\s?(\d)/g, '$1 trên $2'); // not a date: 24/24h, a ratio → "hai mươi tư trên hai mươi tư giờ"
+  s = s.replace(/(?<=\p{L})\s?\/\s?(\d{1,3})\s?h(?![\p{L}\p{N}])/gu, ' trong $1 giờ'); // rainfall: 50-100mm/24h
   s = times(s, dialect);
   s = ordinals(s, dialect);
   s = quantities(s, dialect);
