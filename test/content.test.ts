@@ -108,6 +108,7 @@ describe('content ingest', () => {
     ['a text file renamed .mp3', 'text', 415, /not an audio file/],
     ['a zero-length file', 'empty', 400, /empty/],
     ['the first half of an mp3', 'truncated', 422, /truncated/],
+    ['an mp3 with garbage in the middle', 'damaged', 422, /damaged/],
     ['digital silence', 'silent', 422, /no audible sound/],
   ] as const)('refuses %s with a 4xx naming body/file and leaves nothing behind', async (_, key, status, message) => {
     const bad = await makeBadFixtures(work, fixtures[0].path);

@@ -69,9 +69,13 @@ export async function makeBadFixtures(dir: string, goodMp3: string) {
   const truncated = join(dir, 'truncated.mp3');
   const whole = readFileSync(goodMp3);
   writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+  const damaged = join(dir, 'damaged.mp3');
+  const garbled = Buffer.from(whole);
+  for (let i = Math.floor(whole.length / 3), x = 7; i < whole.length / 2; i += 7) garbled[i] = x = (x * 131 + 17) % 256;
+  writeFileSync(damaged, garbled);
   const silent = join(dir, 'silent.wav');
   await ff(['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=mono', '-t', '2', silent]);
-  return { png, text, empty, truncated, silent };
+  return { png, text, empty, truncated, damaged, silent };
 }
 
 export function copy(src: string, dest: string): string {
