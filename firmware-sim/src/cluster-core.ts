@@ -1,16 +1,20 @@
 /**
- * The protocol half of a simulated cluster: device protocol v1 (schemas/device-protocol/catalog.ts) as firmware must
- * implement it. Connection handling is in session.ts, the physical model in device-state.ts, command decisions in
- * commands.ts; the fault knobs that make up the rest of SimCluster's API are in sim-cluster.ts.
+ * The protocol half of a simulated cluster: device protocol v1.1 (schemas/device-protocol/catalog.ts) as firmware
+ * must implement it. Connection handling is in session.ts, the physical model in device-state.ts, command decisions
+ * in commands.ts, broadcasting (manifest, content, player) in playback.ts and content.ts; the fault knobs that make
+ * up the rest of SimCluster's API are in sim-cluster.ts.
  */
 import { EventEmitter } from 'node:events';
 import {
   PROTOCOL_VERSION,
   deviceTopic,
   parseTopic,
+  type AiringReport,
+  type AiringState,
   type CommandReply,
   type DeviceConfig,
   type DeviceEvent,
+  type PlayItem,
   type Telemetry,
 } from '../../schemas/device-protocol/index.ts';
 import { DeviceClock } from './clock.ts';
@@ -25,9 +29,11 @@ import {
   type SimCounters,
 } from './cluster-types.ts';
 import { CommandIntake } from './command-intake.ts';
+import { ContentCache } from './content.ts';
 import { DeviceState, type StateEvent } from './device-state.ts';
 import { GroupSubscriptions } from './groups.ts';
 import { Outbox } from './outbox.ts';
+import { Playback, type NowPlaying, type PlaybackRecord } from './playback.ts';
 import { hashString, seededRandom } from './rng.ts';
 import { TimerScheduler, type Cancel, type Scheduler } from './scheduler.ts';
 import { Session } from './session.ts';
@@ -48,6 +54,19 @@ function usableId(payload: Buffer): string | null {
 export { newCounters };
 
 const WILL = Buffer.from('{"state":"offline"}');
+/** Start records kept per cluster for SimFleet.startErrors (most recent first out). */
+const KEEP_PLAYBACK_RECORDS = 64;
+const COUNTER_OF: Record<AiringState, keyof SimCounters> = {
+  received: 'airingReceived',
+  downloaded: 'airingDownloaded',
+  started: 'airingStarted',
+  interrupted: 'airingInterrupted',
+  resumed: 'airingResumed',
+  finished: 'airingFinished',
+  failed: 'airingFailed',
+  skipped: 'airingSkipped',
+  cancelled: 'airingCancelled',
+};
 
 export class ClusterCore extends EventEmitter<SimClusterEvents> {
   readonly id: string;
@@ -68,6 +87,12 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   private isOnline = false;
   private heldConfig: DeviceConfig | null = null;
   private readonly groupSubs: GroupSubscriptions;
+  protected readonly playback: Playback;
+  /** Latest measured offset, kept across reboots (the RTC keeps running): what the player schedules with. */
+  private lastOffset: number | null = null;
+  /** A time-sync burst has ended at least once (with or without a result). */
+  private syncSettled = false;
+  private readonly starts = new Map<string, PlaybackRecord>();
   private bootAt = 0;
   private bootTrue = 0;
   private bootReason: RebootReason = 'power_on';
@@ -117,11 +142,49 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     });
     this.groupSubs = new GroupSubscriptions(
       () => this.session,
-      (g) => {
+      (g, channel) => {
         this.counters.subscribeRefused++;
-        this.log.warn({ clusterId: this.id, group: g }, 'group subscription refused');
+        this.log.warn({ clusterId: this.id, group: g, channel }, 'group subscription refused');
       },
       (groups) => this.emit('groups', groups),
+    );
+    this.playback = new Playback(
+      {
+        clusterId: this.id,
+        clock: this.clock,
+        log: this.log,
+        counters: this.counters,
+        offset: () => this.lastOffset,
+        syncPending: () => this.lastOffset === null && !this.syncSettled,
+        emergencyVolume: () => this.heldConfig?.emergencyVolume ?? 100,
+        report: (r) => this.sendAiring(r),
+        requestManifest: (version) => this.requestManifest(version),
+        setPlaying: (p, volume) => this.raise(this.state.setPlaying(p, volume)),
+        itemAccepted: (item) => this.emit('item', item),
+        started: (rec) => {
+          this.starts.delete(`${rec.itemId}#${rec.seq}`);
+          this.starts.set(`${rec.itemId}#${rec.seq}`, rec);
+          if (this.starts.size > KEEP_PLAYBACK_RECORDS) this.starts.delete(this.starts.keys().next().value as string);
+          this.emit('playback', rec);
+        },
+      },
+      {
+        clusterId: opts.id,
+        secret: opts.secret,
+        mode: opts.contentFetch ?? 'http',
+        httpUrl: opts.httpUrl,
+        cache: opts.contentCache ?? new ContentCache(),
+        sharedDownloads: opts.sharedDownloads ?? false,
+        assumeDelayMs: opts.contentAssumeDelayMs ?? 0,
+        retry: { initialMs: 2000, maxMs: 60_000, jitter: 0.3, ...opts.contentRetry },
+        timeoutMs: opts.contentTimeoutMs ?? 30_000,
+        ca: opts.ca,
+        rejectUnauthorized: opts.rejectUnauthorized,
+        sched: this.sched,
+        random,
+        linkUp: () => this.session.linkState === 'up',
+      },
+      { syncWindowMs: opts.syncWindowMs },
     );
     this.session = new Session(
       {
@@ -149,6 +212,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
           this.log.debug({ clusterId: this.id, err: err.message }, 'connect failed');
           this.emit('connectError', err);
         },
+        link: (state) => (state === 'up' ? this.playback.content.linkRestored() : this.playback.content.linkLost()),
       },
     );
   }
@@ -175,6 +239,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     if (!this.running) return;
     this.running = false;
     this.booting = false;
+    this.playback.halt();
     await this.goOffline(true);
     this.halt();
   }
@@ -184,6 +249,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     if (!this.running) return;
     this.running = false;
     this.booting = false;
+    this.playback.halt();
     void this.session.close(false);
     this.halt();
   }
@@ -196,6 +262,8 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     if (!this.running || this.booting) return;
     this.booting = true;
     this.emit('rebooting', reason);
+    // Power to the player and the modem goes; the manifest, content and unsent reports are in flash.
+    this.playback.powerDown();
     await this.goOffline(reason === 'command' || reason === 'firmware_update');
     this.timers.boot = this.sched.after(this.o.bootDelayMs ?? 3000, () => {
       this.timers.boot = undefined;
@@ -216,6 +284,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     this.counters.boots++;
     this.raise([{ type: 'reboot', reason }]);
     this.rescheduleBattery();
+    this.playback.powerUp();
     this.session.open();
   }
 
@@ -247,7 +316,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   private onConnected(): void {
     this.counters.connects++;
     this.emit('connected');
-    const own = [this.topic('config'), this.topic('cmd'), this.topic('time/res')];
+    const own = [this.topic('config'), this.topic('cmd'), this.topic('time/res'), this.topic('manifest')];
     this.session.subscribe(own, (granted) => {
       if (!granted || granted.some((q) => q === 128)) {
         this.counters.subscribeRefused++;
@@ -264,6 +333,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
         outputs: this.o.outputs.map((x) => ({ ...x })),
         bootAt: this.bootAt,
         bootReason: this.bootReason,
+        manifestVersion: this.playback.manifestVersion,
       };
       // Online only once the broker has the birth: MQTT keeps no order between QoS 0 and QoS 1 publishes, and the
       // server should never see telemetry from a device whose birth it has not had.
@@ -313,12 +383,20 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   private onMessage(topic: string, payload: Buffer): void {
     try {
       const t = parseTopic(topic);
+      if (t?.kind === 'group' && t.channel === 'play') {
+        const d = codec.groupPlay.decode(payload);
+        return d.ok ? this.playback.onGroupPlay(d.value) : this.malformed(topic, d.error);
+      }
       if (t?.kind === 'group') return this.onCommand(topic, payload, { via: 'group', groupId: t.groupId });
       if (t?.kind !== 'device' || t.clusterId !== this.id) return this.malformed(topic, 'topic outside the grammar');
       if (t.channel === 'cmd') return this.onCommand(topic, payload, { via: 'device' });
       if (t.channel === 'config') {
         const d = codec.config.decode(payload);
         return d.ok ? this.applyConfig(d.value) : this.malformed(topic, d.error);
+      }
+      if (t.channel === 'manifest') {
+        const d = codec.manifest.decode(payload);
+        return d.ok ? this.playback.onManifest(d.value) : this.malformed(topic, d.error);
       }
       if (t.channel === 'time/res') {
         const d = codec.timeRes.decode(payload);
@@ -371,6 +449,8 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   }
 
   private onTimeSynced(r: TimeSyncResult | null): void {
+    this.syncSettled = true;
+    if (r) this.lastOffset = r.offsetMs;
     if (r) this.counters.timeSyncs++;
     else {
       this.counters.timeSyncFailures++;
@@ -381,6 +461,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
     }
     this.emit('timeSync', r);
     this.intake.releaseDeferred();
+    this.playback.onOffset();
   }
 
   // ---- outbound --------------------------------------------------------------------------------------------------
@@ -418,6 +499,21 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
       this.emit('event', ev);
     }
     this.flushOutbox();
+  }
+
+  /** Queue an airing report (proof of play): buffered offline like events, sent oldest first. */
+  private sendAiring(r: AiringReport): void {
+    this.counters[COUNTER_OF[r.state]]++;
+    this.outbox.add('airing', this.topic('airing'), codec.airing.encode(r), () => this.counters.airingReportsSent++);
+    this.emit('airing', r);
+    this.flushOutbox();
+  }
+
+  /** The manifest update could not be applied: ask for everything since `version`. Not buffered (birth says it). */
+  private requestManifest(version: number): void {
+    this.counters.manifestRequests++;
+    if (!this.isOnline) return;
+    this.session.publish(this.topic('manifest/req'), codec.manifestReq.encode({ version }), 1, false);
   }
 
   private flushOutbox(): void {
@@ -481,8 +577,9 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   serverTimeEstimate(): number | null {
     return this.timeSync.offsetMs === null ? null : this.clock.now() + this.timeSync.offsetMs;
   }
+  /** What the amplifier plays at: the airing's own volume (or the emergency volume) while one airs, else the device's. */
   get volume(): number {
-    return this.state.volume;
+    return this.state.effectiveVolume;
   }
   get outputs(): Telemetry['outputs'] {
     return this.state.outputs.map((o) => ({ index: o.index, state: this.state.outputState(o) }));
@@ -511,6 +608,40 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   }
   get linkState() {
     return this.session.linkState;
+  }
+
+  // ---- broadcasting ----------------------------------------------------------------------------------------------
+
+  /** Version of the manifest held (0: none). Kept across reboots. */
+  get manifestVersion(): number {
+    return this.playback.manifestVersion;
+  }
+  /** Play items held: not yet aired to the end, expired, removed or cancelled. */
+  get items(): PlayItem[] {
+    return this.playback.items;
+  }
+  /** The airing on air, or null. */
+  get nowPlaying(): NowPlaying | null {
+    return this.playback.nowPlaying;
+  }
+  /** sha256 of every file held (verified). */
+  get contentFiles(): string[] {
+    return this.playback.content.heldFiles;
+  }
+  /** The verified bytes of a file (null if not held, or in contentFetch 'assume'). */
+  content(sha256: string): Buffer | null {
+    return this.playback.content.bytes(sha256);
+  }
+  /** Airing reports not yet acknowledged by the broker (buffered while offline). */
+  get pendingAirings(): AiringReport[] {
+    return this.outbox.peek('airing').map((b) => JSON.parse(b.toString()) as AiringReport);
+  }
+  get pendingAiringCount(): number {
+    return this.outbox.airings;
+  }
+  /** The start record of airing `seq` of an item, if it started recently (the last 64 starts are kept). */
+  playbackRecord(itemId: string, seq = 0): PlaybackRecord | undefined {
+    return this.starts.get(`${itemId}#${seq}`);
   }
 }
 

@@ -1,22 +1,30 @@
 /** Options, events and counters of a simulated cluster, and the payload codecs it speaks. */
 import {
+  AiringReportSchema,
   BirthSchema,
   CommandReplySchema,
   CommandSchema,
   DeviceConfigSchema,
   DeviceEventSchema,
+  GroupPlaySchema,
+  ManifestRequestSchema,
+  ManifestSchema,
   StatusSchema,
   TelemetrySchema,
   TimeRequestSchema,
   TimeResponseSchema,
   payloadCodec,
+  type AiringReport,
   type Command,
   type CommandReply,
   type DeviceConfig,
   type DeviceEvent,
+  type PlayItem,
   type Telemetry,
 } from '../../schemas/device-protocol/index.ts';
 import type { DeviceClock } from './clock.ts';
+import type { ContentCache, ContentFetchMode, ContentRetryOptions } from './content.ts';
+import type { PlaybackRecord } from './playback.ts';
 import type { OutputSpec, PhysicsOptions } from './device-state.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { TimeSyncOptions, TimeSyncResult } from './time-sync.ts';
@@ -63,6 +71,30 @@ export interface SimClusterOptions {
   /** Slot in [0,1) of each interval for periodic work under a shared scheduler. */
   phase?: number;
   random?: () => number;
+
+  // ---- broadcasting (protocol v1.1) ----
+  /** Server HTTP base URL for content fetch, e.g. http://host:8080 (the fleet file's `http`). */
+  httpUrl?: string;
+  /**
+   * 'http' (default): fetch, resume and verify every file as firmware must. 'assume': a simulation shortcut — no
+   * HTTP at all, the file counts as verified `contentAssumeDelayMs` after the item arrives (for big benchmarks).
+   */
+  contentFetch?: ContentFetchMode;
+  /** Delay of an assumed fetch. Default 0. */
+  contentAssumeDelayMs?: number;
+  /** Where verified files live. Default: a cache of this cluster's own; SimFleet passes one shared cache. */
+  contentCache?: ContentCache;
+  /**
+   * Simulation shortcut: skip the HTTP download when another cluster sharing `contentCache` already verified the
+   * file (or is downloading it). Default false: every cluster downloads for itself, as real devices do.
+   */
+  sharedDownloads?: boolean;
+  /** Download retry back-off. Default 2 s doubling to 60 s, ±30 %. */
+  contentRetry?: ContentRetryOptions;
+  /** Idle timeout of a content request. Default 30000. */
+  contentTimeoutMs?: number;
+  /** A late start up to this far behind its time seeks to stay in step; later ones play from the start. Default 2000. */
+  syncWindowMs?: number;
 }
 
 export type CommandVia = { via: 'device' } | { via: 'group'; groupId: string };
@@ -83,6 +115,12 @@ export interface SimClusterEvents {
   malformed: [info: { topic: string; error: string }];
   rebooting: [reason: RebootReason];
   stopped: [];
+  /** A play item was accepted (new, or an update of one held), from the manifest or a group play order. */
+  item: [item: PlayItem];
+  /** An airing report was queued for the server. */
+  airing: [report: AiringReport];
+  /** An airing started (not resumed): when, and how far from its target in true time. */
+  playback: [record: PlaybackRecord];
 }
 
 export type SimClusterState = 'off' | 'booting' | 'connecting' | 'connected' | 'online';
@@ -108,6 +146,27 @@ export function newCounters() {
     subscribeRefused: 0,
     timeSyncs: 0,
     timeSyncFailures: 0,
+    // broadcasting (v1.1)
+    manifestsApplied: 0,
+    manifestsIgnored: 0,
+    manifestGaps: 0,
+    manifestRequests: 0,
+    itemsReceived: 0,
+    itemsIgnored: 0,
+    downloads: 0,
+    downloadBytes: 0,
+    downloadErrors: 0,
+    hashMismatches: 0,
+    airingReceived: 0,
+    airingDownloaded: 0,
+    airingStarted: 0,
+    airingInterrupted: 0,
+    airingResumed: 0,
+    airingFinished: 0,
+    airingFailed: 0,
+    airingSkipped: 0,
+    airingCancelled: 0,
+    airingReportsSent: 0,
   };
 }
 export type SimCounters = ReturnType<typeof newCounters>;
@@ -122,4 +181,8 @@ export const codec = {
   telemetry: payloadCodec(TelemetrySchema),
   timeReq: payloadCodec(TimeRequestSchema),
   timeRes: payloadCodec(TimeResponseSchema),
+  manifest: payloadCodec(ManifestSchema),
+  manifestReq: payloadCodec(ManifestRequestSchema),
+  groupPlay: payloadCodec(GroupPlaySchema),
+  airing: payloadCodec(AiringReportSchema),
 };

@@ -34,6 +34,8 @@ export class DeviceState {
   mainsPresent = true;
   relayTripped = false;
   playing: Playing = null;
+  /** Volume of the airing on air (its own, or the emergency volume); null = the device volume. */
+  airingVolume: number | null = null;
   readonly outputs: Array<{ index: number; fault: 'ok' | OutputFault; enabled: boolean }>;
   private batteryPct: number;
   private batteryLow = false;
@@ -134,10 +136,16 @@ export class DeviceState {
     return ev;
   }
 
-  setPlaying(p: Playing): StateEvent[] {
+  setPlaying(p: Playing, airingVolume: number | null = null): StateEvent[] {
     const ev = this.advance();
     this.playing = p;
+    this.airingVolume = p ? airingVolume : null;
     return ev;
+  }
+
+  /** What the amplifier plays at now: the airing's volume while one has its own, else the device volume. */
+  get effectiveVolume(): number {
+    return this.airingVolume ?? this.volume;
   }
 
   setVolume(v: number): void {
@@ -162,7 +170,7 @@ export class DeviceState {
       relayTripped: this.relayTripped,
       amp: { temperatureC: round1(clamp(this.temperature() + (Math.random() - 0.5) * 0.6, -40, 150)) },
       outputs: this.outputs.map((o) => ({ index: o.index, state: this.outputState(o) })),
-      volume: this.volume,
+      volume: this.effectiveVolume,
       playing: this.playing,
       network: { type: '4g', rssiDbm: Math.round(clamp(this.rssiBase + (Math.random() - 0.5) * 6, -100, -60)) },
       storageFreeMb: 3100 + Math.round(Math.random() * 20),
@@ -174,7 +182,7 @@ export class DeviceState {
   }
 
   private targetC(): number {
-    const load = this.playing ? 16 * (this.volume / 100) : 0;
+    const load = this.playing ? 16 * (this.effectiveVolume / 100) : 0;
     return this.ambientC + 6 + load;
   }
 

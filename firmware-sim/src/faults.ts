@@ -23,7 +23,9 @@ export type Fault =
   | { kind: 'reconnect-storm'; maxDelayMs?: number }
   | { kind: 'network'; network: NetworkOptions | null }
   | { kind: 'reboot'; reason?: RebootReason }
-  | { kind: 'kill' };
+  | { kind: 'kill' }
+  | { kind: 'corrupt-download' }
+  | { kind: 'content-fetch-delay'; ms: number };
 
 /** Which clusters: a count, a fraction in [0,1], or explicit ids. Nothing given means all. */
 export interface Selection {
@@ -69,6 +71,10 @@ export function applyFault(c: SimCluster, f: Fault, random: () => number = Math.
       return void c.reboot(f.reason ?? 'watchdog');
     case 'kill':
       return c.kill();
+    case 'corrupt-download':
+      return c.corruptNextDownload();
+    case 'content-fetch-delay':
+      return c.contentFetchDelay(f.ms);
   }
 }
 
@@ -98,6 +104,7 @@ export const FAULT_GRAMMAR = `Fault spec:  KIND[:ARG][@WHEN]      (repeat --faul
     link-down (30 s, connection dropped)  blackhole (30 s, silent: broker notices by keepalive)
     link-flap (down ~5 s every ~25 s until stopped)
     reconnect-storm (drop, back within 5 s)  reboot (watchdog)  kill (power cut, no return)
+    corrupt-download (the next content file fails sha256 verification)
   Network impairment for every cluster — ARG is the parameter:
     delay:MSms         fixed added latency each way          e.g. delay:150ms
     jitter:MIN-MAXms   latency uniform in [MIN, MAX] each way e.g. jitter:20-200ms
@@ -130,6 +137,7 @@ const SELECTION_KINDS: Record<string, Fault> = {
   'reconnect-storm': { kind: 'reconnect-storm', maxDelayMs: 5000 },
   reboot: { kind: 'reboot', reason: 'watchdog' },
   kill: { kind: 'kill' },
+  'corrupt-download': { kind: 'corrupt-download' },
 };
 
 /** Parse one --fault spec; throws an Error whose message says what is wrong with it. */

@@ -4,12 +4,16 @@
  *    phase slot i/N of their interval, so reports arrive as an even stream rather than in bursts;
  *  - connects are released by a token bucket (connectRate per second) and capped by how many are still waiting
  *    for their first birth to be acknowledged (concurrency), which is what a broker behind a TLS terminator can take;
- *  - no listeners per cluster for statistics: stats() sums the counters each cluster keeps anyway.
+ *  - no listeners per cluster for statistics: stats() sums the counters each cluster keeps anyway;
+ *  - one ContentCache for the fleet (sharedContentCache, default on): a file held by every cluster is one Buffer,
+ *    though each cluster still downloads and verifies it itself unless `cluster.sharedDownloads` is set (or
+ *    `cluster.contentFetch: 'assume'` skips HTTP, the benchmark setting for 10,000 clusters).
  */
 import { EventEmitter } from 'node:events';
 import type { FleetMember } from '../../schemas/fleet-file.ts';
 import { DeviceClock } from './clock.ts';
 import type { SimClusterOptions } from './cluster-core.ts';
+import { ContentCache } from './content.ts';
 import { applyFault, select, type Fault, type Selection } from './faults.ts';
 import { TickScheduler } from './scheduler.ts';
 import { SimCluster } from './sim-cluster.ts';
@@ -30,8 +34,12 @@ export interface SimFleetOptions {
   driftPpm?: number;
   /** Full control over each cluster's clock (overrides skewMs/driftPpm). */
   clock?: (member: FleetMember, index: number) => DeviceClock;
-  /** Options applied to every cluster (reconnect timing, telemetry default, TLS trust, physics …). */
+  /** Options applied to every cluster (reconnect timing, telemetry default, TLS trust, physics, contentFetch …). */
   cluster?: Partial<Omit<SimClusterOptions, 'url' | 'id' | 'secret' | 'outputs' | 'scheduler' | 'phase'>>;
+  /** Server HTTP base URL for content fetch (the fleet file's `http`); overrides cluster.httpUrl. */
+  http?: string;
+  /** One content cache (by sha256) for every cluster, so a file is held in memory once. Default true. */
+  sharedContentCache?: boolean;
   logger?: Logger;
   random?: () => number;
 }
@@ -62,6 +70,37 @@ export interface FleetStats {
   timeSyncs: number;
   /** connectErrors + malformed + timeSyncFailures + subscribeRefused. */
   errors: number;
+  // broadcasting: airing reports raised, by state, summed over the fleet
+  airingsReceived: number;
+  airingsDownloaded: number;
+  airingsStarted: number;
+  airingsFinished: number;
+  airingsFailed: number;
+  airingsSkipped: number;
+  airingsCancelled: number;
+  airingsInterrupted: number;
+  airingsResumed: number;
+  /** Airing reports acknowledged by the broker, and still waiting (offline or in flight). */
+  airingReportsSent: number;
+  airingReportsPending: number;
+  /** HTTP content requests made, and failed attempts (network, status, hash). */
+  downloads: number;
+  downloadErrors: number;
+  /** Distinct files and bytes in the fleet's shared content cache (0 without one). */
+  contentFiles: number;
+  contentBytes: number;
+}
+
+/** How far each cluster's start of one airing was from its target, in true time (server on true time). */
+export interface StartErrors {
+  itemId: string;
+  seq: number;
+  /** One row per cluster that started the airing at a target (items with a startAt). */
+  errors: Array<{ clusterId: string; errorMs: number; positionMs: number; lateMs: number }>;
+  /** Clusters with no start record for it. */
+  missing: string[];
+  /** Over the signed errors; `maxAbs` and the percentiles of |error|. */
+  summary: { n: number; min: number; max: number; median: number; meanAbs: number; p95Abs: number; p99Abs: number; maxAbs: number } | null;
 }
 
 export interface SimFleetEvents {
@@ -86,6 +125,8 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
   private readonly rate: number;
   private readonly concurrency: number;
   private readonly random: () => number;
+  /** The fleet's shared content cache (null when sharedContentCache is false). */
+  readonly contentCache: ContentCache | null;
 
   constructor(private readonly o: SimFleetOptions) {
     super();
@@ -95,9 +136,12 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
     this.concurrency = o.concurrency ?? 50;
     this.scheduler = new TickScheduler(o.tickMs ?? 100, Date.now, (e) => log.error({ err: String(e) }, 'fleet task failed'));
     const n = o.members.length;
+    this.contentCache = (o.sharedContentCache ?? true) ? new ContentCache() : null;
     this.clusters = o.members.map((m, i) => {
       const c = new SimCluster({
         ...o.cluster,
+        ...(o.http !== undefined ? { httpUrl: o.http } : {}),
+        ...(this.contentCache ? { contentCache: this.contentCache } : {}),
         url: o.url,
         id: m.id,
         secret: m.secret,
@@ -217,6 +261,21 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
       malformed: 0,
       timeSyncs: 0,
       errors: 0,
+      airingsReceived: 0,
+      airingsDownloaded: 0,
+      airingsStarted: 0,
+      airingsFinished: 0,
+      airingsFailed: 0,
+      airingsSkipped: 0,
+      airingsCancelled: 0,
+      airingsInterrupted: 0,
+      airingsResumed: 0,
+      airingReportsSent: 0,
+      airingReportsPending: 0,
+      downloads: 0,
+      downloadErrors: 0,
+      contentFiles: this.contentCache?.files ?? 0,
+      contentBytes: this.contentCache?.bytes ?? 0,
     };
     for (const c of this.clusters) {
       const k = c.counters;
@@ -235,8 +294,54 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
       s.malformed += k.malformed;
       s.timeSyncs += k.timeSyncs;
       s.errors += k.connectErrors + k.malformed + k.timeSyncFailures + k.subscribeRefused;
+      s.airingsReceived += k.airingReceived;
+      s.airingsDownloaded += k.airingDownloaded;
+      s.airingsStarted += k.airingStarted;
+      s.airingsFinished += k.airingFinished;
+      s.airingsFailed += k.airingFailed;
+      s.airingsSkipped += k.airingSkipped;
+      s.airingsCancelled += k.airingCancelled;
+      s.airingsInterrupted += k.airingInterrupted;
+      s.airingsResumed += k.airingResumed;
+      s.airingReportsSent += k.airingReportsSent;
+      s.airingReportsPending += c.pendingAiringCount;
+      s.downloads += k.downloads;
+      s.downloadErrors += k.downloadErrors;
     }
     return s;
+  }
+
+  /**
+   * Start-time error of airing `seq` of one item on every cluster: trueStartMs − target, i.e. against true time,
+   * which is server time when the server runs on the same host (or an NTP-disciplined one). Positive = late.
+   */
+  startErrors(itemId: string, seq = 0): StartErrors {
+    const errors: StartErrors['errors'] = [];
+    const missing: string[] = [];
+    for (const c of this.clusters) {
+      const r = c.playbackRecord(itemId, seq);
+      if (!r || r.targetMs === null) {
+        missing.push(c.id);
+        continue;
+      }
+      errors.push({ clusterId: c.id, errorMs: r.trueStartMs - r.targetMs, positionMs: r.positionMs, lateMs: r.lateMs });
+    }
+    const signed = errors.map((e) => e.errorMs).sort((a, b) => a - b);
+    const abs = signed.map(Math.abs).sort((a, b) => a - b);
+    const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)];
+    const summary = signed.length
+      ? {
+          n: signed.length,
+          min: signed[0],
+          max: signed[signed.length - 1],
+          median: signed.length % 2 ? signed[signed.length >> 1] : (signed[signed.length / 2 - 1] + signed[signed.length / 2]) / 2,
+          meanAbs: abs.reduce((a, b) => a + b, 0) / abs.length,
+          p95Abs: q(abs, 0.95),
+          p99Abs: q(abs, 0.99),
+          maxAbs: abs[abs.length - 1],
+        }
+      : null;
+    return { itemId, seq, errors, missing, summary };
   }
 
   /** Stop every cluster cleanly (offline status, DISCONNECT), `parallel` at a time. */

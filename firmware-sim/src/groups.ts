@@ -1,8 +1,10 @@
 /**
- * Group command subscriptions. They belong to the connection (clean session), the configuration that names them
- * outlives it: so they are reconciled against the held configuration on every config message, changed or not.
+ * Group subscriptions: `cmd` and (protocol v1.1) `play` for every group of the configuration. They belong to the
+ * connection (clean session), the configuration that names them outlives it: so they are reconciled against the
+ * held configuration on every config message, changed or not. A group counts as granted when its `cmd` topic is;
+ * a refused `play` topic is reported separately (a v1.0 server would refuse it).
  */
-import { groupTopic } from '../../schemas/device-protocol/index.ts';
+import { GROUP_CHANNELS, groupTopic } from '../../schemas/device-protocol/index.ts';
 import type { Session } from './session.ts';
 
 export class GroupSubscriptions {
@@ -13,7 +15,7 @@ export class GroupSubscriptions {
 
   constructor(
     private readonly session: () => Session,
-    private readonly refused: (group: string) => void,
+    private readonly refused: (group: string, channel: string) => void,
     private readonly settled: (granted: string[]) => void,
   ) {}
 
@@ -41,13 +43,20 @@ export class GroupSubscriptions {
     const gen = s.gen;
     let pending = (add.length ? 1 : 0) + (remove.length ? 1 : 0);
     const settle = () => --pending === 0 && gen === s.gen && this.settled(this.granted);
-    if (remove.length) s.unsubscribe(remove.map((g) => groupTopic(g)), settle);
+    const topics = (groups: string[]) => groups.flatMap((g) => GROUP_CHANNELS.map((ch) => groupTopic(g, ch)));
+    if (remove.length) s.unsubscribe(topics(remove), settle);
     if (add.length) {
-      s.subscribe(add.map((g) => groupTopic(g)), (granted) => {
+      s.subscribe(topics(add), (granted) => {
+        const n = GROUP_CHANNELS.length;
         add.forEach((g, i) => {
-          if (granted && granted[i] !== 128) {
-            if (this.requested.has(g)) this.ok.add(g);
-          } else this.refused(g);
+          GROUP_CHANNELS.forEach((ch, k) => {
+            const ok = !!granted && granted[i * n + k] !== 128;
+            if (ch === 'cmd') {
+              if (ok) {
+                if (this.requested.has(g)) this.ok.add(g);
+              } else this.refused(g, ch);
+            } else if (!ok) this.refused(g, ch);
+          });
         });
         settle();
       });

@@ -1,4 +1,4 @@
-/** Loa Xã reference device simulator: device side of protocol v1, single clusters and fleets. */
+/** Loa Xã reference device simulator: device side of protocol v1.1, single clusters and fleets. */
 export { SimCluster, type SimClusterOptions, type LinkDownOptions, type LinkFlapOptions } from './sim-cluster.ts';
 export {
   ClusterCore,
@@ -13,9 +13,21 @@ export { DeviceClock, type DeviceClockOptions, type TimeSource } from './clock.t
 export { DeviceState, BATTERY_LOW_PCT, OVERHEAT_C, type OutputFault, type OutputSpec, type PhysicsOptions, type Playing } from './device-state.ts';
 export { Link, type Impairment, type NetworkOptions } from './link.ts';
 export { TickScheduler, TimerScheduler, type Scheduler, type Cancel } from './scheduler.ts';
-export { TimeSync, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
+export { TimeSync, type TimeSyncEstimator, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
+export { ContentCache, ContentStore, type ContentFetchMode, type ContentRetryOptions, type DownloadFailure } from './content.ts';
+export { Playback, type NowPlaying, type PlaybackOptions, type PlaybackRecord } from './playback.ts';
 export { silentLogger, type Logger } from './types.ts';
-export type { Command, CommandReply, DeviceConfig, DeviceEvent, Telemetry } from '../../schemas/device-protocol/index.ts';
-export { SimFleet, type SimFleetOptions, type FleetStats, type SimFleetEvents } from './fleet.ts';
+export type {
+  AiringReport,
+  Command,
+  CommandReply,
+  DeviceConfig,
+  DeviceEvent,
+  GroupPlay,
+  Manifest,
+  PlayItem,
+  Telemetry,
+} from '../../schemas/device-protocol/index.ts';
+export { SimFleet, type SimFleetOptions, type FleetStats, type SimFleetEvents, type StartErrors } from './fleet.ts';
 export { applyFault, parseFault, select, FAULT_GRAMMAR, type Fault, type Selection, type ParsedFault } from './faults.ts';
 export { loadFleetFile, parseFleetFile, demoFleetPath, FleetFileError } from './fleet-file.ts';

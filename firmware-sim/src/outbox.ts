@@ -1,14 +1,15 @@
 /**
- * QoS 1 messages the device must not lose: events and command replies. An item leaves only when the broker has
+ * QoS 1 messages the device must not lose: events, command replies and airing reports. An item leaves only when the broker has
  * acknowledged it, so anything caught by a dropped connection is simply sent again after the next connect with its
- * original payload (the server de-duplicates by id). Events are capped like a device's flash ring buffer.
+ * original payload (the server de-duplicates by id). Events and airing reports are each capped like a device's flash
+ * ring buffer.
  *
  * At most `maxInflight` (10, per the catalog) are unacknowledged at once: the server's broker authorises a whole
  * TCP read at once against a 20/s allowance and cuts off a client that gets 100 publishes ahead, which a device
  * flushing 500 buffered events in one go would do.
  */
 export interface OutboxItem {
-  kind: 'event' | 'reply';
+  kind: 'event' | 'reply' | 'airing';
   topic: string;
   payload: Buffer;
   /** Connection generation the item is in flight on, or 0 when waiting. */
@@ -21,11 +22,14 @@ export type Sender = (item: OutboxItem, done: (ok: boolean) => void) => void;
 export class Outbox {
   private items: OutboxItem[] = [];
   private eventCount = 0;
+  private airingCount = 0;
   private inflightCount = 0;
   private gen = 0;
   private sender: Sender | null = null;
   /** Events discarded because the ring was full (oldest first). */
   overflowed = 0;
+  /** Airing reports discarded because their ring was full (oldest first). */
+  airingsOverflowed = 0;
   /** Most items ever unacknowledged at once (for tests and diagnostics). */
   maxSeenInflight = 0;
 
@@ -33,13 +37,16 @@ export class Outbox {
     readonly eventCap = 500,
     readonly replyCap = 100,
     readonly maxInflight = 10,
+    readonly airingCap = 500,
   ) {}
 
   add(kind: OutboxItem['kind'], topic: string, payload: Buffer, onAck?: () => void): void {
     this.items.push({ kind, topic, payload, inflight: 0, onAck });
     if (kind === 'event') this.eventCount++;
+    if (kind === 'airing') this.airingCount++;
     if (kind === 'event' && this.eventCount > this.eventCap) this.evictOldest('event');
-    if (kind === 'reply' && this.items.length - this.eventCount > this.replyCap) this.evictOldest('reply');
+    if (kind === 'airing' && this.airingCount > this.airingCap) this.evictOldest('airing');
+    if (kind === 'reply' && this.items.length - this.eventCount - this.airingCount > this.replyCap) this.evictOldest('reply');
   }
 
   /** Send waiting items, oldest first, on connection generation `gen`; acknowledgements pull the next ones. */
@@ -88,6 +95,10 @@ export class Outbox {
     return this.eventCount;
   }
 
+  get airings(): number {
+    return this.airingCount;
+  }
+
   /** Payloads waiting or in flight, oldest first. */
   peek(kind?: OutboxItem['kind']): Buffer[] {
     return this.items.filter((i) => !kind || i.kind === kind).map((i) => i.payload);
@@ -98,6 +109,7 @@ export class Outbox {
     if (i < 0) return false;
     this.items.splice(i, 1);
     if (item.kind === 'event') this.eventCount--;
+    if (item.kind === 'airing') this.airingCount--;
     return true;
   }
 
@@ -113,6 +125,10 @@ export class Outbox {
     if (kind === 'event') {
       this.eventCount--;
       this.overflowed++;
+    }
+    if (kind === 'airing') {
+      this.airingCount--;
+      this.airingsOverflowed++;
     }
   }
 }

@@ -38,6 +38,8 @@ export interface SessionHandlers {
   down(reason: string): void;
   message(topic: string, payload: Buffer, qos: 0 | 1 | 2): void;
   connectError(err: Error): void;
+  /** The radio link went down (or black) or came back: HTTP shares it. */
+  link?(state: LinkState): void;
 }
 
 export type LinkState = 'up' | 'down' | 'blackhole';
@@ -165,6 +167,7 @@ export class Session {
       if (this.client) this.teardown('link down', false);
     }
     if (ms !== undefined) this.linkTimer = this.o.scheduler.after(ms, () => this.linkUp());
+    this.h.link?.(this.linkState);
   }
 
   linkUp(): void {
@@ -173,6 +176,7 @@ export class Session {
     const was = this.linkState;
     this.linkState = 'up';
     this.cancel('blackholeTimer');
+    this.h.link?.('up');
     if (was === 'blackhole' && this.client) {
       // The connection survived: what was held on both sides flows now.
       this.uncork();

@@ -118,6 +118,16 @@ export class SimCluster extends ClusterCore {
     this.session.drop('reconnect storm', (this.o.random ?? Math.random)() * (opts.maxDelayMs ?? 2000));
   }
 
+  /** The next content download that completes gets one byte flipped, so its sha256 verification fails. */
+  corruptNextDownload(): void {
+    this.playback.content.corruptNextDownload();
+  }
+
+  /** Every content download (or assumed fetch) from now on starts `ms` later: a slow or congested link. 0 clears. */
+  contentFetchDelay(ms: number): void {
+    this.playback.content.setFetchDelay(ms);
+  }
+
   /** Run a time-sync burst now instead of waiting for the interval. */
   syncTimeNow(): void {
     if (this.online) this.timeSyncNow();

@@ -1,13 +1,24 @@
 /**
  * NTP-style clock offset over MQTT. A burst of sequential samples is taken and the one with the smallest round trip
  * wins: queueing delay is what makes the two legs unequal, and the fastest exchange had the least of it.
+ *
+ * With `estimator: 'min-one-way'` the two legs are filtered separately instead: over the burst, the smallest
+ * request leg (t1 − t0 = θ + up) and the smallest response leg (t3 − t2 = down − θ) give
+ * θ = (min(t1 − t0) + max(t2 − t3)) / 2, whose error is half the difference of the two smallest one-way delays.
+ * Its worst case is the same ±rtt/2 as the min-RTT sample, but one leg need not be lucky in the same exchange as the
+ * other, so under jitter it is several times closer (see firmware-sim/README.md for measurements).
  */
 import { clockOffset, type TimeRequest, type TimeResponse } from '../../schemas/device-protocol/index.ts';
 import type { DeviceClock } from './clock.ts';
 
+export type TimeSyncEstimator = 'min-rtt' | 'min-one-way';
+
 export interface TimeSyncOptions {
+  /** Samples per burst. Default 4. */
   samples?: number;
   sampleTimeoutMs?: number;
+  /** How a burst becomes one offset. Default 'min-rtt' (the contract's rule). */
+  estimator?: TimeSyncEstimator;
 }
 
 export interface TimeSyncResult {
@@ -26,12 +37,16 @@ export class TimeSync {
   private burst: {
     left: number;
     best: { offsetMs: number; rttMs: number } | null;
+    /** Smallest t1 − t0 and largest t2 − t3 seen (for 'min-one-way'). */
+    minUp: number;
+    maxDown: number;
     answered: number;
     pending: { id: string; t0: number } | null;
     timer: NodeJS.Timeout | null;
   } | null = null;
   private readonly samples: number;
   private readonly sampleTimeoutMs: number;
+  private readonly estimator: TimeSyncEstimator;
 
   constructor(
     private readonly clock: DeviceClock,
@@ -41,6 +56,7 @@ export class TimeSync {
   ) {
     this.samples = Math.max(1, opts.samples ?? 4);
     this.sampleTimeoutMs = opts.sampleTimeoutMs ?? 2000;
+    this.estimator = opts.estimator ?? 'min-rtt';
   }
 
   get running(): boolean {
@@ -50,7 +66,7 @@ export class TimeSync {
   /** Begin a burst unless one is already under way. */
   start(): void {
     if (this.burst) return;
-    this.burst = { left: this.samples, best: null, answered: 0, pending: null, timer: null };
+    this.burst = { left: this.samples, best: null, minUp: Infinity, maxDown: -Infinity, answered: 0, pending: null, timer: null };
     this.next();
   }
 
@@ -68,12 +84,15 @@ export class TimeSync {
       return;
     }
     // Our own record of t0, not the echo: a server bug must not move the device clock.
-    const s = clockOffset(b.pending.t0, res.t1, res.t2, t3);
+    const t0 = b.pending.t0;
+    const s = clockOffset(t0, res.t1, res.t2, t3);
     if (b.timer) clearTimeout(b.timer);
     b.pending = null;
     if (Number.isFinite(s.offsetMs) && s.rttMs > -1 && res.t2 >= res.t1) {
       b.answered++;
       if (!b.best || s.rttMs < b.best.rttMs) b.best = { offsetMs: s.offsetMs, rttMs: Math.max(0, s.rttMs) };
+      b.minUp = Math.min(b.minUp, res.t1 - t0);
+      b.maxDown = Math.max(b.maxDown, res.t2 - t3);
     }
     this.next();
   }
@@ -83,6 +102,7 @@ export class TimeSync {
     if (b.left === 0) {
       this.burst = null;
       if (b.best) {
+        if (this.estimator === 'min-one-way') b.best.offsetMs = (b.minUp + b.maxDown) / 2;
         this.offsetMs = b.best.offsetMs;
         this.rttMs = b.best.rttMs;
       }

@@ -7,6 +7,7 @@ let broker: TestBroker;
 let c: SimCluster;
 const ID = 'cum-dong-thanh-1';
 const grp = (g: string) => `loa/v1/grp/${g}/cmd`;
+const play = (g: string) => `loa/v1/grp/${g}/play`;
 
 beforeEach(async () => {
   broker = await TestBroker.start();
@@ -23,11 +24,12 @@ describe('configuration', () => {
     await broker.sendConfig(ID, { version: 1, groups: ['a-dong-thanh', 'a-dt-ap-1'] });
     await waitFor(() => c.groups.length === 2, 2000, 'group subscriptions');
     expect(c.groups.sort()).toEqual(['a-dong-thanh', 'a-dt-ap-1']);
-    expect([...broker.subs.get(ID)!].filter((t) => t.includes('/grp/')).sort()).toEqual([grp('a-dong-thanh'), grp('a-dt-ap-1')]);
+    // v1.1: `play` alongside `cmd` for every group.
+    expect([...broker.subs.get(ID)!].filter((t) => t.includes('/grp/')).sort()).toEqual([grp('a-dong-thanh'), play('a-dong-thanh'), grp('a-dt-ap-1'), play('a-dt-ap-1')]);
 
     await broker.sendConfig(ID, { version: 2, groups: ['a-dong-thanh', 'a-dt-ap-2'] });
-    await waitFor(() => broker.subs.get(ID)?.has(grp('a-dt-ap-2')) && !broker.subs.get(ID)?.has(grp('a-dt-ap-1')), 2000, 'changed groups');
-    expect([...broker.subs.get(ID)!].filter((t) => t.includes('/grp/')).sort()).toEqual([grp('a-dong-thanh'), grp('a-dt-ap-2')]);
+    await waitFor(() => broker.subs.get(ID)?.has(play('a-dt-ap-2')) && !broker.subs.get(ID)?.has(play('a-dt-ap-1')), 2000, 'changed groups');
+    expect([...broker.subs.get(ID)!].filter((t) => t.includes('/grp/')).sort()).toEqual([grp('a-dong-thanh'), play('a-dong-thanh'), grp('a-dt-ap-2'), play('a-dt-ap-2')]);
     expect(c.config?.version).toBe(2);
   });
 
@@ -78,9 +80,10 @@ describe('configuration', () => {
     broker.allowedGroups.set(ID, ['a-dong-thanh']);
     const cfg = { version: 1, telemetryIntervalS: 30, timeSyncIntervalS: 600, groups: ['a-dong-thanh', 'a-khac'], emergencyVolume: 100 };
     await broker.publish(`loa/v1/dev/${ID}/config`, cfg, { retain: true });
-    await waitFor(() => c.counters.subscribeRefused === 1, 2000, 'refusal');
+    // Both channels of the group are refused (cmd and play); the group counts as not granted.
+    await waitFor(() => c.counters.subscribeRefused === 2, 2000, 'refusal');
     expect(c.groups).toEqual(['a-dong-thanh']);
-    expect([...broker.subs.get(ID)!].filter((t) => t.includes('/grp/'))).toEqual([grp('a-dong-thanh')]);
+    expect([...broker.subs.get(ID)!].filter((t) => t.includes('/grp/')).sort()).toEqual([grp('a-dong-thanh'), play('a-dong-thanh')]);
   });
 
   it('ignores malformed configuration without crashing and keeps the one it holds', async () => {

@@ -3,10 +3,12 @@
  * Loa Xã server does with its embedded broker). It records every publish exactly as the client sent it — QoS and
  * retain included — which a subscriber could not see (brokers clear retain on live forwarding).
  */
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
-import { deviceTopic, groupTopic, parseTopic, type DeviceConfig } from '../../schemas/device-protocol/index.ts';
+import { deviceTopic, groupTopic, parseTopic, type DeviceConfig, type PlayItem } from '../../schemas/device-protocol/index.ts';
 
 export interface Recorded {
   clientId: string | null;
@@ -192,6 +194,21 @@ export class TestBroker {
     return this.publish(deviceTopic(clusterId, 'config'), full, { qos: 1, retain: true });
   }
 
+  /** A manifest update on the cluster's own topic (QoS 1, not retained). */
+  sendManifest(clusterId: string, m: { version: number; baseVersion: number; items: unknown[]; removed?: string[] }): Promise<void> {
+    return this.publish(deviceTopic(clusterId, 'manifest'), { removed: [], ...m }, { qos: 1 });
+  }
+
+  /** A group play order (`play` with an item, or `cancel` of a broadcast). */
+  sendGroupPlay(groupId: string, order: { op: 'play'; item: unknown } | { op: 'cancel'; broadcastId: string }): Promise<void> {
+    return this.publish(groupTopic(groupId, 'play'), order, { qos: 1 });
+  }
+
+  /** Airing reports of a cluster, parsed, oldest first. */
+  airings(clusterId: string): any[] {
+    return this.from(clusterId, 'airing').map((p) => p.json);
+  }
+
   sendCommand(target: { cluster: string } | { group: string }, cmd: Record<string, unknown>): Promise<void> {
     const topic = 'cluster' in target ? deviceTopic(target.cluster, 'cmd') : groupTopic(target.group);
     return this.publish(topic, cmd, { qos: 1 });
@@ -224,6 +241,122 @@ export class TestBroker {
   }
 }
 
+export interface ContentRequest {
+  user: string | null;
+  sha256: string;
+  range: string | null;
+  status: number;
+  bytes: number;
+  at: number;
+}
+
+/**
+ * The server's content endpoint, as docs/device-protocol.md §9 describes it: GET /api/device/content/{sha256} with
+ * HTTP Basic (cluster id, secret), single byte ranges (206 + Content-Range, 416 past the end), ETag = sha256.
+ * Fault knobs: cut the body after N bytes, delay responses, answer with an error status.
+ */
+export class ContentServer {
+  readonly files = new Map<string, Buffer>();
+  readonly requests: ContentRequest[] = [];
+  /** Credentials accepted; when empty, any user with any password passes (but a header is still required). */
+  readonly secrets = new Map<string, string>();
+  url = '';
+  /** Destroy the socket after this many body bytes, for the next `cutTimes` responses. */
+  cutAfterBytes = 0;
+  cutTimes = 0;
+  /** Hold each response this long. */
+  delayMs = 0;
+  /** Answer range requests with the whole file (200), as a server or proxy that ignores Range may. */
+  ignoreRanges = false;
+  /** Answer the next `failTimes` requests with this status. */
+  failStatus = 503;
+  failTimes = 0;
+
+  private constructor(private readonly server: HttpServer) {}
+
+  static async start(): Promise<ContentServer> {
+    let self!: ContentServer;
+    const server = createHttpServer((req, res) => self.handle(req, res));
+    self = new ContentServer(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    self.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return self;
+  }
+
+  /** Serve `bytes`; returns the content descriptor a PlayItem carries (durationMs is the caller's). */
+  add(bytes: Buffer): { sha256: string; size: number } {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    this.files.set(sha256, bytes);
+    return { sha256, size: bytes.length };
+  }
+
+  /** A file of `size` deterministic pseudo-random bytes. */
+  addRandom(size: number, seed = 1): { sha256: string; size: number } {
+    const b = Buffer.alloc(size);
+    let x = seed >>> 0 || 1;
+    for (let i = 0; i < size; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      b[i] = x & 0xff;
+    }
+    return this.add(b);
+  }
+
+  forSha(sha256: string): ContentRequest[] {
+    return this.requests.filter((r) => r.sha256 === sha256);
+  }
+
+  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    const m = /^\/api\/device\/content\/([^/?]+)$/.exec(req.url ?? '');
+    const rec: ContentRequest = { user: null, sha256: m?.[1] ?? '', range: (req.headers.range as string) ?? null, status: 0, bytes: 0, at: Date.now() };
+    this.requests.push(rec);
+    const send = (status: number, headers: Record<string, string | number> = {}, body?: Buffer) => {
+      rec.status = status;
+      const go = () => {
+        res.writeHead(status, headers);
+        if (!body) return void res.end();
+        if (this.cutTimes > 0 && this.cutAfterBytes > 0 && body.length > this.cutAfterBytes) {
+          this.cutTimes--;
+          rec.bytes = this.cutAfterBytes;
+          res.write(body.subarray(0, this.cutAfterBytes), () => setTimeout(() => res.socket?.destroy(), 10));
+          return;
+        }
+        rec.bytes = body.length;
+        res.end(body);
+      };
+      if (this.delayMs) setTimeout(go, this.delayMs);
+      else go();
+    };
+    const auth = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+    const [user, pass] = auth ? Buffer.from(auth[1], 'base64').toString().split(':') : [null, null];
+    rec.user = user ?? null;
+    const want = user ? this.secrets.get(user) : undefined;
+    if (!user || (this.secrets.size > 0 && want !== pass)) return send(401, { 'www-authenticate': 'Basic realm="loa-device"' });
+    if (this.failTimes > 0) {
+      this.failTimes--;
+      return send(this.failStatus);
+    }
+    if (!m || !/^[a-f0-9]{64}$/.test(m[1])) return send(400);
+    const file = this.files.get(m[1]);
+    if (!file) return send(404, { 'content-type': 'application/json' }, Buffer.from('{"statusCode":404,"error":"Not Found","message":"content not found"}'));
+    const base = { 'accept-ranges': 'bytes', etag: `"${m[1]}"`, 'content-type': 'application/octet-stream' };
+    const range = this.ignoreRanges ? null : /^bytes=(\d+)-$/.exec(rec.range ?? '');
+    if (range) {
+      const start = Number(range[1]);
+      if (start >= file.length) return send(416, { ...base, 'content-range': `bytes */${file.length}` });
+      const body = file.subarray(start);
+      return send(206, { ...base, 'content-length': body.length, 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` }, body);
+    }
+    send(200, { ...base, 'content-length': file.length }, file);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
 /** Poll until `cond` holds (returns truthy) or fail after `timeoutMs` with `what` in the message. */
 export async function waitFor<T>(cond: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -242,3 +375,31 @@ export const OUTPUTS = [
   { index: 0, label: 'Hướng chợ', ratedW: 50 },
   { index: 1, label: 'Hướng trường', ratedW: 50 },
 ];
+
+let itemCounter = 0;
+
+/**
+ * A play item for `content` (from ContentServer.add): normal level, as soon as possible, one airing of 300 ms,
+ * expiring in a minute. `now` is the server clock the times are relative to (the broker's trueNow).
+ */
+export function playItem(
+  content: { sha256: string; size: number },
+  over: Partial<Omit<PlayItem, 'content'>> & { durationMs?: number } = {},
+  now: number = Date.now(),
+): PlayItem {
+  const { durationMs = 300, ...rest } = over;
+  const id = rest.id ?? `it-${Date.now().toString(36)}-${++itemCounter}`;
+  return {
+    id,
+    broadcastId: rest.broadcastId ?? id,
+    level: 'normal',
+    content: { sha256: content.sha256, size: content.size, durationMs },
+    startAt: null,
+    expiresAt: Math.round(now + 60_000),
+    volume: null,
+    outputs: null,
+    repeat: { count: 1, intervalS: 0 },
+    onPreempt: 'resume',
+    ...rest,
+  };
+}

@@ -32,7 +32,7 @@ describe('presence', () => {
     await make('cum-cho').start();
     await waitFor(() => broker.from('cum-cho', 'birth').length === 1, 2000, 'birth');
     expect([...broker.subs.get('cum-cho')!].sort()).toEqual(
-      ['loa/v1/dev/cum-cho/cmd', 'loa/v1/dev/cum-cho/config', 'loa/v1/dev/cum-cho/time/res'].sort(),
+      ['loa/v1/dev/cum-cho/cmd', 'loa/v1/dev/cum-cho/config', 'loa/v1/dev/cum-cho/time/res', 'loa/v1/dev/cum-cho/manifest'].sort(),
     );
     const status = broker.from('cum-cho', 'status');
     expect(status).toHaveLength(1);
