@@ -17,6 +17,12 @@ Usage: npm run sim -- --fleet <file|demo> [options]
   --fleet FILE|demo     fleet file (schemas/fleet-file.ts); "demo" reads
                         \${LOA_DATA_DIR:-./data}/demo-fleet.json written by the server's demo mode
   --server URL          mqtt://host:1883 or mqtts://host:8883 (default: the fleet file's "server")
+  --http URL            server HTTP base URL for content fetch, http(s)://host:port
+                        (default: the fleet file's "http")
+  --content-fetch MODE  http (default): every cluster downloads and verifies content itself;
+                        assume: no HTTP, content counts as present after --assume-delay
+                        (a simulation shortcut for large fleets)
+  --assume-delay MS     delay of an assumed fetch (default 0)
   --count N             use the first N clusters of the file (error if it has fewer)
   --fault SPEC          inject a fault; repeat for several (grammar below)
   --connect-rate N      connection attempts started per second (default 100)
@@ -49,6 +55,9 @@ async function main(argv: string[]): Promise<number> {
     options: {
       fleet: { type: 'string' },
       server: { type: 'string' },
+      http: { type: 'string' },
+      'content-fetch': { type: 'string' },
+      'assume-delay': { type: 'string' },
       count: { type: 'string' },
       fault: { type: 'string', multiple: true },
       'connect-rate': { type: 'string' },
@@ -83,6 +92,9 @@ async function main(argv: string[]): Promise<number> {
   const skew = int('skew', values.skew, 0);
   const drift = int('drift', values.drift, 0);
   const duration = int('duration', values.duration, 1);
+  const assumeDelay = int('assume-delay', values['assume-delay'], 0);
+  const contentFetch = values['content-fetch'] ?? 'http';
+  if (contentFetch !== 'http' && contentFetch !== 'assume') throw new UsageError(`--content-fetch must be http or assume, got "${contentFetch}"`);
 
   const path = values.fleet === 'demo' ? demoFleetPath() : values.fleet;
   const file = await loadFleetFile(path);
@@ -95,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
   if (!url) throw new UsageError(`no server: pass --server mqtt://host:port (${path} names none)`);
   if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/]+/.test(url)) throw new UsageError(`--server "${url}" is not an mqtt://, mqtts://, ws:// or wss:// URL`);
   const ca = values.ca ? readFileSync(values.ca) : undefined;
+  const http = values.http ?? file.http;
+  if (http !== undefined && !/^https?:\/\/[^/]+/.test(http)) throw new UsageError(`--http "${http}" is not an http:// or https:// URL`);
 
   const fleet = new SimFleet({
     url,
@@ -104,14 +118,17 @@ async function main(argv: string[]): Promise<number> {
     skewMs: skew,
     driftPpm: drift,
     logger: values.verbose ? stderrLogger : undefined,
+    http,
     cluster: {
       telemetryIntervalS: telemetry,
+      contentFetch,
+      ...(assumeDelay !== undefined ? { contentAssumeDelayMs: assumeDelay } : {}),
       ...(ca ? { ca } : {}),
       ...(values.insecure ? { rejectUnauthorized: false } : {}),
     },
   });
   const say = (msg: string) => process.stderr.write(`sim: ${msg}\n`);
-  say(`${members.length} cluster(s) from ${path} → ${url}`);
+  say(`${members.length} cluster(s) from ${path} → ${url}${http ? `, content from ${http}` : ''}${contentFetch === 'assume' ? ' (content fetch assumed)' : ''}`);
 
   const t0 = Date.now();
   let prev: FleetStats = fleet.stats();
@@ -121,7 +138,10 @@ async function main(argv: string[]): Promise<number> {
       const secs = Math.round((Date.now() - t0) / 1000);
       say(
         `${secs}s online ${s.online}/${s.total} connecting ${s.connecting} offline ${s.started - s.online - s.connecting} telemetry ${s.telemetrySent - prev.telemetrySent}/s ` +
-          `events ${s.eventsSent} (pending ${s.eventsPending}) replies ${s.repliesSent} disconnects ${s.disconnects} errors ${s.errors}`,
+          `events ${s.eventsSent} (pending ${s.eventsPending}) replies ${s.repliesSent} disconnects ${s.disconnects} errors ${s.errors}` +
+          (s.airingsReceived
+            ? ` airings received ${s.airingsReceived} downloaded ${s.airingsDownloaded} started ${s.airingsStarted} finished ${s.airingsFinished} failed ${s.airingsFailed}`
+            : ''),
       );
     }
     prev = s;
@@ -153,7 +173,10 @@ async function main(argv: string[]): Promise<number> {
       await fleet.stop();
       clearInterval(progress);
       const s = fleet.stats();
-      say(`stopped: telemetry ${s.telemetrySent}, events ${s.eventsSent}, replies ${s.repliesSent}, errors ${s.errors}`);
+      say(
+        `stopped: telemetry ${s.telemetrySent}, events ${s.eventsSent}, replies ${s.repliesSent}, errors ${s.errors}` +
+          (s.airingsReceived ? `, airings started ${s.airingsStarted} finished ${s.airingsFinished} failed ${s.airingsFailed}` : ''),
+      );
       resolve(0);
     };
     process.on('SIGINT', () => void stop('interrupted'));

@@ -55,6 +55,12 @@ describe('cli', () => {
     expect(tooMany.stderr()).toMatch(/--count 3 but .*two\.json has only 2 cluster/);
     expect(await badFault.code).toBe(2);
     expect(badFault.stderr()).toMatch(/selection "lots"/);
+    const badHttp = run(['--server', 'mqtt://127.0.0.1:1', '--fleet', p, '--http', 'ftp://x']);
+    const badMode = run(['--server', 'mqtt://127.0.0.1:1', '--fleet', p, '--content-fetch', 'maybe']);
+    expect(await badHttp.code).toBe(2);
+    expect(badHttp.stderr()).toMatch(/--http "ftp:\/\/x" is not an http/);
+    expect(await badMode.code).toBe(2);
+    expect(badMode.stderr()).toMatch(/--content-fetch must be http or assume/);
   });
 
   it('--fleet demo reads $LOA_DATA_DIR/demo-fleet.json', async () => {
@@ -66,10 +72,11 @@ describe('cli', () => {
   it('runs a fleet with a fault, prints progress, and stops cleanly on SIGINT', async () => {
     broker = await TestBroker.start();
     const ids = ['cum-b1', 'cum-b2', 'cum-b3', 'cum-b4'];
-    const p = write('four.json', { server: broker.url, clusters: ids.map(member) });
+    const p = write('four.json', { server: broker.url, http: 'http://127.0.0.1:9', clusters: ids.map(member) });
     const r = run(['--fleet', p, '--count', '3', '--fault', 'output-short:2']);
     await waitFor(() => r.stderr().includes('applied to 2 cluster'), 15_000, 'fault applied');
     await waitFor(() => /online 3\/3/.test(r.stderr()), 5000, 'progress line');
+    expect(r.stderr()).toContain('content from http://127.0.0.1:9'); // the fleet file's `http`
     const shorts = () => broker!.publishes.filter((e) => e.topic.endsWith('/event') && e.json.type === 'output_fault');
     await waitFor(() => shorts().length === 2, 3000, 'output_fault events');
     expect(new Set(broker.publishes.filter((e) => e.topic.endsWith('/birth')).map((e) => e.clientId))).toEqual(new Set(ids.slice(0, 3)));
