@@ -9,7 +9,7 @@ let demo: Awaited<ReturnType<typeof startDemo>>;
 
 beforeAll(async () => {
   srv = await startServer();
-  demo = await startDemo(srv.app, srv.mqttPort);
+  demo = await startDemo(srv.app, srv.mqttPort, Number(new URL(srv.httpUrl).port));
 });
 afterAll(async () => {
   await demo?.stop();
@@ -55,7 +55,7 @@ describe('demo fleet', () => {
   it('is idempotent: seeding again duplicates nothing and keeps working secrets', async () => {
     const file = join(srv.dataDir, 'demo-fleet.json');
     const before = readFileSync(file, 'utf8');
-    const again = await startDemo(srv.app, srv.mqttPort);
+    const again = await startDemo(srv.app, srv.mqttPort, Number(new URL(srv.httpUrl).port));
     try {
       expect((await srv.api('GET', '/api/clusters')).body.total).toBe(34);
       expect((await srv.api('GET', '/api/areas')).body.length).toBe(3 + 10);

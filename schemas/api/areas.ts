@@ -1,6 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IdSchema } from '../common.ts';
 
+export const ApprovalPolicySchema = Type.Union([Type.Literal('none'), Type.Literal('required'), Type.Literal('required-except-emergency')], {
+  description: "whether an operator's broadcast here waits for an approver",
+});
+
 export const AREA_KINDS = ['province', 'district', 'commune', 'hamlet', 'zone'] as const;
 
 export const AreaSchema = Type.Object(
@@ -11,6 +15,7 @@ export const AreaSchema = Type.Object(
     kind: Type.String({ description: AREA_KINDS.join(' | ') }),
     parentId: Type.Union([IdSchema, Type.Null()]),
     level: Type.Integer({ minimum: 0, description: 'depth in the tree; 0 for a root' }),
+    approvalPolicy: Type.Union([ApprovalPolicySchema, Type.Null()], { description: 'null = inherited from the parent' }),
   },
   { $id: 'Area' },
 );
@@ -23,6 +28,7 @@ export const CreateAreaSchema = Type.Object({
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
   kind: Type.Union(AREA_KINDS.map((k) => Type.Literal(k))),
   parentId: Type.Optional(Type.Union([IdSchema, Type.Null()])),
+  approvalPolicy: Type.Optional(Type.Union([ApprovalPolicySchema, Type.Null()])),
 });
 export type CreateArea = Static<typeof CreateAreaSchema>;
 

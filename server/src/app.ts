@@ -22,6 +22,9 @@ import { healthRoutes } from './health/health.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { commandsRoutes } from './commands/commands.routes.ts';
 import { startBackgroundJobs } from './jobs.ts';
+import { contentRoutes } from './content/content.routes.ts';
+import { ttsRoutes } from './tts/tts.routes.ts';
+import { broadcastsRoutes } from './broadcasts/broadcasts.routes.ts';
 
 export interface AppOptions {
   config: Config;
@@ -108,12 +111,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(clustersRoutes, { services, prefix: '/api' });
   await app.register(healthRoutes, { services, prefix: '/api' });
   await app.register(commandsRoutes, { services, prefix: '/api' });
+  await app.register(contentRoutes, { services, prefix: '/api' });
+  await app.register(ttsRoutes, { services, prefix: '/api' });
+  await app.register(broadcastsRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
 
   const stopJobs = startBackgroundJobs(services, app.log);
   app.addHook('onReady', async () => services.accounts.bootstrap(app.log, config));
   app.addHook('onClose', async () => {
     stopJobs();
+    await services.content.drain();
     await Promise.all(listeners.map((l) => l.close()));
     await broker.close();
     services.telemetry.flush();

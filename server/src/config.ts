@@ -30,6 +30,18 @@ export const ConfigSchema = Type.Object({
   LOA_METRICS_TOKEN: Type.String({ default: '', description: 'when set, /metrics requires Authorization: Bearer <token>' }),
   LOA_EMERGENCY_VOLUME: Type.Integer({ minimum: 0, maximum: 100, default: 100 }),
   LOA_TRUST_PROXY: Bool(false),
+  LOA_FFMPEG: Type.String({ default: '', description: 'path of an ffmpeg to use instead of the one npm installs (needs libopus and loudnorm)' }),
+  LOA_MAX_UPLOAD_MB: Type.Integer({ minimum: 1, maximum: 2048, default: 50 }),
+  LOA_MAX_AUDIO_S: Type.Integer({ minimum: 1, maximum: 14_400, default: 1800, description: 'longest audio accepted, seconds' }),
+  LOA_TRANSCODE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  LOA_TTS_ENGINE: Type.Union([Type.Literal('espeak'), Type.Literal('http')], { default: 'espeak', description: 'engine used when a request names none' }),
+  LOA_TTS_HTTP_URL: Type.String({ default: '', description: 'cloud TTS endpoint: receives POST {text, voice, speed}, returns WAV or MP3' }),
+  LOA_TTS_HTTP_KEY: Type.String({ default: '', description: 'API key of that provider' }),
+  LOA_TTS_HTTP_KEY_HEADER: Type.String({ default: 'authorization', description: 'header for the key; authorization sends Bearer <key>' }),
+  LOA_TTS_HTTP_VOICES: Type.String({ default: '', description: 'comma-separated provider voices, the first is the default; URL and voices enable the engine' }),
+  LOA_TTS_HTTP_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 120_000, default: 20_000 }),
+  LOA_SYNC_LEAD_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000, description: 'a "now" broadcast starts this much later, so every cluster of a commune starts together' }),
+  LOA_BROADCAST_GRACE_S: Type.Integer({ minimum: 60, maximum: 86_400, default: 900, description: 'an order stays valid this long after its last airing should have ended' }),
 });
 export type Config = Static<typeof ConfigSchema>;
 

@@ -20,6 +20,8 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(5_000, 'command-expiry', () => s.commands.expire()),
     every(3_600_000, 'telemetry-retention', () => s.telemetry.prune(s.config.LOA_TELEMETRY_RETENTION_DAYS)),
     every(3_600_000, 'session-cleanup', () => s.accounts.pruneSessions()),
+    every(2_000, 'broadcast-progress', () => s.broadcasts.progress()),
+    every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
   ];
   return () => timers.forEach(clearInterval);
 }

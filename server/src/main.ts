@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   await app.listen({ host: config.LOA_HTTP_HOST, port: config.LOA_HTTP_PORT });
   const mqtt = await app.loa.startMqtt();
   app.log.info({ mqttPort: mqtt.port, mqttTlsPort: mqtt.tlsPort, ws: '/mqtt' }, 'MQTT broker listening');
-  const demo = config.LOA_DEMO ? await startDemo(app, mqtt.port) : null;
+  const httpPort = (app.server.address() as { port: number }).port;
+  const demo = config.LOA_DEMO ? await startDemo(app, mqtt.port, httpPort) : null;
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -19,6 +19,16 @@ import { Bus } from './shared/bus.ts';
 import type { Clock } from './shared/clock.ts';
 import { Metrics } from './ops/metrics.ts';
 import { RollupService } from './health/rollup.service.ts';
+import { ContentRepo } from './content/content.repo.ts';
+import { ContentService } from './content/content.service.ts';
+import { ContentStore } from './content/content-store.ts';
+import { useFfmpeg } from './content/ffmpeg.ts';
+import { createTts } from './tts/engines.ts';
+import { ManifestService } from './broadcasts/manifest.service.ts';
+import { AiringsService } from './broadcasts/airings.service.ts';
+import { Delivery } from './broadcasts/delivery.ts';
+import { BroadcastsRepo } from './broadcasts/broadcasts.repo.ts';
+import { BroadcastsService } from './broadcasts/broadcasts.service.ts';
 
 /** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
 export function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher) {
@@ -43,7 +53,31 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     sessionTtlH: config.LOA_SESSION_TTL_H,
     adminPassword: config.LOA_ADMIN_PASSWORD,
   });
-  return { config, db, clock, bus, metrics, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts };
+  useFfmpeg(config.LOA_FFMPEG);
+  const contentStore = new ContentStore(config.LOA_DATA_DIR);
+  const content = new ContentService(new ContentRepo(db), contentStore, audit, clock, {
+    maxUploadBytes: config.LOA_MAX_UPLOAD_MB * 1024 * 1024,
+    maxDurationS: config.LOA_MAX_AUDIO_S,
+    concurrency: config.LOA_TRANSCODE_CONCURRENCY,
+  });
+  const tts = createTts(config, db, content, clock);
+  const manifests = new ManifestService(db, publisher, clock);
+  const airings = new AiringsService(db, bus, clock);
+  const broadcasts = new BroadcastsService(
+    new BroadcastsRepo(db),
+    new Delivery(publisher, manifests, airings),
+    airings,
+    areas,
+    clusters,
+    rollup,
+    content,
+    tts,
+    audit,
+    bus,
+    clock,
+    { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000 },
+  );
+  return { config, db, clock, bus, metrics, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, manifests, airings, broadcasts };
 }
 
 export type Services = ReturnType<typeof createServices>;

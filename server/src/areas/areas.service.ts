@@ -30,7 +30,7 @@ export class AreasService {
   }
 
   private toArea(a: AreaRow): Area {
-    return { id: a.id, name: a.name, code: a.code, kind: a.kind, parentId: a.parentId, level: this.ancestors(a.id).length - 1 };
+    return { id: a.id, name: a.name, code: a.code, kind: a.kind, parentId: a.parentId, level: this.ancestors(a.id).length - 1, approvalPolicy: (a.approvalPolicy as Area['approvalPolicy']) ?? null };
   }
 
   list(scope: Scope): Area[] {
@@ -41,6 +41,10 @@ export class AreasService {
     const a = this.byId.get(id);
     if (!a || !this.inScope(scope, id)) throw notFound('area', 'params/id');
     return this.toArea(a);
+  }
+
+  approvalPolicyOf(id: string): string | null {
+    return this.byId.get(id)?.approvalPolicy ?? null;
   }
 
   exists(id: string): boolean {
@@ -84,7 +88,7 @@ export class AreasService {
     if (this.byId.has(id)) throw conflict(`area ${id} already exists`, 'body/id');
     if (input.parentId && !this.byId.has(input.parentId)) throw badRequest(`parent area ${input.parentId} does not exist`, 'body/parentId');
     if (input.code && [...this.byId.values()].some((a) => a.code === input.code)) throw conflict(`area code ${input.code} is taken`, 'body/code');
-    this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null });
+    this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null, approvalPolicy: input.approvalPolicy ?? null });
     this.reload();
     return this.get(id);
   }

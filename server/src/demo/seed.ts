@@ -52,7 +52,7 @@ function readFleetFile(file: string): FleetFile | null {
  * LOA_DATA_DIR/demo-fleet.json (mode 0600) because the in-process simulator needs them; a cluster whose secret is
  * missing from that file gets a fresh one.
  */
-export function seedDemo(s: Services, mqttUrl: string): { file: string; fleet: FleetFile; created: number } {
+export function seedDemo(s: Services, mqttUrl: string, httpUrl: string): { file: string; fleet: FleetFile; created: number } {
   const actor = systemActor('demo-seed');
   if (!s.areas.exists(DEMO_PROVINCE.id)) s.areas.create(DEMO_PROVINCE);
   for (const c of DEMO_COMMUNES) {
@@ -78,7 +78,7 @@ export function seedDemo(s: Services, mqttUrl: string): { file: string; fleet: F
     firmware: c.firmwareVersion,
     outputs: c.outputs.map((o) => ({ index: o.index, label: o.label, ratedW: o.ratedW ?? undefined })),
   }));
-  const fleet: FleetFile = { server: mqttUrl, clusters: members };
+  const fleet: FleetFile = { server: mqttUrl, http: httpUrl, clusters: members };
   writeFileSync(file, JSON.stringify(fleet, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
   return { file, fleet, created: missing.length };

@@ -30,6 +30,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   });
 
   app.get('/stream', {
-    schema: { tags, description: 'Server-Sent Events: `status` (online/offline), `health` (faults, battery), `event` (device events) for clusters in the caller\'s areas.' },
+    schema: { tags, description: 'Server-Sent Events: `status` (online/offline), `health` (faults, battery), `event` (device events), `airing` (proof of play) for clusters in the caller\'s areas, and `broadcast` (state changes).' },
   }, (req, reply) => liveStream(s, req, reply));
 };

@@ -14,6 +14,8 @@ export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply
     s.bus.on('cluster.status', (p) => visible(p.areaId) && send('status', { ...p, at: new Date(p.at).toISOString() })),
     s.bus.on('cluster.health', (p) => visible(p.areaId) && send('health', { ...p, at: new Date(p.at).toISOString() })),
     s.bus.on('cluster.event', (p) => visible(p.areaId) && send('event', p)),
+    s.bus.on('airing.report', (p) => visible(s.directory.areaOf(p.clusterId) ?? '') && send('airing', p)),
+    s.bus.on('broadcast.changed', (p) => send('broadcast', p)),
   ];
   // Proxies and phones on 4G drop idle connections; a comment every 15 s keeps the stream open.
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);

@@ -5,6 +5,7 @@ import { TelemetrySchema } from '../../../schemas/device-protocol/telemetry.ts';
 import { DeviceEventSchema } from '../../../schemas/device-protocol/events.ts';
 import { CommandReplySchema } from '../../../schemas/device-protocol/commands.ts';
 import { TimeRequestSchema } from '../../../schemas/device-protocol/time-sync.ts';
+import { AiringReportSchema, ManifestRequestSchema } from '../../../schemas/device-protocol/playback.ts';
 import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Services } from '../services.ts';
 import { brokerPublisher } from './broker.ts';
@@ -47,10 +48,14 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
       h.birth = p;
       h.dirty = true;
       void s.deviceConfig.push(id).catch((err) => log.error({ err, clusterId: id }, 'config push failed'));
+      // A reconnecting device says which manifest it holds and gets only what changed since.
+      void s.manifests.push(id, p.manifestVersion ?? 0).catch((err) => log.error({ err, clusterId: id }, 'manifest push failed'));
     })
     .on('telemetry', TelemetrySchema, (id, p, at) => s.telemetry.ingest(id, p, at))
     .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at) && s.telemetry.applyEvent(id, p, at))
     .on('reply', CommandReplySchema, (id, p, at) => s.commands.reply(id, p, at))
+    .on('airing', AiringReportSchema, (id, p, at) => s.airings.report(id, p, at))
+    .on('manifest/req', ManifestRequestSchema, (id, p) => void s.manifests.push(id, p.version).catch((err) => log.error({ err, clusterId: id }, 'manifest push failed')))
     .on('time/req', TimeRequestSchema, (id, p) => {
       // Stamped with the same clock that schedules airings and expiries: that clock is "server time" for devices.
       // (performance.now()-based stamps drift from Date.now() by tens of ms over a long uptime.)

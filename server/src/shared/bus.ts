@@ -8,6 +8,8 @@ export interface DomainEvents {
   'command.reply': { clusterId: string; commandId: string; state: string; reason?: string };
   'device.revoked': { clusterId: string };
   'registry.changed': { clusterIds: string[] };
+  'airing.report': { broadcastId: string; clusterId: string; seq: number; state: string };
+  'broadcast.changed': { broadcastId: string; state: string };
 }
 
 export class Bus {

@@ -1,0 +1,111 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { IdSchema, TimestampSchema } from '../common.ts';
+import { LevelSchema, PREEMPT_POLICIES } from '../device-protocol/playback.ts';
+
+export const BROADCAST_STATES = ['pending_approval', 'rejected', 'scheduled', 'airing', 'done', 'cancelled', 'expired'] as const;
+export type BroadcastState = (typeof BROADCAST_STATES)[number];
+
+export const TtsSourceSchema = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 5000 }),
+  voice: Type.Optional(Type.String({ maxLength: 64 })),
+  speed: Type.Optional(Type.Number({ minimum: 0.5, maximum: 2 })),
+  chime: Type.Optional(Type.Boolean({ description: 'chime before and after' })),
+});
+
+export const BroadcastSourceSchema = Type.Union([
+  Type.Object({ tts: TtsSourceSchema }),
+  Type.Object({ contentId: Type.String({ minLength: 1, maxLength: 64 }) }),
+]);
+export type BroadcastSource = Static<typeof BroadcastSourceSchema>;
+
+export const TargetsSchema = Type.Object({
+  areaIds: Type.Optional(Type.Array(IdSchema, { maxItems: 1000 })),
+  clusterIds: Type.Optional(Type.Array(IdSchema, { maxItems: 20_000 })),
+  outputs: Type.Optional(
+    Type.Array(Type.Object({ clusterId: IdSchema, outputs: Type.Array(Type.Integer({ minimum: 0, maximum: 7 }), { minItems: 1, maxItems: 8 }) }), {
+      maxItems: 20_000,
+      description: 'single speaker outputs of a cluster',
+    }),
+  ),
+});
+export type Targets = Static<typeof TargetsSchema>;
+
+export const CreateBroadcastSchema = Type.Object({
+  title: Type.String({ minLength: 1, maxLength: 200 }),
+  level: LevelSchema,
+  source: BroadcastSourceSchema,
+  targets: TargetsSchema,
+  startAt: Type.Optional(Type.Union([TimestampSchema, Type.Null()], { description: 'omitted or null: now' })),
+  expiresAt: Type.Optional(TimestampSchema),
+  volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  repeat: Type.Optional(Type.Object({ count: Type.Integer({ minimum: 1, maximum: 50 }), intervalS: Type.Integer({ minimum: 0, maximum: 86_400 }) })),
+  onPreempt: Type.Optional(Type.Union(PREEMPT_POLICIES.map((p) => Type.Literal(p)))),
+  order: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, description: 'priority clash order, lower first' })),
+  maxWaitS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+});
+export type CreateBroadcast = Static<typeof CreateBroadcastSchema>;
+
+export const DeliverySummarySchema = Type.Object({
+  targeted: Type.Integer(),
+  received: Type.Integer(),
+  downloaded: Type.Integer(),
+  started: Type.Integer(),
+  finished: Type.Integer(),
+  failed: Type.Integer(),
+  startDelayMs: Type.Object({ median: Type.Union([Type.Number(), Type.Null()]), max: Type.Union([Type.Number(), Type.Null()]) }),
+  failures: Type.Array(Type.Object({ clusterId: Type.String(), state: Type.String(), reason: Type.Union([Type.String(), Type.Null()]) })),
+});
+export type DeliverySummary = Static<typeof DeliverySummarySchema>;
+
+export const BroadcastSchema = Type.Object(
+  {
+    id: Type.String(),
+    title: Type.String(),
+    level: LevelSchema,
+    state: Type.Union(BROADCAST_STATES.map((s) => Type.Literal(s))),
+    source: Type.Unknown(),
+    targets: TargetsSchema,
+    contentId: Type.Union([Type.String(), Type.Null()]),
+    startAt: Type.Union([TimestampSchema, Type.Null()]),
+    expiresAt: Type.Union([TimestampSchema, Type.Null()]),
+    volume: Type.Union([Type.Integer(), Type.Null()]),
+    repeat: Type.Object({ count: Type.Integer(), intervalS: Type.Integer() }),
+    onPreempt: Type.String(),
+    order: Type.Union([Type.Integer(), Type.Null()]),
+    maxWaitS: Type.Union([Type.Integer(), Type.Null()]),
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+    createdAt: TimestampSchema,
+    approvedBy: Type.Union([Type.String(), Type.Null()]),
+    rejectReason: Type.Union([Type.String(), Type.Null()]),
+    cancelledBy: Type.Union([Type.String(), Type.Null()]),
+    delivery: DeliverySummarySchema,
+  },
+  { $id: 'Broadcast' },
+);
+export type Broadcast = Static<typeof BroadcastSchema>;
+
+export const BroadcastQuerySchema = Type.Object({
+  state: Type.Optional(Type.Union(BROADCAST_STATES.map((s) => Type.Literal(s)))),
+  level: Type.Optional(LevelSchema),
+  areaId: Type.Optional(IdSchema),
+  from: Type.Optional(TimestampSchema),
+  to: Type.Optional(TimestampSchema),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+});
+export type BroadcastQuery = Static<typeof BroadcastQuerySchema>;
+
+export const RejectSchema = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) });
+
+export const AiringSchema = Type.Object({
+  broadcastId: Type.String(),
+  clusterId: Type.String(),
+  seq: Type.Integer(),
+  state: Type.String(),
+  scheduledAt: Type.Union([TimestampSchema, Type.Null()]),
+  receivedAt: Type.Union([TimestampSchema, Type.Null()]),
+  downloadedAt: Type.Union([TimestampSchema, Type.Null()]),
+  startedAt: Type.Union([TimestampSchema, Type.Null()]),
+  finishedAt: Type.Union([TimestampSchema, Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+});

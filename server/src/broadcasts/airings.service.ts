@@ -1,0 +1,109 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { DeliverySummary } from '../../../schemas/api/broadcasts.ts';
+import type { AiringReport, AiringState } from '../../../schemas/device-protocol/playback.ts';
+import type { Db } from '../db/client.ts';
+import { airingReports, airings } from '../db/schema.ts';
+import type { Bus } from '../shared/bus.ts';
+import type { Clock } from '../shared/clock.ts';
+
+/** How far along an airing is; a report never moves it backwards (reports can arrive out of order after an outage). */
+const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
+const TERMINAL = new Set(['finished', 'failed', 'skipped', 'cancelled']);
+export const isTerminal = (s: string) => TERMINAL.has(s);
+
+const median = (xs: number[]) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** The airing log: one row per (broadcast, cluster, repeat) fed by proof-of-play reports. */
+export class AiringsService {
+  constructor(
+    private db: Db,
+    private bus: Bus,
+    private clock: Clock,
+  ) {}
+
+  /** Creates pending airings for every targeted cluster and repeat. */
+  plan(broadcastId: string, rows: { clusterId: string; outputs: number[] | null; scheduledAt: (seq: number) => number }[], count: number): void {
+    const now = this.clock.now();
+    this.db.transaction((tx) => {
+      const batch: (typeof airings.$inferInsert)[] = [];
+      for (const r of rows) for (let seq = 0; seq < count; seq++) batch.push({ broadcastId, clusterId: r.clusterId, seq, state: 'pending', outputs: r.outputs, scheduledAt: r.scheduledAt(seq), updatedAt: now });
+      for (let i = 0; i < batch.length; i += 500) tx.insert(airings).values(batch.slice(i, i + 500)).onConflictDoNothing().run();
+    });
+  }
+
+  /** Stores a report once (by its id) and advances the airing. Returns false for a duplicate or unknown airing. */
+  report(clusterId: string, r: AiringReport, receivedAt = this.clock.now()): boolean {
+    let applied = false;
+    this.db.transaction((tx) => {
+      const ins = tx
+        .insert(airingReports)
+        .values({ clusterId, reportId: r.id, broadcastId: r.broadcastId, seq: r.seq, state: r.state, deviceTs: r.ts, serverTs: r.serverTs, receivedAt, reason: r.reason ?? null, positionMs: r.positionMs ?? null })
+        .onConflictDoNothing()
+        .run();
+      if (!ins.changes) return;
+      const key = and(eq(airings.broadcastId, r.broadcastId), eq(airings.clusterId, clusterId), eq(airings.seq, r.seq));
+      const row = tx.select().from(airings).where(key).get();
+      if (!row) return;
+      const at = Math.round(r.serverTs ?? receivedAt);
+      const patch: Partial<typeof airings.$inferInsert> = { updatedAt: receivedAt };
+      if (r.state === 'received') patch.receivedAt = row.receivedAt ?? at;
+      if (r.state === 'downloaded') patch.downloadedAt = row.downloadedAt ?? at;
+      if (r.state === 'started') patch.startedAt = row.startedAt ?? at;
+      if (r.state === 'finished') patch.finishedAt = at;
+      if (r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') patch.reason = r.reason ?? r.state;
+      // A terminal state is final, except that a device may still finish an airing it reported failed at first
+      // (e.g. a retried download); otherwise only move forward.
+      if ((RANK[r.state] ?? 0) >= (RANK[row.state] ?? 0) && !(isTerminal(row.state) && r.state !== 'finished')) patch.state = r.state;
+      tx.update(airings).set(patch).where(key).run();
+      applied = true;
+    });
+    if (applied) this.bus.emit('airing.report', { broadcastId: r.broadcastId, clusterId, seq: r.seq, state: r.state as AiringState });
+    return applied;
+  }
+
+  /** Marks every airing not yet over as cancelled (the devices report their own stop as well). */
+  cancelOpen(broadcastId: string): void {
+    this.db
+      .update(airings)
+      .set({ state: 'cancelled', reason: 'cancelled', updatedAt: this.clock.now() })
+      .where(and(eq(airings.broadcastId, broadcastId), inArray(airings.state, ['pending', 'received', 'downloaded', 'started', 'interrupted', 'resumed'])))
+      .run();
+  }
+
+  list(broadcastId: string) {
+    return this.db.select().from(airings).where(eq(airings.broadcastId, broadcastId)).all();
+  }
+
+  forCluster(clusterId: string, limit = 100) {
+    return this.db.select().from(airings).where(eq(airings.clusterId, clusterId)).orderBy(airings.updatedAt).limit(limit).all().reverse();
+  }
+
+  /** "X of Y clusters started, median/max delay, who failed and why" — counted in clusters. */
+  summary(broadcastId: string): DeliverySummary {
+    const rows = this.list(broadcastId);
+    const byCluster = new Map<string, typeof rows>();
+    for (const r of rows) byCluster.set(r.clusterId, [...(byCluster.get(r.clusterId) ?? []), r]);
+    const s: DeliverySummary = { targeted: byCluster.size, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, startDelayMs: { median: null, max: null }, failures: [] };
+    const delays: number[] = [];
+    for (const [clusterId, list] of byCluster) {
+      const first = list.find((r) => r.seq === 0) ?? list[0];
+      if (list.some((r) => r.receivedAt !== null || (RANK[r.state] ?? 0) >= 1)) s.received++;
+      if (list.some((r) => r.downloadedAt !== null || r.startedAt !== null)) s.downloaded++;
+      if (list.some((r) => r.startedAt !== null)) s.started++;
+      if (list.every((r) => r.state === 'finished')) s.finished++;
+      const bad = list.find((r) => r.state === 'failed' || (r.state === 'skipped' && r.reason !== 'cancelled'));
+      if (bad) {
+        s.failed++;
+        s.failures.push({ clusterId, state: bad.state, reason: bad.reason });
+      }
+      if (first.startedAt !== null && first.scheduledAt !== null) delays.push(first.startedAt - first.scheduledAt);
+    }
+    s.startDelayMs = { median: median(delays), max: delays.length ? Math.max(...delays) : null };
+    return s;
+  }
+}

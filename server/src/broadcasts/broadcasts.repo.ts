@@ -1,0 +1,29 @@
+import { and, desc, eq, gte, inArray, lte, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { broadcasts } from '../db/schema.ts';
+
+export type BroadcastRow = typeof broadcasts.$inferSelect;
+
+export class BroadcastsRepo {
+  constructor(private db: Db) {}
+  insert(row: typeof broadcasts.$inferInsert): void {
+    this.db.insert(broadcasts).values(row).run();
+  }
+  get(id: string): BroadcastRow | null {
+    return this.db.select().from(broadcasts).where(eq(broadcasts.id, id)).get() ?? null;
+  }
+  update(id: string, patch: Partial<typeof broadcasts.$inferInsert>): void {
+    this.db.update(broadcasts).set(patch).where(eq(broadcasts.id, id)).run();
+  }
+  inStates(states: string[]): BroadcastRow[] {
+    return this.db.select().from(broadcasts).where(inArray(broadcasts.state, states)).all();
+  }
+  list(q: { state?: string; level?: string; from?: number; to?: number }, limit: number, offset: number): BroadcastRow[] {
+    const where: SQL[] = [];
+    if (q.state) where.push(eq(broadcasts.state, q.state));
+    if (q.level) where.push(eq(broadcasts.level, q.level));
+    if (q.from !== undefined) where.push(gte(broadcasts.createdAt, q.from));
+    if (q.to !== undefined) where.push(lte(broadcasts.createdAt, q.to));
+    return this.db.select().from(broadcasts).where(where.length ? and(...where) : undefined).orderBy(desc(broadcasts.createdAt)).limit(limit).offset(offset).all();
+  }
+}

@@ -1,0 +1,226 @@
+import type { Broadcast, BroadcastQuery, CreateBroadcast, Targets } from '../../../schemas/api/broadcasts.ts';
+import type { Level, PlayItem } from '../../../schemas/device-protocol/playback.ts';
+import type { AreasService } from '../areas/areas.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { ClustersService } from '../devices/clusters.service.ts';
+import type { RollupService } from '../health/rollup.service.ts';
+import { systemActor, type Actor } from '../shared/actor.ts';
+import type { Bus } from '../shared/bus.ts';
+import type { Clock } from '../shared/clock.ts';
+import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import type { AiringsService } from './airings.service.ts';
+import { approvalFor } from './approval.ts';
+import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
+import type { Delivery } from './delivery.ts';
+import { resolveTargets, type ResolvedTargets } from './targets.ts';
+
+export interface PlayableContent {
+  playable(id: string): { sha256: string; size: number; durationMs: number };
+}
+export interface Speech {
+  synthesize(req: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean } }, actor: Actor): Promise<{ id: string }>;
+}
+export interface BroadcastOptions {
+  /** lead time between the order and a "now" start, so every cluster of a commune can start together */
+  syncLeadMs: number;
+  /** how long after its last airing should have ended an order stays valid */
+  graceMs: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const CREATORS = new Set(['admin', 'operator', 'approver']);
+
+/** Bulletins from creation to proof of play: levels, approval, delivery, cancellation. */
+export class BroadcastsService {
+  constructor(
+    private repo: BroadcastsRepo,
+    private delivery: Delivery,
+    private airings: AiringsService,
+    private areas: AreasService,
+    private clusters: ClustersService,
+    private rollup: RollupService,
+    private content: PlayableContent,
+    private speech: Speech,
+    private audit: AuditService,
+    private bus: Bus,
+    private clock: Clock,
+    private opts: BroadcastOptions,
+  ) {}
+
+  async create(input: CreateBroadcast, actor: Actor): Promise<Broadcast> {
+    if (!CREATORS.has(actor.role) && actor.role !== 'system') throw forbidden('only operators, approvers and admins create broadcasts');
+    const targets = resolveTargets(input.targets, actor, this.areas, this.clusters, this.rollup);
+    const now = this.clock.now();
+    const requested = input.startAt ? Date.parse(input.startAt) : null;
+    if (requested !== null && input.expiresAt && Date.parse(input.expiresAt) <= requested) throw badRequest('expiresAt must be after startAt', 'body/expiresAt');
+    const contentId = 'tts' in input.source
+      ? (await this.speech.synthesize({ ...input.source.tts, chime: input.source.tts.chime ? { before: true, after: true } : undefined }, actor)).id
+      : input.source.contentId;
+    this.content.playable(contentId); // 404/409 before anything is written
+    const approval = approvalFor(actor, input.level, targets.areaIds, this.areas);
+    const row: BroadcastRow = {
+      id: newId('bc'),
+      title: input.title,
+      level: input.level,
+      state: approval === 'pending' ? 'pending_approval' : 'scheduled',
+      source: input.source,
+      targets: input.targets,
+      contentId,
+      startAt: requested,
+      expiresAt: input.expiresAt ? Date.parse(input.expiresAt) : null,
+      volume: input.volume ?? null,
+      repeatCount: input.repeat?.count ?? 1,
+      repeatIntervalS: input.repeat?.intervalS ?? 0,
+      onPreempt: input.onPreempt ?? 'resume',
+      priorityOrder: input.order ?? null,
+      maxWaitS: input.maxWaitS ?? null,
+      createdBy: actor.name,
+      createdAt: now,
+      approvedBy: approval === 'pending' ? null : actor.name,
+      approvedAt: approval === 'pending' ? null : now,
+      rejectReason: null,
+      cancelledBy: null,
+      cancelledAt: null,
+    };
+    this.repo.insert(row);
+    this.audit.record(actor, 'broadcast.create', { type: 'broadcast', id: row.id }, { title: row.title, level: row.level, targets: input.targets, state: row.state });
+    if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
+    if (row.state === 'scheduled') await this.schedule(row, targets);
+    return this.view(this.repo.get(row.id)!);
+  }
+
+  /** Fixes times and sends the play order. A "now" start gets the sync lead so a commune starts in step. */
+  private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
+    const now = this.clock.now();
+    const c = this.content.playable(row.contentId!);
+    const startAt = Math.max(row.startAt ?? 0, now + this.opts.syncLeadMs);
+    const span = (row.repeatCount - 1) * row.repeatIntervalS * 1000 + c.durationMs;
+    const expiresAt = row.expiresAt ?? startAt + span + this.opts.graceMs;
+    if (expiresAt <= now) throw badRequest('the broadcast would expire before it starts', 'body/expiresAt');
+    this.repo.update(row.id, { startAt, expiresAt });
+    const item: PlayItem = {
+      id: row.id,
+      broadcastId: row.id,
+      title: row.title,
+      level: row.level as Level,
+      content: { sha256: c.sha256, size: c.size, durationMs: c.durationMs },
+      startAt,
+      expiresAt,
+      volume: row.volume,
+      outputs: null,
+      repeat: { count: row.repeatCount, intervalS: row.repeatIntervalS },
+      onPreempt: row.onPreempt as PlayItem['onPreempt'],
+      ...(row.priorityOrder !== null ? { order: row.priorityOrder } : {}),
+      ...(row.maxWaitS !== null ? { maxWaitS: row.maxWaitS } : {}),
+    };
+    await this.delivery.deliver(item, targets);
+    this.bus.emit('broadcast.changed', { broadcastId: row.id, state: 'scheduled' });
+  }
+
+  private load(id: string, actor: Actor): BroadcastRow {
+    const row = this.repo.get(id);
+    if (!row || !this.visible(row, actor)) throw notFound('broadcast', 'params/id');
+    return row;
+  }
+
+  private visible(row: BroadcastRow, actor: Actor): boolean {
+    if (actor.scope === 'all') return true;
+    const t = row.targets as Targets;
+    const areaIds = [...(t.areaIds ?? []), ...[...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)].map((c) => this.clusters.areaOf(c) ?? '')];
+    return areaIds.some((a) => this.areas.inScope(actor.scope, a));
+  }
+
+  private retarget(row: BroadcastRow): ResolvedTargets {
+    return resolveTargets(row.targets as Targets, systemActor(), this.areas, this.clusters, this.rollup);
+  }
+
+  async approve(id: string, actor: Actor): Promise<Broadcast> {
+    const row = this.load(id, actor);
+    if (row.state !== 'pending_approval') throw conflict(`broadcast is ${row.state}, not pending approval`);
+    this.repo.update(id, { state: 'scheduled', approvedBy: actor.name, approvedAt: this.clock.now() });
+    this.audit.record(actor, 'broadcast.approve', { type: 'broadcast', id });
+    await this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
+    return this.view(this.repo.get(id)!);
+  }
+
+  reject(id: string, reason: string, actor: Actor): Broadcast {
+    const row = this.load(id, actor);
+    if (row.state !== 'pending_approval') throw conflict(`broadcast is ${row.state}, not pending approval`);
+    this.repo.update(id, { state: 'rejected', rejectReason: reason });
+    this.audit.record(actor, 'broadcast.reject', { type: 'broadcast', id }, { reason });
+    this.bus.emit('broadcast.changed', { broadcastId: id, state: 'rejected' });
+    return this.view(this.repo.get(id)!);
+  }
+
+  async cancel(id: string, actor: Actor): Promise<Broadcast> {
+    const row = this.load(id, actor);
+    if (!['pending_approval', 'scheduled', 'airing'].includes(row.state)) throw conflict(`broadcast is ${row.state} and cannot be cancelled`);
+    this.repo.update(id, { state: 'cancelled', cancelledBy: actor.name, cancelledAt: this.clock.now() });
+    this.audit.record(actor, 'broadcast.cancel', { type: 'broadcast', id });
+    if (row.state !== 'pending_approval') await this.delivery.cancel(id, this.retarget(row));
+    this.bus.emit('broadcast.changed', { broadcastId: id, state: 'cancelled' });
+    return this.view(this.repo.get(id)!);
+  }
+
+  get(id: string, actor: Actor): Broadcast {
+    return this.view(this.load(id, actor));
+  }
+
+  list(q: BroadcastQuery, actor: Actor): Broadcast[] {
+    const rows = this.repo.list({ state: q.state, level: q.level, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined }, 1000, 0);
+    const inArea = q.areaId ? this.areas.descendants(q.areaId) : null;
+    return rows
+      .filter((r) => this.visible(r, actor))
+      .filter((r) => !inArea || this.retargetAreas(r).some((a) => inArea.has(a)))
+      .slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 50))
+      .map((r) => this.view(r));
+  }
+
+  private retargetAreas(r: BroadcastRow): string[] {
+    const t = r.targets as Targets;
+    return [...(t.areaIds ?? []), ...[...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)].map((c) => this.clusters.areaOf(c) ?? '')];
+  }
+
+  /** Moves broadcasts along as airings report: scheduled → airing → done, or expired when nothing aired in time. */
+  progress(): void {
+    const now = this.clock.now();
+    for (const row of this.repo.inStates(['scheduled', 'airing'])) {
+      const list = this.airings.list(row.id);
+      const anyStarted = list.some((a) => a.startedAt !== null);
+      const allOver = list.length > 0 && list.every((a) => ['finished', 'failed', 'skipped', 'cancelled'].includes(a.state));
+      let next = row.state;
+      if (allOver || (row.expiresAt !== null && now > row.expiresAt)) next = anyStarted ? 'done' : 'expired';
+      else if (anyStarted) next = 'airing';
+      if (next !== row.state) {
+        this.repo.update(row.id, { state: next });
+        this.bus.emit('broadcast.changed', { broadcastId: row.id, state: next });
+      }
+    }
+  }
+
+  private view(r: BroadcastRow): Broadcast {
+    return {
+      id: r.id,
+      title: r.title,
+      level: r.level as Level,
+      state: r.state as Broadcast['state'],
+      source: r.source,
+      targets: r.targets as Targets,
+      contentId: r.contentId,
+      startAt: iso(r.startAt),
+      expiresAt: iso(r.expiresAt),
+      volume: r.volume,
+      repeat: { count: r.repeatCount, intervalS: r.repeatIntervalS },
+      onPreempt: r.onPreempt,
+      order: r.priorityOrder,
+      maxWaitS: r.maxWaitS,
+      createdBy: r.createdBy,
+      createdAt: iso(r.createdAt)!,
+      approvedBy: r.approvedBy,
+      rejectReason: r.rejectReason,
+      cancelledBy: r.cancelledBy,
+      delivery: this.airings.summary(r.id),
+    };
+  }
+}

@@ -1,0 +1,97 @@
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import type { Manifest, PlayItem } from '../../../schemas/device-protocol/playback.ts';
+import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
+import type { Db } from '../db/client.ts';
+import { manifestItems, manifestVersions } from '../db/schema.ts';
+import type { Publisher } from '../mqtt/publisher.ts';
+import type { Clock } from '../shared/clock.ts';
+
+const MAX_DELTA_ITEMS = 500;
+
+/**
+ * Each cluster's store-and-forward manifest: what it must air in the next 48 h. Every change bumps the cluster's
+ * version and stamps the changed item (removals stay as tombstones), so a reconnecting device that reports
+ * version V gets exactly the items with rev > V.
+ */
+export class ManifestService {
+  private versions = new Map<string, { version: number; floor: number }>();
+
+  constructor(
+    private db: Db,
+    private publisher: Publisher,
+    private clock: Clock,
+  ) {
+    for (const r of db.select().from(manifestVersions).all()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
+  }
+
+  version(clusterId: string): number {
+    return this.versions.get(clusterId)?.version ?? 0;
+  }
+
+  /** Adds or replaces items, one transaction for the whole batch. Returns each cluster's new version. */
+  put(entries: { clusterId: string; item: PlayItem }[]): Map<string, number> {
+    return this.change(entries.map((e) => ({ clusterId: e.clusterId, itemId: e.item.id, broadcastId: e.item.broadcastId, item: e.item, removed: false })));
+  }
+
+  /** Drops every item of a broadcast from the given clusters (tombstones). */
+  removeBroadcast(clusterIds: string[], broadcastId: string): Map<string, number> {
+    const rows = this.db.select().from(manifestItems).where(and(eq(manifestItems.broadcastId, broadcastId), eq(manifestItems.removed, false))).all();
+    const wanted = new Set(clusterIds);
+    return this.change(rows.filter((r) => wanted.has(r.clusterId)).map((r) => ({ clusterId: r.clusterId, itemId: r.itemId, broadcastId, item: r.item as PlayItem, removed: true })));
+  }
+
+  private change(rows: { clusterId: string; itemId: string; broadcastId: string; item: PlayItem; removed: boolean }[]): Map<string, number> {
+    const bumped = new Map<string, number>();
+    this.db.transaction((tx) => {
+      for (const r of rows) {
+        const v = bumped.get(r.clusterId) ?? this.version(r.clusterId) + 1;
+        bumped.set(r.clusterId, v);
+        tx.insert(manifestItems)
+          .values({ clusterId: r.clusterId, itemId: r.itemId, broadcastId: r.broadcastId, rev: v, removed: r.removed, item: r.item, expiresAt: r.item.expiresAt })
+          .onConflictDoUpdate({ target: [manifestItems.clusterId, manifestItems.itemId], set: { rev: v, removed: r.removed, item: r.item, expiresAt: r.item.expiresAt } })
+          .run();
+      }
+      for (const [clusterId, version] of bumped) {
+        tx.insert(manifestVersions).values({ clusterId, version }).onConflictDoUpdate({ target: manifestVersions.clusterId, set: { version } }).run();
+      }
+    });
+    for (const [clusterId, version] of bumped) this.versions.set(clusterId, { version, floor: this.versions.get(clusterId)?.floor ?? 0 });
+    return bumped;
+  }
+
+  /** What a device holding `since` needs; a snapshot when `since` is unknown, ahead, or older than the tombstones. */
+  delta(clusterId: string, since: number): Manifest {
+    const { version, floor } = this.versions.get(clusterId) ?? { version: 0, floor: 0 };
+    const now = this.clock.now();
+    const snapshot = since <= 0 || since > version || since < floor;
+    const rows = this.db
+      .select()
+      .from(manifestItems)
+      .where(snapshot ? eq(manifestItems.clusterId, clusterId) : and(eq(manifestItems.clusterId, clusterId), gt(manifestItems.rev, since)))
+      .all();
+    const live = rows.filter((r) => !r.removed && r.expiresAt > now).slice(-MAX_DELTA_ITEMS);
+    return {
+      version: Math.max(version, 1),
+      baseVersion: snapshot ? 0 : since,
+      items: live.map((r) => r.item as PlayItem),
+      removed: snapshot ? [] : rows.filter((r) => r.removed).map((r) => r.itemId).slice(-MAX_DELTA_ITEMS),
+    };
+  }
+
+  async push(clusterId: string, since: number): Promise<void> {
+    const m = this.delta(clusterId, since);
+    if (since === m.version && since > 0) return;
+    await this.publisher.publish(deviceTopic(clusterId, 'manifest'), Buffer.from(JSON.stringify(m)), { qos: 1 });
+  }
+
+  /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */
+  prune(graceMs = 3_600_000): number {
+    const cutoff = this.clock.now() - graceMs;
+    const gone = this.db.delete(manifestItems).where(lt(manifestItems.expiresAt, cutoff)).run().changes;
+    if (gone) {
+      this.db.update(manifestVersions).set({ floor: sql`${manifestVersions.version}` }).run();
+      for (const v of this.versions.values()) v.floor = v.version;
+    }
+    return gone;
+  }
+}

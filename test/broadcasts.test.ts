@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
+import { startDemo } from '../server/src/demo/start-demo.ts';
+import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+
+/**
+ * Broadcasts end to end with real parts: the demo commune's 34 simulated clusters over MQTT, content fetched over
+ * HTTP and verified, ffmpeg transcoding, espeak-ng speech. Every assertion about airing is checked through the
+ * server's proof-of-play records, never through what the API claims it sent.
+ */
+let srv: TestServer;
+let demo: Awaited<ReturnType<typeof startDemo>>;
+const DT = 'dong-thanh';
+
+async function uploadTone(seconds: number, hz = 440): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'loa-tone-'));
+  const file = join(dir, `tone-${seconds}s.wav`);
+  const run = await runFfmpeg(['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=${seconds}`, '-af', 'volume=0.3', file]);
+  if (run.code !== 0) throw new Error(run.stderr);
+  const form = new FormData();
+  form.append('file', new Blob([readFileSync(file)], { type: 'audio/wav' }), `tone-${seconds}s.wav`);
+  const res = await fetch(`${srv.httpUrl}/api/content`, { method: 'POST', body: form, headers: { authorization: `Bearer ${srv.token}` } });
+  const body = await res.json();
+  if (res.status !== 201) throw new Error('upload failed: ' + JSON.stringify(body));
+  return body.id;
+}
+
+const broadcast = async (id: string) => (await srv.api('GET', `/api/broadcasts/${id}`)).body;
+const reports = (broadcastId: string, state?: string) =>
+  srv.app.loa.db.$client
+    .prepare(`select cluster_id, seq, state, server_ts, reason, position_ms from airing_reports where broadcast_id = ? ${state ? 'and state = ?' : ''} order by server_ts`)
+    .all(...(state ? [broadcastId, state] : [broadcastId])) as { cluster_id: string; seq: number; state: string; server_ts: number; reason: string | null; position_ms: number | null }[];
+
+beforeAll(async () => {
+  srv = await startServer({ LOA_SYNC_LEAD_MS: '1500' });
+  demo = await startDemo(srv.app, srv.mqttPort, Number(new URL(srv.httpUrl).port));
+  await demo.fleet.waitOnline(20_000);
+}, 60_000);
+afterAll(async () => {
+  await demo?.stop();
+  await srv?.close();
+});
+
+describe('emergency to a whole commune', () => {
+  it('preempts the normal programme on all 18 clusters of Đồng Thạnh, which resumes afterwards', async () => {
+    // Long enough to still be airing when the emergency (synthesised, transcoded, then sent) arrives.
+    const tone = await uploadTone(15);
+    const normal = await srv.api('POST', '/api/broadcasts', { title: 'Chương trình thường', level: 'normal', source: { contentId: tone }, targets: { areaIds: [DT] }, onPreempt: 'resume' });
+    expect(normal.status).toBe(201);
+    expect(normal.body.state).toBe('scheduled');
+    await waitFor(async () => (await broadcast(normal.body.id)).delivery.started === 18, 20_000, 100);
+
+    const emergency = await srv.api('POST', '/api/broadcasts', {
+      title: 'Cảnh báo bão khẩn cấp',
+      level: 'emergency',
+      source: { tts: { text: 'Bão số 5 đang tiến vào xã Đồng Thạnh. Bà con khẩn trương chằng chống nhà cửa.' } },
+      targets: { areaIds: [DT] },
+    });
+    expect(emergency.status).toBe(201);
+    const e = await waitFor(async () => {
+      const b = await broadcast(emergency.body.id);
+      return b.delivery.finished === 18 ? b : null;
+    }, 40_000, 200);
+    expect(e.delivery).toMatchObject({ targeted: 18, received: 18, started: 18, finished: 18, failed: 0 });
+    // Only Đồng Thạnh: Bình Phú's 16 clusters never heard it.
+    expect(new Set(reports(emergency.body.id).map((r) => r.cluster_id)).size).toBe(18);
+    expect(reports(emergency.body.id).every((r) => r.cluster_id.startsWith('dt-'))).toBe(true);
+
+    const interrupted = reports(normal.body.id, 'interrupted');
+    const resumed = reports(normal.body.id, 'resumed');
+    expect(new Set(interrupted.map((r) => r.cluster_id)).size).toBe(18);
+    expect(new Set(resumed.map((r) => r.cluster_id)).size).toBe(18);
+    await waitFor(async () => (await broadcast(normal.body.id)).delivery.finished === 18, 20_000, 200);
+    const resumeAt = Object.fromEntries(resumed.map((r) => [r.cluster_id, r]));
+    for (const i of interrupted) expect(resumeAt[i.cluster_id].position_ms).toBe(i.position_ms);
+  }, 90_000);
+});
