@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
 import { startDemo } from '../server/src/demo/start-demo.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
+import { reports as reportsOf, uploadTone as uploadToneTo } from './helpers/broadcast.ts';
 
 /**
  * Broadcasts end to end with real parts: the demo commune's 34 simulated clusters over MQTT, content fetched over
@@ -15,24 +12,9 @@ let srv: TestServer;
 let demo: Awaited<ReturnType<typeof startDemo>>;
 const DT = 'dong-thanh';
 
-async function uploadTone(seconds: number, hz = 440): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'loa-tone-'));
-  const file = join(dir, `tone-${seconds}s.wav`);
-  const run = await runFfmpeg(['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=${seconds}`, '-af', 'volume=0.3', file]);
-  if (run.code !== 0) throw new Error(run.stderr);
-  const form = new FormData();
-  form.append('file', new Blob([readFileSync(file)], { type: 'audio/wav' }), `tone-${seconds}s.wav`);
-  const res = await fetch(`${srv.httpUrl}/api/content`, { method: 'POST', body: form, headers: { authorization: `Bearer ${srv.token}` } });
-  const body = await res.json();
-  if (res.status !== 201) throw new Error('upload failed: ' + JSON.stringify(body));
-  return body.id;
-}
-
+const uploadTone = (seconds: number) => uploadToneTo(srv, seconds);
 const broadcast = async (id: string) => (await srv.api('GET', `/api/broadcasts/${id}`)).body;
-const reports = (broadcastId: string, state?: string) =>
-  srv.app.loa.db.$client
-    .prepare(`select cluster_id, seq, state, server_ts, reason, position_ms from airing_reports where broadcast_id = ? ${state ? 'and state = ?' : ''} order by server_ts`)
-    .all(...(state ? [broadcastId, state] : [broadcastId])) as { cluster_id: string; seq: number; state: string; server_ts: number; reason: string | null; position_ms: number | null }[];
+const reports = (broadcastId: string, state?: string) => reportsOf(srv, broadcastId, state);
 
 beforeAll(async () => {
   srv = await startServer({ LOA_SYNC_LEAD_MS: '1500' });
