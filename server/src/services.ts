@@ -29,6 +29,7 @@ import { AiringsService } from './broadcasts/airings.service.ts';
 import { Delivery } from './broadcasts/delivery.ts';
 import { BroadcastsRepo } from './broadcasts/broadcasts.repo.ts';
 import { BroadcastsService } from './broadcasts/broadcasts.service.ts';
+import { parseQuietHours } from './broadcasts/quiet-hours.ts';
 
 /** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
 export function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher) {
@@ -75,7 +76,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     audit,
     bus,
     clock,
-    { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000 },
+    { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000, quietHours: parseQuietHours(config.LOA_QUIET_HOURS, config.LOA_TIMEZONE) },
   );
   return { config, db, clock, bus, metrics, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, manifests, airings, broadcasts };
 }

@@ -14,6 +14,7 @@ import { approvalFor } from './approval.ts';
 import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
 import type { Delivery } from './delivery.ts';
 import { resolveTargets, type ResolvedTargets } from './targets.ts';
+import type { QuietHours } from './quiet-hours.ts';
 
 export interface PlayableContent {
   playable(id: string): { sha256: string; size: number; durationMs: number };
@@ -26,6 +27,7 @@ export interface BroadcastOptions {
   syncLeadMs: number;
   /** how long after its last airing should have ended an order stays valid */
   graceMs: number;
+  quietHours: QuietHours | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -83,6 +85,7 @@ export class BroadcastsService {
       cancelledBy: null,
       cancelledAt: null,
     };
+    this.timing(row); // refuse now rather than leave a broadcast that can never air
     this.repo.insert(row);
     this.audit.record(actor, 'broadcast.create', { type: 'broadcast', id: row.id }, { title: row.title, level: row.level, targets: input.targets, state: row.state });
     if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
@@ -90,14 +93,31 @@ export class BroadcastsService {
     return this.view(this.repo.get(row.id)!);
   }
 
-  /** Fixes times and sends the play order. A "now" start gets the sync lead so a commune starts in step. */
-  private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
+  /**
+   * When the airings will be, checked before anything is written: a "now" start gets the sync lead so a commune
+   * starts in step; quiet hours hold everything but emergencies; an order must not expire before it starts.
+   */
+  private timing(row: Pick<BroadcastRow, 'startAt' | 'expiresAt' | 'level' | 'repeatCount' | 'repeatIntervalS' | 'contentId'>) {
     const now = this.clock.now();
     const c = this.content.playable(row.contentId!);
     const startAt = Math.max(row.startAt ?? 0, now + this.opts.syncLeadMs);
+    const quiet = this.opts.quietHours;
+    if (quiet && row.level !== 'emergency') {
+      for (let seq = 0; seq < row.repeatCount; seq++) {
+        if (quiet.covers(startAt + seq * row.repeatIntervalS * 1000)) {
+          throw badRequest(`airing ${seq + 1} would fall in quiet hours ${quiet.label}; only emergencies air then`, 'body/startAt');
+        }
+      }
+    }
     const span = (row.repeatCount - 1) * row.repeatIntervalS * 1000 + c.durationMs;
     const expiresAt = row.expiresAt ?? startAt + span + this.opts.graceMs;
     if (expiresAt <= now) throw badRequest('the broadcast would expire before it starts', 'body/expiresAt');
+    return { c, startAt, expiresAt };
+  }
+
+  /** Fixes the times and sends the play order. */
+  private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
+    const { c, startAt, expiresAt } = this.timing(row);
     this.repo.update(row.id, { startAt, expiresAt });
     const item: PlayItem = {
       id: row.id,
@@ -138,6 +158,7 @@ export class BroadcastsService {
   async approve(id: string, actor: Actor): Promise<Broadcast> {
     const row = this.load(id, actor);
     if (row.state !== 'pending_approval') throw conflict(`broadcast is ${row.state}, not pending approval`);
+    this.timing(row);
     this.repo.update(id, { state: 'scheduled', approvedBy: actor.name, approvedAt: this.clock.now() });
     this.audit.record(actor, 'broadcast.approve', { type: 'broadcast', id });
     await this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
