@@ -92,7 +92,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   private lastOffset: number | null = null;
   /** A time-sync burst has ended at least once (with or without a result). */
   private syncSettled = false;
-  private readonly starts = new Map<string, PlaybackRecord>();
+  private starts: Map<string, PlaybackRecord> | null = null;
   private bootAt = 0;
   private bootTrue = 0;
   private bootReason: RebootReason = 'power_on';
@@ -162,9 +162,10 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
         setPlaying: (p, volume) => this.raise(this.state.setPlaying(p, volume)),
         itemAccepted: (item) => this.emit('item', item),
         started: (rec) => {
-          this.starts.delete(`${rec.itemId}#${rec.seq}`);
-          this.starts.set(`${rec.itemId}#${rec.seq}`, rec);
-          if (this.starts.size > KEEP_PLAYBACK_RECORDS) this.starts.delete(this.starts.keys().next().value as string);
+          const starts = (this.starts ??= new Map());
+          starts.delete(`${rec.itemId}#${rec.seq}`);
+          starts.set(`${rec.itemId}#${rec.seq}`, rec);
+          if (starts.size > KEEP_PLAYBACK_RECORDS) starts.delete(starts.keys().next().value as string);
           this.emit('playback', rec);
         },
       },
@@ -641,7 +642,7 @@ export class ClusterCore extends EventEmitter<SimClusterEvents> {
   }
   /** The start record of airing `seq` of an item, if it started recently (the last 64 starts are kept). */
   playbackRecord(itemId: string, seq = 0): PlaybackRecord | undefined {
-    return this.starts.get(`${itemId}#${seq}`);
+    return this.starts?.get(`${itemId}#${seq}`);
   }
 }
 

@@ -76,6 +76,16 @@ export class ContentCache {
   }
 }
 
+/** What a ContentStore needs from its cluster. */
+export interface ContentHooks {
+  log: Logger;
+  counters: SimCounters;
+  /** Some item that has not expired still needs `sha`; otherwise retrying stops. */
+  needed(sha: string): boolean;
+  /** A download ended: verified (`ok`), or failed with a reason (a retry is scheduled if still needed). */
+  result(sha: string, ok: boolean, reason?: DownloadFailure, detail?: string): void;
+}
+
 export interface ContentStoreOptions {
   clusterId: string;
   secret: string;
@@ -92,14 +102,8 @@ export interface ContentStoreOptions {
   rejectUnauthorized?: boolean;
   sched: Scheduler;
   random: () => number;
-  log: Logger;
-  counters: SimCounters;
   /** The radio link is up (HTTP shares it with MQTT). */
   linkUp(): boolean;
-  /** Some item that has not expired still needs `sha`; otherwise retrying stops. */
-  needed(sha: string): boolean;
-  /** A download ended: verified (`ok`), or failed with a reason (a retry is scheduled if still needed). */
-  result(sha: string, ok: boolean, reason?: DownloadFailure, detail?: string): void;
 }
 
 interface Job {
@@ -119,35 +123,45 @@ interface Partial {
   bytes: number;
 }
 
+// Collections are created on first use: a fleet of 10,000 idle clusters should not carry 30,000 empty ones.
+const NO_JOBS: ReadonlyMap<string, Job> = new Map();
+
 export class ContentStore {
   /** Files verified and held by this cluster ("flash"), kept across reboots. */
-  private readonly held = new Set<string>();
+  private held: Set<string> | null = null;
   /** Partial downloads ("temporary files"), kept across reboots and link loss for Range resume. */
-  private readonly partial = new Map<string, Partial>();
-  private readonly jobs = new Map<string, Job>();
+  private partial: Map<string, Partial> | null = null;
+  private jobMap: Map<string, Job> | null = null;
   private active = false;
   private corruptNext = false;
   private extraDelayMs = 0;
   private warnedNoUrl = false;
 
-  constructor(private readonly o: ContentStoreOptions) {}
+  constructor(
+    private readonly o: ContentStoreOptions,
+    private readonly h: ContentHooks,
+  ) {}
+
+  private get jobs(): ReadonlyMap<string, Job> {
+    return this.jobMap ?? NO_JOBS;
+  }
 
   has(sha: string): boolean {
-    return this.held.has(sha);
+    return this.held?.has(sha) ?? false;
   }
 
   /** The verified bytes (null in mode 'assume', which never fetches them). */
   bytes(sha: string): Buffer | null {
-    return this.held.has(sha) ? (this.o.cache.get(sha) ?? null) : null;
+    return this.has(sha) ? (this.o.cache.get(sha) ?? null) : null;
   }
 
   get heldFiles(): string[] {
-    return [...this.held];
+    return this.held ? [...this.held] : [];
   }
 
   /** Bytes of partial downloads held for resume. */
   partialBytes(sha: string): number {
-    return this.partial.get(sha)?.bytes ?? 0;
+    return this.partial?.get(sha)?.bytes ?? 0;
   }
 
   get downloading(): string[] {
@@ -156,23 +170,23 @@ export class ContentStore {
 
   /** Make sure `sha` is (or will be) held: start a download now unless one is under way. */
   ensure(sha: string, size: number): void {
-    if (this.held.has(sha)) return;
+    if (this.has(sha)) return;
     const job = this.jobs.get(sha);
     if (job) {
       job.size = size;
       return;
     }
     const j: Job = { sha, size, attempt: 0, timer: null, req: null, gen: 0, slow: false };
-    this.jobs.set(sha, j);
+    (this.jobMap ??= new Map()).set(sha, j);
     if (this.active) this.schedule(j, 0);
   }
 
   /** No item needs `sha` any more: free it (and any partial file or download). */
   drop(sha: string): void {
     this.abort(sha);
-    this.jobs.delete(sha);
-    this.partial.delete(sha);
-    if (this.held.delete(sha)) this.o.cache.release(sha);
+    this.jobMap?.delete(sha);
+    this.partial?.delete(sha);
+    if (this.held?.delete(sha)) this.o.cache.release(sha);
   }
 
   /** The next download that completes gets one byte flipped, so its sha256 verification fails. */
@@ -238,8 +252,8 @@ export class ContentStore {
 
   private attempt(j: Job): void {
     if (!this.active || this.jobs.get(j.sha) !== j) return;
-    if (!this.o.needed(j.sha)) {
-      this.jobs.delete(j.sha);
+    if (!this.h.needed(j.sha)) {
+      this.jobMap?.delete(j.sha);
       return;
     }
     if (this.o.sharedDownloads && this.o.cache.has(j.sha)) return this.verified(j, null);
@@ -272,7 +286,7 @@ export class ContentStore {
   private download(j: Job): void {
     const base = this.o.httpUrl;
     if (!base) {
-      if (!this.warnedNoUrl) this.o.log.warn({ clusterId: this.o.clusterId }, 'no HTTP base URL (httpUrl): content cannot be fetched');
+      if (!this.warnedNoUrl) this.h.log.warn({ clusterId: this.o.clusterId }, 'no HTTP base URL (httpUrl): content cannot be fetched');
       this.warnedNoUrl = true;
       return this.failed(j, 'download_failed', 'no http url');
     }
@@ -288,7 +302,7 @@ export class ContentStore {
       s?.(ok);
     };
     const gen = ++j.gen;
-    const part = this.partial.get(j.sha);
+    const part = this.partial?.get(j.sha);
     const from = part?.bytes ?? 0;
     const url = new URL(`api/device/content/${j.sha}`, base.endsWith('/') ? base : base + '/');
     const headers: Record<string, string> = {
@@ -297,7 +311,7 @@ export class ContentStore {
     };
     if (from > 0) headers.range = `bytes=${from}-`;
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    this.o.counters.downloads++;
+    this.h.counters.downloads++;
     let req: ClientRequest;
     try {
       req = request(url, {
@@ -329,11 +343,11 @@ export class ContentStore {
       if (status === 200) {
         // The whole file: a range we asked for was ignored, so whatever we held is discarded.
         into = { chunks: [], bytes: 0 };
-        this.partial.set(j.sha, into);
+        (this.partial ??= new Map()).set(j.sha, into);
       } else if (status === 206) {
         const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
         if (!m || Number(m[1]) !== from || !part) {
-          this.partial.delete(j.sha);
+          this.partial?.delete(j.sha);
           res.resume();
           j.req = null;
           done(false);
@@ -353,9 +367,9 @@ export class ContentStore {
           done(false);
           if (status === 401) j.slow = true;
           if (status === 400) {
-            this.o.log.warn({ clusterId: this.o.clusterId, sha256: j.sha }, 'content id refused as malformed; not retrying');
-            this.jobs.delete(j.sha);
-            return this.o.result(j.sha, false, 'download_failed', 'http 400');
+            this.h.log.warn({ clusterId: this.o.clusterId, sha256: j.sha }, 'content id refused as malformed; not retrying');
+            this.jobMap?.delete(j.sha);
+            return this.h.result(j.sha, false, 'download_failed', 'http 400');
           }
           this.failed(j, 'download_failed', `http ${status}`);
         });
@@ -367,7 +381,7 @@ export class ContentStore {
         if (!mine()) return;
         target.chunks.push(chunk);
         target.bytes += chunk.length;
-        this.o.counters.downloadBytes += chunk.length;
+        this.h.counters.downloadBytes += chunk.length;
         // More than the item says: not the file we want. Verification fails and the file is discarded.
         if (target.bytes > j.size) res.destroy();
       });
@@ -399,7 +413,7 @@ export class ContentStore {
 
   /** All bytes are in: check size and sha256, then hold the file or throw it away. */
   private complete(j: Job, done: (ok: boolean) => void): void {
-    const part = this.partial.get(j.sha);
+    const part = this.partial?.get(j.sha);
     let buf = part ? Buffer.concat(part.chunks, part.bytes) : Buffer.alloc(0);
     if (part) {
       part.chunks = [buf];
@@ -413,33 +427,33 @@ export class ContentStore {
     const hashOk = sizeOk && createHash('sha256').update(buf).digest('hex') === j.sha;
     if (!hashOk) {
       // Never resume from a file that failed verification: start again from byte 0.
-      this.partial.delete(j.sha);
-      this.o.counters.hashMismatches++;
+      this.partial?.delete(j.sha);
+      this.h.counters.hashMismatches++;
       done(false);
       return this.failed(j, 'hash_mismatch', sizeOk ? 'sha256 differs' : `size ${buf.length}, expected ${j.size}`);
     }
-    this.partial.delete(j.sha);
+    this.partial?.delete(j.sha);
     this.verified(j, buf);
     done(true);
   }
 
   private verified(j: Job, buf: Buffer | null): void {
-    this.jobs.delete(j.sha);
-    if (!this.held.has(j.sha)) {
-      this.held.add(j.sha);
+    this.jobMap?.delete(j.sha);
+    if (!this.has(j.sha)) {
+      (this.held ??= new Set()).add(j.sha);
       this.o.cache.hold(j.sha, buf);
     }
-    this.o.result(j.sha, true);
+    this.h.result(j.sha, true);
   }
 
   private failed(j: Job, reason: DownloadFailure, detail: string): void {
     if (this.jobs.get(j.sha) !== j) return;
-    this.o.counters.downloadErrors++;
-    this.o.log.debug({ clusterId: this.o.clusterId, sha256: j.sha, reason, detail }, 'content download failed');
-    this.o.result(j.sha, false, reason, detail);
+    this.h.counters.downloadErrors++;
+    this.h.log.debug({ clusterId: this.o.clusterId, sha256: j.sha, reason, detail }, 'content download failed');
+    this.h.result(j.sha, false, reason, detail);
     if (this.jobs.get(j.sha) !== j) return; // dropped by the result handler
-    if (!this.o.needed(j.sha)) {
-      this.jobs.delete(j.sha);
+    if (!this.h.needed(j.sha)) {
+      this.jobMap?.delete(j.sha);
       return;
     }
     const r = this.o.retry;

@@ -14,7 +14,7 @@ export { DeviceState, BATTERY_LOW_PCT, OVERHEAT_C, type OutputFault, type Output
 export { Link, type Impairment, type NetworkOptions } from './link.ts';
 export { TickScheduler, TimerScheduler, type Scheduler, type Cancel } from './scheduler.ts';
 export { TimeSync, type TimeSyncEstimator, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
-export { ContentCache, ContentStore, type ContentFetchMode, type ContentRetryOptions, type DownloadFailure } from './content.ts';
+export { ContentCache, ContentStore, type ContentFetchMode, type ContentHooks, type ContentRetryOptions, type ContentStoreOptions, type DownloadFailure } from './content.ts';
 export { Playback, type NowPlaying, type PlaybackOptions, type PlaybackRecord } from './playback.ts';
 export { silentLogger, type Logger } from './types.ts';
 export type {

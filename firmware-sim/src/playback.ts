@@ -122,15 +122,18 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const TOMBSTONE_GRACE_MS = 3_600_000;
 const REMOVED_KEEP_MS = 48 * 3_600_000;
 
+/** Shared by every cluster until its first item arrives (never written to). */
+const NO_ITEMS: Map<string, Held> = new Map();
+
 const stepOf = (item: PlayItem) => Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
 
 export class Playback {
   readonly content: ContentStore;
   private version = 0;
-  private readonly held = new Map<string, Held>();
+  private held = NO_ITEMS;
   /** Item ids that must never air (again): finished, expired, removed or cancelled; value = forget after (device ms). */
-  private readonly tombstones = new Map<string, number>();
-  private readonly cancelledBroadcasts = new Map<string, number>();
+  private tombstones: Map<string, number> | null = null;
+  private cancelledBroadcasts: Map<string, number> | null = null;
   private cur: Current | null = null;
   private wake: NodeJS.Timeout | null = null;
   private active = false;
@@ -143,14 +146,13 @@ export class Playback {
 
   constructor(
     private readonly h: PlaybackHost,
-    content: Omit<ContentStoreOptions, 'needed' | 'result' | 'counters' | 'log'>,
+    content: ContentStoreOptions,
     opts: PlaybackOptions = {},
   ) {
     this.syncWindowMs = opts.syncWindowMs ?? 2000;
     // Unique for the device's life: the power-on instant (ms, base 36) and a counter that survives reboots.
     this.reportBase = Math.floor(h.clock.trueNow()).toString(36);
-    this.content = new ContentStore({
-      ...content,
+    this.content = new ContentStore(content, {
       log: h.log,
       counters: h.counters,
       needed: (sha) => this.needed(sha),
@@ -197,7 +199,7 @@ export class Playback {
       for (const id of m.removed) {
         const x = this.held.get(id);
         if (x) this.remove(x, 'removed');
-        else if (!this.tombstones.has(id)) this.tombstones.set(id, this.h.clock.now() + REMOVED_KEEP_MS);
+        else if (!this.tombstones?.has(id)) (this.tombstones ??= new Map()).set(id, this.h.clock.now() + REMOVED_KEEP_MS);
       }
     }
     this.version = m.version;
@@ -209,7 +211,7 @@ export class Playback {
   onGroupPlay(g: GroupPlay): void {
     if (g.op === 'play') this.accept(g.item);
     else {
-      this.cancelledBroadcasts.set(g.broadcastId, this.h.clock.now() + REMOVED_KEEP_MS);
+      (this.cancelledBroadcasts ??= new Map()).set(g.broadcastId, this.h.clock.now() + REMOVED_KEEP_MS);
       for (const x of [...this.held.values()]) if (x.item.broadcastId === g.broadcastId) this.remove(x, 'cancelled');
     }
     this.tick();
@@ -217,7 +219,7 @@ export class Playback {
 
   /** Add an item or update the one with its id. An id already aired (or dropped) is never aired again. */
   private accept(item: PlayItem): void {
-    if (this.tombstones.has(item.id) || this.cancelledBroadcasts.has(item.broadcastId)) {
+    if (this.tombstones?.has(item.id) || this.cancelledBroadcasts?.has(item.broadcastId)) {
       this.h.counters.itemsIgnored++;
       return;
     }
@@ -246,6 +248,7 @@ export class Playback {
       failReason: null,
       arrivedExpired: false,
     };
+    if (this.held === NO_ITEMS) this.held = new Map();
     this.held.set(item.id, n);
     this.h.counters.itemsReceived++;
     this.report(n, 0, 'received');
@@ -562,14 +565,13 @@ export class Playback {
     if (this.held.get(x.item.id) !== x) return;
     this.held.delete(x.item.id);
     const off = this.h.offset() ?? 0;
-    this.tombstones.set(x.item.id, x.item.expiresAt - off + TOMBSTONE_GRACE_MS);
+    (this.tombstones ??= new Map()).set(x.item.id, x.item.expiresAt - off + TOMBSTONE_GRACE_MS);
     this.releaseIfUnused(x.item.content.sha256);
   }
 
   private prune(): void {
     const now = this.h.clock.now();
-    for (const [id, until] of this.tombstones) if (until < now) this.tombstones.delete(id);
-    for (const [id, until] of this.cancelledBroadcasts) if (until < now) this.cancelledBroadcasts.delete(id);
+    for (const m of [this.tombstones, this.cancelledBroadcasts]) if (m) for (const [id, until] of m) if (until < now) m.delete(id);
   }
 
   /** Sleep until the next thing that can change the decision: a target, an expiry, a maxWaitS deadline. */
