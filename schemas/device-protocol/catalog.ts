@@ -199,7 +199,7 @@ export const CATALOG: TopicSpec[] = [
     example: { id: 'ts-41', t0: T0 },
     behaviour: [
       'Send with `t0` = device clock at send. Subscribe to `time/res` first.',
-      'Take several samples (e.g. 4) and keep the one with the smallest round trip; it carries the least asymmetry.',
+      'Take several samples (e.g. 4) and keep the one with the smallest round trip; it carries the least asymmetry. Where programmes must start in step over a jittery link, a device MAY instead combine the smallest one-way legs of 16–48 samples: offset = (min(t1 − t0) + max(t2 − t3)) / 2.',
     ],
   },
   {
@@ -231,6 +231,7 @@ export const CATALOG: TopicSpec[] = [
       'Apply an update whose `baseVersion` is 0 (a full snapshot: drop every item not listed) or not above the version held; then hold `version`. An update with a `baseVersion` above the version held means one was missed: ignore it and publish `manifest/req` with the version held.',
       'Keep the manifest and its content across reboots and link loss: a cluster whose link drops still airs its programme on time.',
       'Fetch each item\'s content at once over HTTP (see Content fetch), verify its sha256, and report `downloaded` (or `failed` with `hash_mismatch` / `download_failed`, retrying with back-off until the item expires).',
+      'An update whose `version` is not above the version held and whose `baseVersion` is not 0 was already applied: ignore it.',
       'An item id listed in `removed` is dropped; if it is airing, stop it and report `cancelled`.',
       'Never air anything after its `expiresAt` (server time): report `skipped` with reason `expired` instead.',
     ],
@@ -271,7 +272,7 @@ export const CATALOG: TopicSpec[] = [
     example: { id: 'a-0007f3-12', itemId: 'bc-7k2m9xq4ta', broadcastId: 'bc-7k2m9xq4ta', seq: 0, state: 'started', ts: T0 + 3_600_004, serverTs: T0 + 3_600_001.5, positionMs: 0 },
     behaviour: [
       'Report each airing\'s life: `received` (item accepted), `downloaded` (content verified), `started`, `finished`; `interrupted`/`resumed` around a preemption; `failed`, `skipped` or `cancelled` with a `reason`.',
-      '`seq` counts the airings of a repeated item from 0. `received` and `downloaded` are reported once per item with `seq` 0.',
+      '`seq` counts the airings of a repeated item from 0. `received` and `downloaded`, and `failed` for a content fetch, are reported once per item with `seq` 0.',
       'Buffer reports while offline exactly like events (at least 500, oldest first, at most 10 unacknowledged); the server keeps each report id once.',
     ],
   },

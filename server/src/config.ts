@@ -15,7 +15,7 @@ export const ConfigSchema = Type.Object({
   LOA_MQTT_TLS_KEY: Type.String({ default: '', description: 'PEM private key file' }),
   LOA_MQTT_MAX_PACKET_BYTES: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 65_536 }),
   LOA_MQTT_PUBLISH_RATE: Type.Number({ minimum: 1, maximum: 10_000, default: 20, description: 'publishes per second per client (burst = 5 s worth)' }),
-  LOA_MQTT_MAX_SUBSCRIPTIONS: Type.Integer({ minimum: 4, maximum: 1000, default: 48 }),
+  LOA_MQTT_MAX_SUBSCRIPTIONS: Type.Integer({ minimum: 4, maximum: 1000, default: 72, description: '4 own topics + cmd and play for up to 32 groups = 68' }),
   LOA_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   LOA_DB_FILE: Type.String({ default: '', description: 'SQLite file; default LOA_DATA_DIR/loa.sqlite, ":memory:" for tests' }),
   LOA_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),

@@ -101,15 +101,16 @@ export class BroadcastsService {
     const now = this.clock.now();
     const c = this.content.playable(row.contentId!);
     const startAt = Math.max(row.startAt ?? 0, now + this.opts.syncLeadMs);
+    const step = Math.max(row.repeatIntervalS * 1000, c.durationMs);
     const quiet = this.opts.quietHours;
     if (quiet && row.level !== 'emergency') {
       for (let seq = 0; seq < row.repeatCount; seq++) {
-        if (quiet.covers(startAt + seq * row.repeatIntervalS * 1000)) {
+        if (quiet.covers(startAt + seq * step)) {
           throw badRequest(`airing ${seq + 1} would fall in quiet hours ${quiet.label}; only emergencies air then`, 'body/startAt');
         }
       }
     }
-    const span = (row.repeatCount - 1) * row.repeatIntervalS * 1000 + c.durationMs;
+    const span = (row.repeatCount - 1) * step + c.durationMs;
     const expiresAt = row.expiresAt ?? startAt + span + this.opts.graceMs;
     if (expiresAt <= now) throw badRequest('the broadcast would expire before it starts', 'body/expiresAt');
     return { c, startAt, expiresAt };

@@ -19,12 +19,15 @@ export class Delivery {
 
   async deliver(item: PlayItem, targets: ResolvedTargets): Promise<void> {
     const whole = { ...item, outputs: null };
-    // The fan-out goes first: it is the latency that matters in an emergency; bookkeeping follows.
-    await Promise.all(targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'play', item: whole })), { qos: 1 })));
+    // Manifests first: a device taking a snapshot between the group publish and this write would otherwise be
+    // told the item does not exist. The airing log can follow the fan-out.
     const entries = [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, item: outputs ? { ...item, outputs } : whole }));
     const versions = this.manifests.put(entries);
+    await Promise.all(targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'play', item: whole })), { qos: 1 })));
     const start = item.startAt!;
-    this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * item.repeat.intervalS * 1000 })), item.repeat.count);
+    // Same rule as the devices: an interval shorter than the programme means back to back.
+    const step = Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
+    this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
     await Promise.all(targets.direct.map((id) => this.manifests.push(id, (versions.get(id) ?? 1) - 1)));
   }
 
