@@ -21,6 +21,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(3_600_000, 'telemetry-retention', () => s.telemetry.prune(s.config.LOA_TELEMETRY_RETENTION_DAYS)),
     every(3_600_000, 'session-cleanup', () => s.accounts.pruneSessions()),
     every(2_000, 'broadcast-progress', () => s.broadcasts.progress()),
+    every(60_000, 'broadcast-window', () => void s.broadcasts.deliverDue().catch((err) => log.error({ err }, 'delivering due broadcasts failed'))),
     every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
   ];
   return () => timers.forEach(clearInterval);

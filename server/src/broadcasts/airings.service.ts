@@ -75,6 +75,10 @@ export class AiringsService {
       .run();
   }
 
+  planned(broadcastId: string): boolean {
+    return !!this.db.select({ s: airings.seq }).from(airings).where(eq(airings.broadcastId, broadcastId)).limit(1).get();
+  }
+
   list(broadcastId: string) {
     return this.db.select().from(airings).where(eq(airings.broadcastId, broadcastId)).all();
   }

@@ -30,6 +30,8 @@ export interface BroadcastOptions {
   quietHours: QuietHours | null;
 }
 
+/** Devices hold what they must air in the next 48 hours (store-and-forward). */
+export const MANIFEST_WINDOW_MS = 48 * 3_600_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const CREATORS = new Set(['admin', 'operator', 'approver']);
 
@@ -116,10 +118,14 @@ export class BroadcastsService {
     return { c, startAt, expiresAt };
   }
 
-  /** Fixes the times and sends the play order. */
+  /**
+   * Fixes the times and sends the play order — once the first airing is within the devices' 48-hour manifest
+   * window; `deliverDue()` sends the later ones as they come into it.
+   */
   private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
     const { c, startAt, expiresAt } = this.timing(row);
     this.repo.update(row.id, { startAt, expiresAt });
+    if (startAt > this.clock.now() + MANIFEST_WINDOW_MS) return;
     const item: PlayItem = {
       id: row.id,
       broadcastId: row.id,
@@ -202,6 +208,18 @@ export class BroadcastsService {
   private retargetAreas(r: BroadcastRow): string[] {
     const t = r.targets as Targets;
     return [...(t.areaIds ?? []), ...[...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)].map((c) => this.clusters.areaOf(c) ?? '')];
+  }
+
+  /** Sends scheduled broadcasts whose first airing has come within the manifest window. */
+  async deliverDue(): Promise<number> {
+    const horizon = this.clock.now() + MANIFEST_WINDOW_MS;
+    let n = 0;
+    for (const row of this.repo.inStates(['scheduled'])) {
+      if (row.startAt === null || row.startAt > horizon || this.airings.planned(row.id)) continue;
+      await this.schedule(row, this.retarget(row));
+      n++;
+    }
+    return n;
   }
 
   /** Moves broadcasts along as airings report: scheduled → airing → done, or expired when nothing aired in time. */
