@@ -12,9 +12,14 @@ export const TtsSourceSchema = Type.Object({
   chime: Type.Optional(Type.Boolean({ description: 'chime before and after' })),
 });
 
-export const BroadcastSourceSchema = Type.Union([
+const SingleSourceSchema = Type.Union([
   Type.Object({ tts: TtsSourceSchema }),
   Type.Object({ contentId: Type.String({ minLength: 1, maxLength: 64 }) }),
+]);
+
+export const BroadcastSourceSchema = Type.Union([
+  SingleSourceSchema,
+  Type.Object({ items: Type.Array(SingleSourceSchema, { minItems: 2, maxItems: 10, description: 'aired as one programme, in this order' }) }),
 ]);
 export type BroadcastSource = Static<typeof BroadcastSourceSchema>;
 

@@ -3,7 +3,7 @@ import { IdSchema, Sha256Schema, TimestampSchema } from '../common.ts';
 
 export const CONTENT_STATES = ['uploading', 'transcoding', 'ready', 'failed'] as const;
 export type ContentState = (typeof CONTENT_STATES)[number];
-export const CONTENT_SOURCES = ['upload', 'tts'] as const;
+export const CONTENT_SOURCES = ['upload', 'tts', 'playlist'] as const;
 export type ContentSource = (typeof CONTENT_SOURCES)[number];
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);

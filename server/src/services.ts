@@ -23,6 +23,7 @@ import { ContentRepo } from './content/content.repo.ts';
 import { ContentService } from './content/content.service.ts';
 import { ContentStore } from './content/content-store.ts';
 import { useFfmpeg } from './content/ffmpeg.ts';
+import { joinContent } from './content/playlist.ts';
 import { createTts } from './tts/engines.ts';
 import { ManifestService } from './broadcasts/manifest.service.ts';
 import { AiringsService } from './broadcasts/airings.service.ts';
@@ -71,7 +72,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     areas,
     clusters,
     rollup,
-    content,
+    { playable: (id) => content.playable(id), join: (ids, actor, title) => joinContent(content, ids, actor, title) },
     tts,
     audit,
     bus,

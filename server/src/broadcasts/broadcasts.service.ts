@@ -1,4 +1,4 @@
-import type { Broadcast, BroadcastQuery, CreateBroadcast, Targets } from '../../../schemas/api/broadcasts.ts';
+import type { Broadcast, BroadcastQuery, BroadcastSource, CreateBroadcast, Targets } from '../../../schemas/api/broadcasts.ts';
 import type { Level, PlayItem } from '../../../schemas/device-protocol/playback.ts';
 import type { AreasService } from '../areas/areas.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -7,7 +7,7 @@ import type { RollupService } from '../health/rollup.service.ts';
 import { systemActor, type Actor } from '../shared/actor.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
-import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { AiringsService } from './airings.service.ts';
 import { approvalFor } from './approval.ts';
@@ -18,6 +18,8 @@ import type { QuietHours } from './quiet-hours.ts';
 
 export interface PlayableContent {
   playable(id: string): { sha256: string; size: number; durationMs: number };
+  /** one programme made of several ready items */
+  join(ids: string[], actor: Actor, title: string): Promise<{ id: string }>;
 }
 export interface Speech {
   synthesize(req: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean } }, actor: Actor): Promise<{ id: string }>;
@@ -58,10 +60,7 @@ export class BroadcastsService {
     const now = this.clock.now();
     const requested = input.startAt ? Date.parse(input.startAt) : null;
     if (requested !== null && input.expiresAt && Date.parse(input.expiresAt) <= requested) throw badRequest('expiresAt must be after startAt', 'body/expiresAt');
-    const contentId = 'tts' in input.source
-      ? (await this.speech.synthesize({ ...input.source.tts, chime: input.source.tts.chime ? { before: true, after: true } : undefined }, actor)).id
-      : input.source.contentId;
-    this.content.playable(contentId); // 404/409 before anything is written
+    const contentId = await this.contentOf(input.source, input.title, actor);
     const approval = approvalFor(actor, input.level, targets.areaIds, this.areas);
     const row: BroadcastRow = {
       id: newId('bc'),
@@ -93,6 +92,28 @@ export class BroadcastsService {
     if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
     if (row.state === 'scheduled') await this.schedule(row, targets);
     return this.view(this.repo.get(row.id)!);
+  }
+
+  /** A ready content id for any source: synthesised, uploaded, or several joined into one programme. */
+  private async contentOf(source: BroadcastSource, title: string, actor: Actor): Promise<string> {
+    if ('items' in source) {
+      const ids = [];
+      for (const [i, item] of source.items.entries()) {
+        try {
+          ids.push(await this.contentOf(item, title, actor));
+        } catch (e) {
+          // Point at the item that failed, keeping the status that says why.
+          if (e instanceof AppError) throw new AppError(e.statusCode, `item ${i + 1}: ${e.message}`, `body/source/items/${i}`);
+          throw e;
+        }
+      }
+      return (await this.content.join(ids, actor, title)).id;
+    }
+    const id = 'tts' in source
+      ? (await this.speech.synthesize({ ...source.tts, chime: source.tts.chime ? { before: true, after: true } : undefined }, actor)).id
+      : source.contentId;
+    this.content.playable(id); // 404/409 before anything is written
+    return id;
   }
 
   /**
