@@ -1,4 +1,4 @@
-import type { Broadcast, BroadcastQuery, BroadcastSource, CreateBroadcast, Targets } from '../../../schemas/api/broadcasts.ts';
+import type { Broadcast, BroadcastQuery, CreateBroadcast, Targets } from '../../../schemas/api/broadcasts.ts';
 import type { Level, PlayItem } from '../../../schemas/device-protocol/playback.ts';
 import type { AreasService } from '../areas/areas.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -7,34 +7,18 @@ import type { RollupService } from '../health/rollup.service.ts';
 import { systemActor, type Actor } from '../shared/actor.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { AiringsService } from './airings.service.ts';
 import { approvalFor } from './approval.ts';
 import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
 import type { Delivery } from './delivery.ts';
-import { resolveTargets, type ResolvedTargets } from './targets.ts';
-import type { QuietHours } from './quiet-hours.ts';
-
-export interface PlayableContent {
-  playable(id: string): { sha256: string; size: number; durationMs: number };
-  /** one programme made of several ready items */
-  join(ids: string[], actor: Actor, title: string): Promise<{ id: string }>;
-}
-export interface Speech {
-  synthesize(req: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean } }, actor: Actor): Promise<{ id: string }>;
-}
-export interface BroadcastOptions {
-  /** lead time between the order and a "now" start, so every cluster of a commune can start together */
-  syncLeadMs: number;
-  /** how long after its last airing should have ended an order stays valid */
-  graceMs: number;
-  quietHours: QuietHours | null;
-}
+import { resolveTargets, targetAreas, type ResolvedTargets } from './targets.ts';
+import { toBroadcast } from './broadcast-view.ts';
+import { planTiming, resolveContent, type PlayableContent, type Speech, type TimingInput, type TimingOptions } from './broadcast-plan.ts';
 
 /** Devices hold what they must air in the next 48 hours (store-and-forward). */
 export const MANIFEST_WINDOW_MS = 48 * 3_600_000;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const CREATORS = new Set(['admin', 'operator', 'approver']);
 
 /** Bulletins from creation to proof of play: levels, approval, delivery, cancellation. */
@@ -51,7 +35,7 @@ export class BroadcastsService {
     private audit: AuditService,
     private bus: Bus,
     private clock: Clock,
-    private opts: BroadcastOptions,
+    private opts: TimingOptions,
   ) {}
 
   async create(input: CreateBroadcast, actor: Actor): Promise<Broadcast> {
@@ -60,7 +44,7 @@ export class BroadcastsService {
     const now = this.clock.now();
     const requested = input.startAt ? Date.parse(input.startAt) : null;
     if (requested !== null && input.expiresAt && Date.parse(input.expiresAt) <= requested) throw badRequest('expiresAt must be after startAt', 'body/expiresAt');
-    const contentId = await this.contentOf(input.source, input.title, actor);
+    const contentId = await resolveContent(input.source, input.title, actor, this.content, this.speech);
     const approval = approvalFor(actor, input.level, targets.areaIds, this.areas);
     const row: BroadcastRow = {
       id: newId('bc'),
@@ -94,49 +78,8 @@ export class BroadcastsService {
     return this.view(this.repo.get(row.id)!);
   }
 
-  /** A ready content id for any source: synthesised, uploaded, or several joined into one programme. */
-  private async contentOf(source: BroadcastSource, title: string, actor: Actor): Promise<string> {
-    if ('items' in source) {
-      const ids = [];
-      for (const [i, item] of source.items.entries()) {
-        try {
-          ids.push(await this.contentOf(item, title, actor));
-        } catch (e) {
-          // Point at the item that failed, keeping the status that says why.
-          if (e instanceof AppError) throw new AppError(e.statusCode, `item ${i + 1}: ${e.message}`, `body/source/items/${i}`);
-          throw e;
-        }
-      }
-      return (await this.content.join(ids, actor, title)).id;
-    }
-    const id = 'tts' in source
-      ? (await this.speech.synthesize({ ...source.tts, chime: source.tts.chime ? { before: true, after: true } : undefined }, actor)).id
-      : source.contentId;
-    this.content.playable(id); // 404/409 before anything is written
-    return id;
-  }
-
-  /**
-   * When the airings will be, checked before anything is written: a "now" start gets the sync lead so a commune
-   * starts in step; quiet hours hold everything but emergencies; an order must not expire before it starts.
-   */
-  private timing(row: Pick<BroadcastRow, 'startAt' | 'expiresAt' | 'level' | 'repeatCount' | 'repeatIntervalS' | 'contentId'>) {
-    const now = this.clock.now();
-    const c = this.content.playable(row.contentId!);
-    const startAt = Math.max(row.startAt ?? 0, now + this.opts.syncLeadMs);
-    const step = Math.max(row.repeatIntervalS * 1000, c.durationMs);
-    const quiet = this.opts.quietHours;
-    if (quiet && row.level !== 'emergency') {
-      for (let seq = 0; seq < row.repeatCount; seq++) {
-        if (quiet.covers(startAt + seq * step)) {
-          throw badRequest(`airing ${seq + 1} would fall in quiet hours ${quiet.label}; only emergencies air then`, 'body/startAt');
-        }
-      }
-    }
-    const span = (row.repeatCount - 1) * step + c.durationMs;
-    const expiresAt = row.expiresAt ?? startAt + span + this.opts.graceMs;
-    if (expiresAt <= now) throw badRequest('the broadcast would expire before it starts', 'body/expiresAt');
-    return { c, startAt, expiresAt };
+  private timing(row: TimingInput) {
+    return planTiming(row, this.content.playable(row.contentId!), this.clock.now(), this.opts);
   }
 
   /**
@@ -173,10 +116,7 @@ export class BroadcastsService {
   }
 
   private visible(row: BroadcastRow, actor: Actor): boolean {
-    if (actor.scope === 'all') return true;
-    const t = row.targets as Targets;
-    const areaIds = [...(t.areaIds ?? []), ...[...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)].map((c) => this.clusters.areaOf(c) ?? '')];
-    return areaIds.some((a) => this.areas.inScope(actor.scope, a));
+    return actor.scope === 'all' || targetAreas(row.targets as Targets, this.clusters).some((a) => this.areas.inScope(actor.scope, a));
   }
 
   private retarget(row: BroadcastRow): ResolvedTargets {
@@ -221,15 +161,11 @@ export class BroadcastsService {
     const inArea = q.areaId ? this.areas.descendants(q.areaId) : null;
     return rows
       .filter((r) => this.visible(r, actor))
-      .filter((r) => !inArea || this.retargetAreas(r).some((a) => inArea.has(a)))
+      .filter((r) => !inArea || targetAreas(r.targets as Targets, this.clusters).some((a) => inArea.has(a)))
       .slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 50))
       .map((r) => this.view(r));
   }
 
-  private retargetAreas(r: BroadcastRow): string[] {
-    const t = r.targets as Targets;
-    return [...(t.areaIds ?? []), ...[...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)].map((c) => this.clusters.areaOf(c) ?? '')];
-  }
 
   /** Sends scheduled broadcasts whose first airing has come within the manifest window. */
   async deliverDue(): Promise<number> {
@@ -261,27 +197,7 @@ export class BroadcastsService {
   }
 
   private view(r: BroadcastRow): Broadcast {
-    return {
-      id: r.id,
-      title: r.title,
-      level: r.level as Level,
-      state: r.state as Broadcast['state'],
-      source: r.source,
-      targets: r.targets as Targets,
-      contentId: r.contentId,
-      startAt: iso(r.startAt),
-      expiresAt: iso(r.expiresAt),
-      volume: r.volume,
-      repeat: { count: r.repeatCount, intervalS: r.repeatIntervalS },
-      onPreempt: r.onPreempt,
-      order: r.priorityOrder,
-      maxWaitS: r.maxWaitS,
-      createdBy: r.createdBy,
-      createdAt: iso(r.createdAt)!,
-      approvedBy: r.approvedBy,
-      rejectReason: r.rejectReason,
-      cancelledBy: r.cancelledBy,
-      delivery: this.airings.summary(r.id),
-    };
+    return toBroadcast(r, this.airings.summary(r.id));
   }
+
 }

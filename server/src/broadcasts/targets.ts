@@ -50,3 +50,9 @@ export function resolveTargets(t: Targets, actor: Actor, areas: AreasService, cl
   const areaIds = [...new Set([...out.keys()].map((id) => clusters.areaOf(id)!))];
   return { clusters: out, groups, direct, areaIds };
 }
+
+/** The areas a broadcast's targets lie in, for scope checks and area filters. */
+export function targetAreas(t: Targets, clusters: ClustersService): string[] {
+  const ids = [...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)];
+  return [...(t.areaIds ?? []), ...ids.map((c) => clusters.areaOf(c) ?? '')];
+}
