@@ -25,6 +25,7 @@ import { startBackgroundJobs } from './jobs.ts';
 import { contentRoutes } from './content/content.routes.ts';
 import { ttsRoutes } from './tts/tts.routes.ts';
 import { broadcastsRoutes } from './broadcasts/broadcasts.routes.ts';
+import { webConsole } from './web/web.plugin.ts';
 
 export interface AppOptions {
   config: Config;
@@ -115,6 +116,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(ttsRoutes, { services, prefix: '/api' });
   await app.register(broadcastsRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
+  await app.register(webConsole);
 
   const stopJobs = startBackgroundJobs(services, app.log);
   app.addHook('onReady', async () => services.accounts.bootstrap(app.log, config));

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+
+/**
+ * Serves the built console (web/dist, `npm run build:web`). Hashed files under /assets are cached for a year;
+ * index.html is never cached, so a new build reaches phones on the next load. Any other GET that is not an API
+ * path answers index.html (the console routes in the browser, including /setup?token=…). Without a build the
+ * fallback says how to make one. Precompressed .br/.gz files written by the build are preferred on a weak link.
+ */
+export async function webConsole(app: FastifyInstance, opts: { root?: string } = {}): Promise<void> {
+  const root = opts.root ?? WEB_DIST;
+  // Public on purpose: static assets and the HTML shell hold no data; every datum comes from /api, which
+  // requires a session. This hook is encapsulated, so it marks only the routes of this plugin.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config as object), auth: 'public' } as typeof route.config;
+  });
+  await app.register(fastifyStatic, {
+    root: root + 'assets',
+    prefix: '/assets/',
+    decorateReply: false,
+    preCompressed: true,
+    immutable: true,
+    maxAge: '365d',
+    index: false,
+  });
+  let cached: { mtimeMs: number; html: string } | null = null;
+  const indexHtml = (): string | null => {
+    const file = root + 'index.html';
+    if (!existsSync(file)) return null;
+    const { mtimeMs } = statSync(file);
+    if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, html: readFileSync(file, 'utf8') };
+    return cached.html;
+  };
+  app.get('/*', { schema: { hide: true } }, async (req, reply) => {
+    const path = req.url.split('?')[0];
+    // API, device and MQTT paths keep their JSON 404s; only console routes fall back to the shell.
+    if (/^\/(api|mqtt|assets)(\/|$)/.test(path)) return reply.callNotFound();
+    const html = indexHtml();
+    if (!html) return reply.status(503).type('text/plain; charset=utf-8').send('Console not built: run `npm run build:web` (npm start does it when web/dist is missing).');
+    return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
+  });
+}

@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium; never a downloaded browser. The suite skips (with a message) only when it is absent. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const SHOTS = join(import.meta.dirname, 'screenshots');
+
+export async function launch(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  // playwright's launch() gives every run a fresh temporary profile (it refuses --user-data-dir here).
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+export const PHONE = { width: 360, height: 740 };
+export const DESKTOP = { width: 1440, height: 900 };
+
+/** A fresh context (own cookies) at a viewport; any request leaving the test server is refused and recorded. */
+export async function newPage(browser: Browser, baseURL: string, viewport = PHONE): Promise<{ ctx: BrowserContext; page: Page; external: string[] }> {
+  const ctx = await browser.newContext({ baseURL, viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  const external: string[] = [];
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(baseURL) || url.startsWith('data:')) return route.continue();
+    external.push(url);
+    return route.abort();
+  });
+  const page = await ctx.newPage();
+  return { ctx, page, external };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+}
+
+export async function signIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Tên đăng nhập').fill(username);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
+}

@@ -1,0 +1,147 @@
+/**
+ * The one typed API client. Types come from the server's TypeBox contracts in schemas/ (type-only imports: no
+ * TypeBox code reaches the bundle). The session is the HttpOnly `loa_session` cookie, so no token is kept in JS.
+ */
+import type { User, LoginResponse } from '../../../schemas/api/accounts.ts';
+import type { Area, AreaRollup } from '../../../schemas/api/areas.ts';
+import type { Cluster, ClusterDetail, IssuedCredential } from '../../../schemas/api/clusters.ts';
+import type { Broadcast, CreateBroadcast } from '../../../schemas/api/broadcasts.ts';
+import type { Content, TtsVoices } from '../../../schemas/api/content.ts';
+
+export type { User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices };
+export interface Airing {
+  broadcastId: string;
+  clusterId: string;
+  seq: number;
+  state: string;
+  scheduledAt: string | null;
+  receivedAt: string | null;
+  downloadedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  reason: string | null;
+}
+export interface TelemetryPoint {
+  t: string;
+  mainsV: number | null;
+  batteryV: number;
+  batteryPct: number;
+  onBattery: number;
+  ampTempC: number;
+  rssiDbm: number;
+  faultyOutputs: number;
+  samples: number;
+}
+
+/** A failed request: `field` is the server's path such as 'body/title' (null for network errors). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field: string | null = null,
+    readonly details: { line: number; field: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+  get network(): boolean {
+    return this.status === 0;
+  }
+}
+
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+export async function request<T>(method: string, url: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData || typeof body === 'string') payload = body;
+  else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers: { ...headers, ...(init.headers as Record<string, string>) }, body: payload, credentials: 'same-origin', ...init });
+  } catch {
+    throw new ApiError(0, 'network');
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !url.startsWith('/api/auth/')) onUnauthorized();
+    throw new ApiError(res.status, data?.message ?? res.statusText, data?.field ?? null, Array.isArray(data?.details) ? data.details : []);
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, unknown>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '' && v !== null) s.set(k, String(v));
+  const str = s.toString();
+  return str ? '?' + str : '';
+};
+
+export const api = {
+  setupStatus: () => request<{ needed: boolean }>('GET', '/api/auth/setup'),
+  setup: (body: { token: string; username?: string; password: string; displayName?: string }) => request<LoginResponse | User>('POST', '/api/auth/setup', body),
+  login: (username: string, password: string) => request<LoginResponse>('POST', '/api/auth/login', { username, password }),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+  me: () => request<User>('GET', '/api/auth/me'),
+  updateMe: (body: { locale?: 'vi' | 'en'; displayName?: string | null }) => request<User>('PATCH', '/api/auth/me', body),
+  changePassword: (currentPassword: string, newPassword: string) => request<void>('POST', '/api/auth/password', { currentPassword, newPassword }),
+  users: () => request<User[]>('GET', '/api/users'),
+  createUser: (body: unknown) => request<User>('POST', '/api/users', body),
+  updateUser: (id: string, body: unknown) => request<User>('PATCH', `/api/users/${id}`, body),
+  areas: () => request<Area[]>('GET', '/api/areas'),
+  rollup: (id: string) => request<AreaRollup>('GET', `/api/areas/${id}/rollup`),
+  clusters: (p: { areaId?: string; online?: boolean; fault?: boolean; q?: string } = {}) => request<{ total: number; items: Cluster[] }>('GET', '/api/clusters' + q(p)),
+  cluster: (id: string) => request<ClusterDetail>('GET', `/api/clusters/${id}`),
+  telemetry: (id: string, from: string, to: string, resolution: number) =>
+    request<{ resolution: number; points: TelemetryPoint[] }>('GET', `/api/clusters/${id}/telemetry` + q({ from, to, resolution })),
+  clusterAirings: (id: string) => request<Airing[]>('GET', `/api/clusters/${id}/airings`),
+  createCluster: (body: unknown) => request<{ cluster: Cluster; credential: IssuedCredential } & Record<string, any>>('POST', '/api/clusters', body),
+  importClusters: (csv: string) => request<{ created: number; credentials: IssuedCredential[] }>('POST', '/api/clusters/import', csv, { headers: { 'content-type': 'text/csv' } }),
+  rotate: (id: string) => request<IssuedCredential>('POST', `/api/clusters/${id}/credential/rotate`),
+  revoke: (id: string) => request<unknown>('POST', `/api/clusters/${id}/credential/revoke`),
+  broadcasts: (p: { state?: string; level?: string; areaId?: string; limit?: number } = {}) => request<Broadcast[]>('GET', '/api/broadcasts' + q(p)),
+  broadcast: (id: string) => request<Broadcast>('GET', `/api/broadcasts/${id}`),
+  airings: (id: string) => request<Airing[]>('GET', `/api/broadcasts/${id}/airings`),
+  createBroadcast: (body: CreateBroadcast) => request<Broadcast>('POST', '/api/broadcasts', body),
+  approve: (id: string) => request<Broadcast>('POST', `/api/broadcasts/${id}/approve`),
+  reject: (id: string, reason: string) => request<Broadcast>('POST', `/api/broadcasts/${id}/reject`, { reason }),
+  cancel: (id: string) => request<Broadcast>('POST', `/api/broadcasts/${id}/cancel`),
+  voices: () => request<TtsVoices>('GET', '/api/tts/voices'),
+  ttsPreview: (body: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean } }) => request<Content>('POST', '/api/tts/preview', body),
+  content: (id: string) => request<Content>('GET', `/api/content/${id}`),
+};
+
+/** Multipart upload with byte progress (fetch has no upload progress; XHR does). Answers 202 at once with ?wait=false. */
+export function uploadAudio(file: File, onProgress: (pct: number) => void): Promise<Content> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/content?wait=false');
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((e.loaded / e.total) * 100));
+    xhr.onload = () => {
+      let data: any = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new ApiError(xhr.status, data?.message ?? xhr.statusText, data?.field ?? null));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network'));
+    const fd = new FormData();
+    fd.append('file', file);
+    xhr.send(fd);
+  });
+}

@@ -1,0 +1,80 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api/client.ts';
+import { t, fmtDateTime, errorText } from '../i18n/index.ts';
+import { can } from '../session.ts';
+import { useLoad } from '../hooks.ts';
+import { Loading, StateBadge, Stat, FormError } from '../components/ui.tsx';
+import { BroadcastRow } from './dashboard.tsx';
+
+export function BroadcastList() {
+  const list = useLoad(() => api.broadcasts({ limit: 50 }), [], ['broadcast']);
+  return (
+    <section>
+      <h1>{t('broadcasts')}</h1>
+      {!list.data ? <Loading error={list.error} /> : list.data.length ? <ul class="list">{list.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{t('none')}</p>}
+    </section>
+  );
+}
+
+/** Live progress of one broadcast: counts from the server's delivery summary, refreshed on airing/broadcast events. */
+export function BroadcastDetail({ id }: { id: string }) {
+  const b = useLoad(() => api.broadcast(id), [id], ['airing', 'broadcast']);
+  const [msg, setMsg] = useState<string>();
+  if (!b.data) return <Loading error={b.error} />;
+  const x = b.data;
+  const d = x.delivery;
+  const cancel = async () => {
+    try {
+      await api.cancel(id);
+      b.reload();
+    } catch (e) {
+      setMsg(errorText(e));
+    }
+  };
+  return (
+    <section>
+      <h1>
+        <span class={'lvl lvl-' + x.level}>{t(x.level === 'emergency' ? 'emergencyLevel' : x.level)}</span> {x.title}
+      </h1>
+      <p>
+        <StateBadge state={x.state} /> {fmtDateTime(x.startAt ?? x.createdAt, true)}
+      </p>
+      {x.rejectReason && <p class="banner error">{t('reason')}: {x.rejectReason}</p>}
+      <FormError msg={msg} />
+      <h2>{t('delivery')}</h2>
+      <div class="stats" data-testid="delivery">
+        <Stat label={t('targeted')} value={d.targeted} />
+        <Stat label={t('received')} value={d.received} />
+        <Stat label={t('started')} value={d.started} />
+        <Stat label={t('finished')} value={<span data-testid="finished">{d.finished}</span>} tone={d.finished === d.targeted && d.targeted ? 'ok' : undefined} />
+        <Stat label={t('failedN')} value={d.failed} tone={d.failed ? 'bad' : 'ok'} />
+      </div>
+      <div class="bar" aria-hidden="true">
+        <div class="bar-started" style={{ width: (d.targeted ? (d.started / d.targeted) * 100 : 0) + '%' }} />
+        <div class="bar-finished" style={{ width: (d.targeted ? (d.finished / d.targeted) * 100 : 0) + '%' }} />
+      </div>
+      {d.startDelayMs.median !== null && (
+        <p class="muted small">
+          {t('delay')}: {Math.round(d.startDelayMs.median)} ms (max {Math.round(d.startDelayMs.max ?? 0)} ms)
+        </p>
+      )}
+      {d.failures.length > 0 && (
+        <>
+          <h2>{t('failures')}</h2>
+          <ul class="list">
+            {d.failures.map((f) => (
+              <li>
+                <strong>{f.clusterId}</strong> — {f.state}: {f.reason ?? '—'}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {can.broadcast() && ['scheduled', 'airing', 'pending_approval'].includes(x.state) && (
+        <button type="button" class="danger" onClick={cancel}>
+          {t('cancelBroadcast')}
+        </button>
+      )}
+    </section>
+  );
+}

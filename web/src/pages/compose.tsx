@@ -1,0 +1,194 @@
+import { useState } from 'preact/hooks';
+import { api, uploadAudio, type Content, type CreateBroadcast } from '../api/client.ts';
+import { t, errorText } from '../i18n/index.ts';
+import { navigate } from '../router.ts';
+import { session } from '../session.ts';
+import { useDraft, useLoad } from '../hooks.ts';
+import { Field, FormError, Input, Progress, Select, useFormErrors } from '../components/ui.tsx';
+
+const EMPTY = {
+  title: '',
+  level: 'normal' as 'normal' | 'priority',
+  kind: 'tts' as 'tts' | 'audio',
+  text: '',
+  contentId: '',
+  areaIds: [] as string[],
+  clusterIds: [] as string[],
+  outputs: {} as Record<string, number[]>,
+  startAt: '',
+  repeatCount: '1',
+  intervalS: '0',
+  volume: '',
+};
+
+/** Normal and priority bulletins. The whole form is a draft: an error or a dropped link loses nothing. */
+export function Compose() {
+  const [f, setF, clear] = useDraft('compose', EMPTY);
+  const set = (patch: Partial<typeof EMPTY>) => setF((p) => ({ ...p, ...patch }));
+  const err = useFormErrors();
+  const [busy, setBusy] = useState(false);
+  const [preview, setPreview] = useState<{ busy: boolean; url?: string; error?: string }>({ busy: false });
+  const [upload, setUpload] = useState<{ pct: number; content?: Content; error?: string } | null>(null);
+  const areaForClusters = f.areaIds.length === 1 ? f.areaIds[0] : '';
+  const clusters = useLoad(() => (areaForClusters ? api.clusters({ areaId: areaForClusters }) : Promise.resolve(null)), [areaForClusters]);
+
+  const doPreview = async () => {
+    setPreview({ busy: true });
+    try {
+      const c = await api.ttsPreview({ text: f.text, chime: { before: true, after: true } });
+      setPreview({ busy: false, url: `/api/content/${c.id}/audio` });
+    } catch (e) {
+      setPreview({ busy: false, error: errorText(e) });
+    }
+  };
+  const doUpload = async (file: File) => {
+    setUpload({ pct: 0 });
+    try {
+      let c = await uploadAudio(file, (pct) => setUpload({ pct }));
+      setUpload({ pct: 100, content: c });
+      while (c.state === 'uploading' || c.state === 'transcoding') {
+        await new Promise((r) => setTimeout(r, 700));
+        c = await api.content(c.id);
+        setUpload({ pct: 100, content: c });
+      }
+      if (c.state === 'ready') set({ contentId: c.id });
+    } catch (e) {
+      setUpload({ pct: 0, error: errorText(e) });
+    }
+  };
+  const toggle = (list: string[], id: string) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    err.clear();
+    setBusy(true);
+    const outputs = Object.entries(f.outputs)
+      .filter(([, o]) => o.length)
+      .map(([clusterId, o]) => ({ clusterId, outputs: o }));
+    const body: CreateBroadcast = {
+      title: f.title,
+      level: f.level,
+      source: f.kind === 'tts' ? { tts: { text: f.text, chime: true } } : { contentId: f.contentId },
+      targets: f.clusterIds.length || outputs.length ? { clusterIds: f.clusterIds.length ? f.clusterIds : undefined, outputs: outputs.length ? outputs : undefined } : { areaIds: f.areaIds },
+      startAt: f.startAt ? new Date(f.startAt).toISOString() : undefined,
+      repeat: { count: Number(f.repeatCount) || 1, intervalS: Number(f.intervalS) || 0 },
+      volume: f.volume === '' ? undefined : Number(f.volume),
+    };
+    try {
+      const b = await api.createBroadcast(body);
+      clear();
+      navigate('/broadcasts/' + b.id);
+    } catch (ex) {
+      err.take(ex, (p) => {
+        const s = p.replace(/^body\//, '');
+        if (s.startsWith('source')) return f.kind === 'tts' ? 'text' : 'contentId';
+        if (s.startsWith('repeat/count')) return 'repeatCount';
+        if (s.startsWith('repeat')) return 'intervalS';
+        if (s.startsWith('targets')) return 'targets';
+        return s.split('/')[0];
+      });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const areas = session.areas.filter((a) => a.kind !== 'province');
+  return (
+    <section>
+      <h1>{t('compose')}</h1>
+      <form onSubmit={submit}>
+        <FormError msg={err.errors._} />
+        <Input label={t('title')} name="title" value={f.title} onValue={(v) => set({ title: v })} error={err.errors.title} />
+        <Select label={t('level')} name="level" value={f.level} onValue={(v) => set({ level: v as 'normal' })} options={[['normal', t('normal')], ['priority', t('priority')]]} />
+        <fieldset>
+          <legend>{t('source')}</legend>
+          <label class="inline">
+            <input type="radio" name="kind" checked={f.kind === 'tts'} onChange={() => set({ kind: 'tts' })} /> {t('sourceText')}
+          </label>
+          <label class="inline">
+            <input type="radio" name="kind" checked={f.kind === 'audio'} onChange={() => set({ kind: 'audio' })} /> {t('sourceAudio')}
+          </label>
+          {f.kind === 'tts' ? (
+            <>
+              <Field label={t('text')} error={err.errors.text}>
+                {(id, d) => <textarea id={id} name="text" aria-describedby={d} rows={5} lang="vi" value={f.text} onInput={(e) => set({ text: e.currentTarget.value })} />}
+              </Field>
+              <button type="button" onClick={doPreview} disabled={!f.text.trim() || preview.busy}>
+                {preview.busy ? t('previewing') : '▶ ' + t('preview')}
+              </button>
+              {preview.error && <p class="field-error">{preview.error}</p>}
+              {preview.url && <audio controls autoplay src={preview.url} data-testid="tts-audio" />}
+            </>
+          ) : (
+            <>
+              <Field label={t('uploadFile')} error={err.errors.contentId ?? upload?.error}>
+                {(id, d) => <input id={id} type="file" accept="audio/*" aria-describedby={d} onChange={(e) => e.currentTarget.files?.[0] && doUpload(e.currentTarget.files[0])} />}
+              </Field>
+              {upload && !upload.error && (
+                <div data-testid="upload-status">
+                  <Progress value={upload.pct} label={t('uploading')} />
+                  {upload.content && (
+                    <p role="status">
+                      {upload.content.state === 'transcoding' || upload.content.state === 'uploading' ? (
+                        <Progress value={upload.content.progress ?? 0} label={t('transcoding')} />
+                      ) : (
+                        <strong data-testid="content-state">{t(upload.content.state === 'ready' ? 'ready' : 'failed')}</strong>
+                      )}
+                      {upload.content.error && ' — ' + upload.content.error}
+                    </p>
+                  )}
+                </div>
+              )}
+              {f.contentId && <audio controls preload="none" src={`/api/content/${f.contentId}/audio`} />}
+            </>
+          )}
+        </fieldset>
+        <fieldset>
+          <legend>{t('targets')}</legend>
+          {err.errors.targets && <p class="field-error" role="alert">{err.errors.targets}</p>}
+          <div class="checks">
+            {areas.map((a) => (
+              <label class={'inline lvl' + a.level}>
+                <input type="checkbox" checked={f.areaIds.includes(a.id)} onChange={() => set({ areaIds: toggle(f.areaIds, a.id), clusterIds: [], outputs: {} })} /> {a.name}
+              </label>
+            ))}
+          </div>
+          {clusters.data && (
+            <details>
+              <summary>{t('pickClusters')}</summary>
+              {clusters.data.items.map((c) => (
+                <div class="cluster-pick">
+                  <label class="inline">
+                    <input type="checkbox" checked={f.clusterIds.includes(c.id)} onChange={() => set({ clusterIds: toggle(f.clusterIds, c.id) })} /> {c.name}
+                  </label>
+                  <span class="outs">
+                    {c.outputs.map((o) => (
+                      <label class="inline small">
+                        <input
+                          type="checkbox"
+                          checked={(f.outputs[c.id] ?? []).includes(o.index)}
+                          onChange={() => {
+                            const cur = f.outputs[c.id] ?? [];
+                            set({ outputs: { ...f.outputs, [c.id]: cur.includes(o.index) ? cur.filter((x) => x !== o.index) : [...cur, o.index] } });
+                          }}
+                        />
+                        {o.label}
+                      </label>
+                    ))}
+                  </span>
+                </div>
+              ))}
+            </details>
+          )}
+        </fieldset>
+        <Input label={t('startAt')} type="datetime-local" value={f.startAt} onValue={(v) => set({ startAt: v })} error={err.errors.startAt} />
+        <div class="grid3">
+          <Input label={t('repeat')} type="number" min={1} max={50} value={f.repeatCount} onValue={(v) => set({ repeatCount: v })} error={err.errors.repeatCount} />
+          <Input label={t('interval')} type="number" min={0} value={f.intervalS} onValue={(v) => set({ intervalS: v })} error={err.errors.intervalS} />
+          <Input label={t('volume')} type="number" min={0} max={100} value={f.volume} onValue={(v) => set({ volume: v })} error={err.errors.volume} />
+        </div>
+        <button class="primary" type="submit" disabled={busy}>
+          {busy ? t('sending') : t('submit')}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+import { api, type Broadcast } from '../api/client.ts';
+import { t, fmtDateTime } from '../i18n/index.ts';
+import { navigate } from '../router.ts';
+import { can, communes, session } from '../session.ts';
+import { useDraft, useLoad } from '../hooks.ts';
+import { Stat, StateBadge, Loading, Select } from '../components/ui.tsx';
+
+export function DeliveryLine({ b }: { b: Broadcast }) {
+  const d = b.delivery;
+  return (
+    <span class="delivery">
+      {d.finished}/{d.targeted} ✓{d.failed ? ` · ${d.failed} ✗` : ''}
+    </span>
+  );
+}
+
+export function BroadcastRow({ b }: { b: Broadcast }) {
+  return (
+    <li>
+      <a
+        href={'/broadcasts/' + b.id}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate('/broadcasts/' + b.id);
+        }}
+      >
+        <span class={'lvl lvl-' + b.level}>{t(b.level === 'emergency' ? 'emergencyLevel' : b.level)}</span> <strong>{b.title}</strong>
+      </a>
+      <span class="row-meta">
+        <StateBadge state={b.state} /> {fmtDateTime(b.startAt ?? b.createdAt)} <DeliveryLine b={b} />
+      </span>
+    </li>
+  );
+}
+
+export function Dashboard() {
+  const list = communes();
+  const [sel, setSel] = useDraft('dashboard', { areaId: list[0]?.id ?? '' });
+  const areaId = sel.areaId || list[0]?.id || '';
+  const live = ['status', 'health', 'airing', 'broadcast'];
+  const roll = useLoad(() => (areaId ? api.rollup(areaId) : Promise.resolve(null)), [areaId], live);
+  const airing = useLoad(() => api.broadcasts({ state: 'airing', areaId: areaId || undefined, limit: 10 }), [areaId], live);
+  const last = useLoad(() => api.broadcasts({ areaId: areaId || undefined, limit: 8 }), [areaId], live);
+  const r = roll.data;
+  return (
+    <section>
+      {can.broadcast() && (
+        <button type="button" class="emergency-btn" onClick={() => navigate('/emergency')}>
+          ⚠ {t('emergency')}
+        </button>
+      )}
+      <div class="row-between">
+        <h1>{t('dashboard')}</h1>
+        {list.length > 1 && (
+          <Select label={t('commune')} value={areaId} onValue={(v) => setSel({ areaId: v })} options={list.map((a) => [a.id, a.name])} />
+        )}
+      </div>
+      {!r ? (
+        <Loading error={roll.error} />
+      ) : (
+        <div class="stats" data-testid="rollup">
+          <Stat label={t('clustersOnline')} value={<span data-testid="online">{`${r.clustersOnline}/${r.clustersTotal}`}</span>} tone={r.clustersOnline < r.clustersTotal ? 'warn' : 'ok'} />
+          <Stat label={t('speakersFaulty')} value={<span data-testid="faulty">{r.speakersWithFaults}</span>} tone={r.speakersWithFaults ? 'bad' : 'ok'} />
+          <Stat label={t('clustersOnBattery')} value={<span data-testid="battery">{r.clustersOnBattery}</span>} tone={r.clustersOnBattery ? 'warn' : 'ok'} />
+        </div>
+      )}
+      <h2>{t('airingNow')}</h2>
+      {airing.data?.length ? <ul class="list">{airing.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{airing.data ? t('nothingAiring') : t('loading')}</p>}
+      <h2>{t('lastBroadcasts')}</h2>
+      {last.data?.length ? <ul class="list">{last.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{last.data ? t('none') : t('loading')}</p>}
+      {session.user && <p class="muted small">{session.user.displayName ?? session.user.username} · {t(('role_' + session.user.role) as any)}</p>}
+    </section>
+  );
+}

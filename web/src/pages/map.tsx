@@ -1,0 +1,73 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api/client.ts';
+import { t } from '../i18n/index.ts';
+import { navigate } from '../router.ts';
+import { useDraft, useLoad } from '../hooks.ts';
+import { Input, Loading } from '../components/ui.tsx';
+import { statusOf } from './clusters.tsx';
+
+const TILE = 256;
+const W = 800;
+const H = 600;
+// Web Mercator in "world pixels" at zoom z.
+const px = (lon: number, z: number) => ((lon + 180) / 360) * TILE * 2 ** z;
+const py = (lat: number, z: number) => {
+  const s = Math.sin((lat * Math.PI) / 180);
+  return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * TILE * 2 ** z;
+};
+
+/**
+ * Clusters on a Web Mercator view. Tiles come from a configurable URL ({z}/{x}/{y}); with none set, or none
+ * reachable (offline, tests), the clusters still show on a plain background. No map library: a few lines of maths.
+ */
+export function MapPage() {
+  const list = useLoad(() => api.clusters({}), [], ['status', 'health']);
+  const [cfg, setCfg] = useDraft('map', { tileUrl: '' });
+  const [tileErrors, setTileErrors] = useState(0);
+  if (!list.data) return <Loading error={list.error} />;
+  const pts = list.data.items.filter((c) => c.lat !== null && c.lon !== null);
+  let z = 18;
+  const lats = pts.map((c) => c.lat!);
+  const lons = pts.map((c) => c.lon!);
+  const [minLat, maxLat, minLon, maxLon] = pts.length ? [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)] : [10.3, 10.4, 106.3, 106.4];
+  while (z > 2 && (px(maxLon, z) - px(minLon, z) > W * 0.85 || py(minLat, z) - py(maxLat, z) > H * 0.85)) z--;
+  const cx = (px(minLon, z) + px(maxLon, z)) / 2 - W / 2;
+  const cy = (py(maxLat, z) + py(minLat, z)) / 2 - H / 2;
+  const tiles: { x: number; y: number; url: string }[] = [];
+  if (cfg.tileUrl) {
+    for (let tx = Math.floor(cx / TILE); tx <= Math.floor((cx + W) / TILE); tx++)
+      for (let ty = Math.floor(cy / TILE); ty <= Math.floor((cy + H) / TILE); ty++)
+        tiles.push({ x: tx * TILE - cx, y: ty * TILE - cy, url: cfg.tileUrl.replace('{z}', String(z)).replace('{x}', String(tx)).replace('{y}', String(ty)).replace('{s}', 'a') });
+  }
+  return (
+    <section>
+      <h1>{t('map')}</h1>
+      <div class="legend small">
+        <span class="dot s-ok">{t('online')}</span> <span class="dot s-battery">{t('onBattery')}</span> <span class="dot s-fault">{t('faults')}</span> <span class="dot s-offline">{t('offline')}</span>
+      </div>
+      <div class="map" data-testid="map">
+        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('map')}>
+          <rect width={W} height={H} class="map-bg" />
+          {tiles.map((tl) => (
+            <image href={tl.url} x={tl.x} y={tl.y} width={TILE} height={TILE} onError={() => setTileErrors((n) => n + 1)} />
+          ))}
+          {pts.map((c) => {
+            const s = statusOf(c);
+            return (
+              <a href={'/clusters/' + c.id} onClick={(e) => (e.preventDefault(), navigate('/clusters/' + c.id))} aria-label={`${c.name}: ${s}`}>
+                <circle cx={px(c.lon!, z) - cx} cy={py(c.lat!, z) - cy} r={9} class={'pin s-' + s} data-cluster={c.id}>
+                  <title>{c.name}</title>
+                </circle>
+              </a>
+            );
+          })}
+        </svg>
+      </div>
+      {cfg.tileUrl && tileErrors > 0 && <p class="muted small">{t('mapNoTiles')}</p>}
+      <details>
+        <summary>{t('tileUrl')}</summary>
+        <Input label={t('tileUrl')} placeholder="https://tile.example.vn/{z}/{x}/{y}.png" value={cfg.tileUrl} onValue={(v) => (setCfg({ tileUrl: v }), setTileErrors(0))} />
+      </details>
+    </section>
+  );
+}
