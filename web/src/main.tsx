@@ -36,7 +36,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   const path = location.pathname;
   const [live, setLive] = useState(liveState());
   const [online, setOnline] = useState(navigator.onLine);
-  useEffect(() => onLiveState(setLive), []);
+  useEffect(() => (setLive(liveState()), onLiveState(setLive)), []);
   useEffect(() => {
     const up = () => setOnline(true);
     const down = () => setOnline(false);

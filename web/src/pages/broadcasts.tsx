@@ -45,7 +45,7 @@ export function BroadcastDetail({ id }: { id: string }) {
       <div class="stats" data-testid="delivery">
         <Stat label={t('targeted')} value={d.targeted} />
         <Stat label={t('received')} value={d.received} />
-        <Stat label={t('started')} value={d.started} />
+        <Stat label={t('started')} value={<span data-testid="started">{d.started}</span>} />
         <Stat label={t('finished')} value={<span data-testid="finished">{d.finished}</span>} tone={d.finished === d.targeted && d.targeted ? 'ok' : undefined} />
         <Stat label={t('failedN')} value={d.failed} tone={d.failed ? 'bad' : 'ok'} />
       </div>

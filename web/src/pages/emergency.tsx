@@ -25,7 +25,7 @@ export function Emergency() {
     setBusy(true);
     try {
       const b = await api.createBroadcast({
-        title: 'KHẨN CẤP: ' + f.text.slice(0, 60),
+        title: /^khẩn cấp/i.test(f.text.trim()) ? f.text.trim().slice(0, 80) : 'Khẩn cấp: ' + f.text.trim().slice(0, 70),
         level: 'emergency',
         source: { tts: { text: f.text, chime: true } },
         targets: { areaIds: [areaId] },
