@@ -28,6 +28,17 @@ export const httpPlugins = fp(async (app: FastifyInstance, { services }: { servi
   await app.register(websocket, { options: { maxPayload: services.config.LOA_MQTT_MAX_PACKET_BYTES } });
 
 
+  // Ajv coerces "1e309" to Infinity and lets it through integer, minimum and maximum checks alike; no handler
+  // can use an infinite limit or offset, so such a value is refused here, naming the parameter.
+  app.addHook('preHandler', async (req, reply) => {
+    const q = req.query as Record<string, unknown> | undefined;
+    for (const [key, v] of Object.entries(q ?? {})) {
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/${key} must be a finite number`, field: `querystring/${key}` });
+      }
+    }
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     services.metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
