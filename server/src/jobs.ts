@@ -24,5 +24,21 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(60_000, 'broadcast-window', () => void s.broadcasts.deliverDue().catch((err) => log.error({ err }, 'delivering due broadcasts failed'))),
     every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
   ];
-  return () => timers.forEach(clearInterval);
+  // Proof of play moves a broadcast to 'airing' and 'done'; react within a moment rather than at the next tick.
+  let pending: NodeJS.Timeout | null = null;
+  const offAiring = s.bus.on('airing.report', () => {
+    pending ??= setTimeout(() => {
+      pending = null;
+      try {
+        s.broadcasts.progress();
+      } catch (err) {
+        log.error({ err, job: 'broadcast-progress' }, 'background job failed');
+      }
+    }, 200);
+  });
+  return () => {
+    timers.forEach(clearInterval);
+    offAiring();
+    if (pending) clearTimeout(pending);
+  };
 }
