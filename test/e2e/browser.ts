@@ -24,9 +24,14 @@ export async function launch(): Promise<{ browser: Browser; close(): Promise<voi
 export const PHONE = { width: 360, height: 740 };
 export const DESKTOP = { width: 1440, height: 900 };
 
-/** A fresh context (own cookies) at a viewport; any request leaving the test server is refused and recorded. */
-export async function newPage(browser: Browser, baseURL: string, viewport = PHONE): Promise<{ ctx: BrowserContext; page: Page; external: string[] }> {
-  const ctx = await browser.newContext({ baseURL, viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+/** A fresh context (own cookies) at a viewport (browser zone and locale settable); any request leaving the test server is refused and recorded. */
+export async function newPage(
+  browser: Browser,
+  baseURL: string,
+  viewport = PHONE,
+  opts: { timezoneId?: string; locale?: string } = {},
+): Promise<{ ctx: BrowserContext; page: Page; external: string[] }> {
+  const ctx = await browser.newContext({ baseURL, viewport, locale: opts.locale ?? 'vi-VN', timezoneId: opts.timezoneId ?? 'Asia/Ho_Chi_Minh' });
   const external: string[] = [];
   await ctx.route('**/*', (route) => {
     const url = route.request().url();

@@ -66,7 +66,8 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
   }, 90_000);
 
   it('shows a fault injected in the simulator on the dashboard without a reload', async () => {
-    const { page, ctx } = await newPage(b.browser, srv.httpUrl, DESKTOP);
+    // A browser in another zone still reads station time (Asia/Ho_Chi_Minh) on the charts.
+    const { page, ctx } = await newPage(b.browser, srv.httpUrl, DESKTOP, { timezoneId: 'Europe/Berlin' });
     await signIn(page, OP.username, OP.password);
     const faulty = page.getByTestId('faulty');
     await faulty.waitFor();
@@ -86,6 +87,26 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     await page.getByText('output-1-open').first().waitFor();
     await page.locator('.charts .uplot').first().waitFor();
     await shot(page, 'cluster-detail-1440');
+    // Time axis: whole hours of station time, 24 h, all different; the 7-day view reads dd/MM and ends today.
+    const ticks = async () => (await page.locator('.charts .chart').first().getAttribute('data-ticks'))!.split(' ');
+    const h24 = await ticks();
+    expect(h24.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(h24).size).toBe(h24.length);
+    for (const x of h24) expect(x).toMatch(/^([01]\d|2[0-3]):00$/);
+    const hcm = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', day: '2-digit', month: '2-digit', hourCycle: 'h23' }).formatToParts(new Date());
+    const part = (k: string) => hcm.find((p) => p.type === k)!.value;
+    // The last tick is the latest step at or before now in Hồ Chí Minh time (Berlin's clock is 5–6 h behind).
+    const hourOf = (x: string) => Number(x.slice(0, 2));
+    const step = (hourOf(h24[1]) - hourOf(h24[0]) + 24) % 24;
+    expect((Number(part('hour')) - hourOf(h24.at(-1)!) + 24) % 24).toBeLessThan(step);
+    await page.getByRole('button', { name: '7 ngày' }).click();
+    await page.locator('.charts[data-range="7d"] .chart[data-ticks]').first().waitFor();
+    const d7 = await ticks();
+    expect(d7.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(d7).size).toBe(d7.length);
+    for (const x of d7) expect(x).toMatch(/^\d\d\/\d\d$/);
+    expect(d7.at(-1)).toBe(`${part('day')}/${part('month')}`);
+    await shot(page, 'cluster-detail-7d-1440');
     dt.outputFault(1, 'ok' as any);
     dt.mainsLoss(false);
     dt.sendTelemetry();

@@ -21,13 +21,7 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
   return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-/** dd/MM/yyyy HH:mm, 24 h, local time of the browser. */
-export function fmtDateTime(iso: string | null | undefined, seconds = false): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? ':' + pad(d.getSeconds()) : ''}`;
-}
+export { fmtDateTime } from './time.ts';
 
 /** The server speaks English (AJV messages); the user reads their own language. Unknown messages pass through. */
 export function errorText(e: unknown): string {

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Cluster } from '../api/client.ts';
 import { t, fmtDateTime } from '../i18n/index.ts';
+import { wall, fmtTime, pad } from '../i18n/time.ts';
+import { config } from '../config.ts';
 import { navigate } from '../router.ts';
 import { session, areaName } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
@@ -55,7 +57,15 @@ export function ClusterList() {
   );
 }
 
-/** uPlot is loaded only when a chart is shown, keeping the first load small. */
+const HOUR = 3600;
+const DAY = 86_400;
+const RANGES = { '24h': { span: DAY, resolution: 300, incrs: [HOUR, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR, 12 * HOUR] }, '7d': { span: 7 * DAY, resolution: HOUR, incrs: [DAY, 2 * DAY] } };
+
+/**
+ * Telemetry charts. uPlot (loaded only here, keeping the first load small) takes x in epoch seconds; the x scale is
+ * the whole window asked for (not just the points there are), ticks fall on whole hours / midnights of the
+ * station's zone and read HH:mm (24 h) or dd/MM (7 days).
+ */
 function Chart({ id, range }: { id: string; range: '24h' | '7d' }) {
   const ref = useRef<HTMLDivElement>(null);
   const [empty, setEmpty] = useState(false);
@@ -63,37 +73,65 @@ function Chart({ id, range }: { id: string; range: '24h' | '7d' }) {
     let plots: { destroy(): void }[] = [];
     let alive = true;
     (async () => {
-      const to = new Date();
-      const from = new Date(to.getTime() - (range === '24h' ? 86_400_000 : 7 * 86_400_000));
-      const [{ default: uPlot }, data] = await Promise.all([import('uplot'), api.telemetry(id, from.toISOString(), to.toISOString(), range === '24h' ? 300 : 3600)]);
-      await import('uplot/dist/uPlot.min.css');
+      const r = RANGES[range];
+      const toS = Math.ceil(Date.now() / 1000);
+      const fromS = toS - r.span;
+      const [{ default: uPlot }, data] = await Promise.all([
+        import('uplot'),
+        api.telemetry(id, new Date(fromS * 1000).toISOString(), new Date(toS * 1000).toISOString(), r.resolution),
+        import('uplot/dist/uPlot.min.css'),
+      ]);
       if (!alive || !ref.current) return;
       const pts = data.points;
       setEmpty(pts.length === 0);
-      const xs = pts.map((p) => Date.parse(p.t) / 1000);
-      const width = Math.min(ref.current.clientWidth || 320, 900);
+      const xs = pts.map((p) => Math.round(Date.parse(p.t) / 1000));
+      const width = Math.max(280, Math.min(ref.current.clientWidth || 320, 1000));
       const series: [string, (number | null)[], string][] = [
         [t('mainsV'), pts.map((p) => p.mainsV), '#0b4f6c'],
         [t('batteryV'), pts.map((p) => p.batteryV), '#8a5a00'],
         [t('ampTemp'), pts.map((p) => p.ampTempC), '#b00020'],
-        [t('signal'), pts.map((p) => p.rssiDbm), '#2e7d32'],
+        [t('signal'), pts.map((p) => p.rssiDbm), '#1e6b24'],
       ];
-      const pad = (n: number) => String(n).padStart(2, '0');
-      const fmt = (s: number) => {
-        const d = new Date(s * 1000);
-        return range === '24h' ? `${pad(d.getHours())}:${pad(d.getMinutes())}` : `${pad(d.getDate())}/${pad(d.getMonth() + 1)}`;
+      const tick = (s: number) => {
+        const w = wall(s * 1000);
+        return range === '24h' ? fmtTime(w) : `${pad(w.d)}/${pad(w.M)}`;
       };
       plots = series.map(([label, ys, stroke]) => {
         const box = document.createElement('div');
         box.className = 'chart';
+        const last = [...ys].reverse().find((v) => v !== null);
+        box.setAttribute('role', 'img');
+        box.setAttribute('aria-label', `${label}, ${t(range === '24h' ? 'h24' : 'd7')}: ${last ?? '—'}`);
         ref.current!.appendChild(box);
         return new uPlot(
-          { title: label, width, height: 160, series: [{}, { label, stroke, width: 2, spanGaps: true }], axes: [{ values: (_u: unknown, v: number[]) => v.map(fmt) }, {}], legend: { show: false } },
+          {
+            title: label,
+            width,
+            height: 170,
+            tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), config.timezone),
+            scales: { x: { time: true, range: [fromS, toS] } },
+            series: [{}, { label, stroke, width: 2, spanGaps: false, points: { show: pts.length < 3 } }],
+            axes: [
+              {
+                incrs: r.incrs,
+                space: 44,
+                // The labels are drawn on the canvas; they are also kept on the box for tests and tools.
+                values: (_u: unknown, splits: number[]) => {
+                  const labels = splits.map(tick);
+                  box.dataset.ticks = labels.join(' ');
+                  return labels;
+                },
+              },
+              { size: 48 },
+            ],
+            legend: { show: false },
+            cursor: { show: false },
+          },
           [xs, ys] as any,
           box,
         );
       });
-    })().catch(() => setEmpty(true));
+    })().catch(() => alive && setEmpty(true));
     return () => {
       alive = false;
       plots.forEach((p) => p.destroy());
@@ -103,7 +141,7 @@ function Chart({ id, range }: { id: string; range: '24h' | '7d' }) {
   return (
     <div>
       {empty && <p class="muted">{t('none')}</p>}
-      <div ref={ref} class="charts" />
+      <div ref={ref} class="charts" data-testid="charts" data-range={range} />
     </div>
   );
 }
