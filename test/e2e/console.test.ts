@@ -61,6 +61,11 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     // The page shows the same live progress without a reload.
     await page.getByTestId('started').filter({ hasText: /^18$/ }).waitFor({ timeout: 15_000 });
     await shot(page, 'emergency-progress-360');
+    // Airing by airing, in words: the device states (started, finished …) are translated.
+    await page.getByText('Từng cụm loa').click();
+    const rows = page.getByTestId('airings').locator('tbody tr');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=airings] tbody tr').length === 18);
+    for (const state of await rows.locator('td:nth-child(2)').allInnerTexts()) expect(['Đang phát', 'Đã phát xong', 'Phát tiếp']).toContain(state);
     expect(external).toEqual([]);
     await ctx.close();
   }, 90_000);
@@ -78,13 +83,27 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     dt.sendTelemetry();
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid=faulty]')?.textContent) > n, before, { timeout: 60_000 });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=battery]')?.textContent) >= 1, null, { timeout: 60_000 });
+    // Fault codes read as words everywhere: dashboard, map, list, detail; never the raw code.
+    const faultWords = /Loa hướng Nam: hở mạch \(đứt dây loa\)/;
+    const raw = async () => expect(await page.locator('main').innerText()).not.toMatch(/mains-lost|output-\d-(open|short|overload)/);
+    await page.getByTestId('fault-list').getByText(faultWords).waitFor();
+    await page.getByTestId('fault-list').getByText('Mất điện lưới').waitFor();
+    await raw();
     await shot(page, 'dashboard-fault-1440');
     await page.getByRole('link', { name: 'Bản đồ' }).click();
     await page.locator('circle[data-cluster=dt-01].s-fault').waitFor();
     expect(await page.locator('circle[data-cluster]').count()).toBe(18);
+    expect(await page.locator('a:has(circle[data-cluster=dt-01])').getAttribute('aria-label')).toMatch(/^Cụm loa Đồng Thạnh 01 – Thạnh Hòa: Sự cố — Mất điện lưới, Loa hướng Nam: hở mạch/);
+    await page.getByTestId('fault-list').getByText(faultWords).waitFor();
+    await raw();
     await shot(page, 'map-1440');
+    await page.getByRole('navigation').getByRole('link', { name: 'Cụm loa' }).click();
+    await page.getByRole('listitem').filter({ hasText: 'Đồng Thạnh 01' }).getByText(faultWords).waitFor();
+    await raw();
     await page.goto('/clusters/dt-01');
-    await page.getByText('output-1-open').first().waitFor();
+    await page.getByTestId('faults').getByText(faultWords).waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'Loa hướng Nam' }).getByText('Hở mạch (đứt dây loa)').waitFor();
+    await raw();
     await page.locator('.charts .uplot').first().waitFor();
     await shot(page, 'cluster-detail-1440');
     // Time axis: whole hours of station time, 24 h, all different; the 7-day view reads dd/MM and ends today.

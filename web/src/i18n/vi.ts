@@ -33,6 +33,17 @@ export const vi = {
   tileUrl: 'Địa chỉ lớp bản đồ (tile URL)', mapNoTiles: 'Không tải được bản đồ nền; hiển thị vị trí trên nền trơn.',
   networkError: 'Không kết nối được máy chủ. Nội dung bạn nhập vẫn được giữ, hãy thử lại.', forbidden: 'Bạn không có quyền thực hiện thao tác này.',
   loading: 'Đang tải…', menu: 'Menu', home: 'Trang chủ', viewAll: 'Xem tất cả', detail: 'Chi tiết',
+  // fault codes (health.faults), speaker output states, airing states and reasons (see i18n/codes.ts)
+  f_mains_lost: 'Mất điện lưới', f_relay_tripped: 'Rơ-le bảo vệ ngắt', f_overheat: 'Bộ khuếch đại quá nhiệt', f_battery_low: 'Ắc quy yếu',
+  f_output: '{output}: {state}', outputN: 'Kênh loa {n}',
+  o_ok: 'bình thường', o_open: 'hở mạch (đứt dây loa)', o_short: 'chập mạch', o_overload: 'quá tải', o_off: 'tắt',
+  a_pending: 'Chờ thiết bị nhận', a_received: 'Đã nhận', a_downloaded: 'Đã tải nội dung', a_started: 'Đang phát', a_interrupted: 'Bị ngắt quãng',
+  a_resumed: 'Phát tiếp', a_finished: 'Đã phát xong', a_failed: 'Lỗi', a_skipped: 'Bỏ qua', a_cancelled: 'Đã hủy',
+  r_hash_mismatch: 'nội dung tải về bị sai lệch (sai mã kiểm tra)', r_download_failed: 'không tải được nội dung', r_content_missing: 'thiết bị thiếu nội dung',
+  r_expired: 'quá hạn phát', r_cancelled: 'người vận hành đã dừng phát', r_removed: 'đã bị gỡ khỏi lịch phát', r_preempted: 'bị bản tin ưu tiên hơn chen ngang',
+  r_reboot: 'thiết bị khởi động lại', r_storage_full: 'bộ nhớ thiết bị đầy', r_rejected: 'thiết bị từ chối', r_malformed: 'lệnh phát không hợp lệ',
+  cancelConfirm: 'Dừng phát bản tin «{title}» trên mọi cụm loa?',
+  currentFaults: 'Sự cố hiện tại', noFaults: 'Không có sự cố.', perCluster: 'Từng cụm loa', cluster: 'Cụm loa',
   // server validation messages, translated (see i18n/errors.ts)
   v_required: 'Bắt buộc nhập.', v_min: 'Cần ít nhất {n} ký tự.', v_max: 'Tối đa {n} ký tự.', v_pattern: 'Sai định dạng.', v_gte: 'Phải lớn hơn hoặc bằng {n}.',
   v_lte: 'Phải nhỏ hơn hoặc bằng {n}.', v_format: 'Sai định dạng.', v_badLogin: 'Sai tên đăng nhập hoặc mật khẩu.', v_conflict: 'Đã tồn tại.', v_generic: 'Giá trị không hợp lệ.',

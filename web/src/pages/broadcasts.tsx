@@ -5,6 +5,7 @@ import { can } from '../session.ts';
 import { useLoad } from '../hooks.ts';
 import { Loading, StateBadge, Stat, FormError } from '../components/ui.tsx';
 import { BroadcastRow } from './dashboard.tsx';
+import { airingStateText, reasonText } from '../i18n/codes.ts';
 
 export function BroadcastList() {
   const list = useLoad(() => api.broadcasts({ limit: 50 }), [], ['broadcast']);
@@ -16,6 +17,48 @@ export function BroadcastList() {
   );
 }
 
+/** Every airing of the broadcast, cluster by cluster; fetched only while open (a commune-wide one has hundreds). */
+function Airings({ id }: { id: string }) {
+  const [open, setOpen] = useState(false);
+  const list = useLoad(() => (open ? api.airings(id) : Promise.resolve(null)), [id, open], ['airing']);
+  return (
+    <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>{t('perCluster')}</summary>
+      {open && !list.data ? (
+        <Loading error={list.error} />
+      ) : (
+        list.data && (
+          <div class="scroll-x">
+            <table data-testid="airings">
+              <thead>
+                <tr>
+                  <th scope="col">{t('cluster')}</th>
+                  <th scope="col">{t('status')}</th>
+                  <th scope="col">{t('started')}</th>
+                  <th scope="col">{t('reason')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.slice(0, 500).map((a) => (
+                  <tr>
+                    <td>
+                      {a.clusterId}
+                      {a.seq > 0 ? ` (#${a.seq + 1})` : ''}
+                    </td>
+                    <td>{airingStateText(a.state)}</td>
+                    <td>{a.startedAt ? fmtDateTime(a.startedAt, true) : '—'}</td>
+                    <td>{a.reason && a.reason !== a.state ? reasonText(a.reason) : ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      )}
+    </details>
+  );
+}
+
 /** Live progress of one broadcast: counts from the server's delivery summary, refreshed on airing/broadcast events. */
 export function BroadcastDetail({ id }: { id: string }) {
   const b = useLoad(() => api.broadcast(id), [id], ['airing', 'broadcast']);
@@ -24,6 +67,7 @@ export function BroadcastDetail({ id }: { id: string }) {
   const x = b.data;
   const d = x.delivery;
   const cancel = async () => {
+    if (!confirm(t('cancelConfirm', { title: x.title }))) return;
     try {
       await api.cancel(id);
       b.reload();
@@ -64,7 +108,11 @@ export function BroadcastDetail({ id }: { id: string }) {
           <ul class="list">
             {d.failures.map((f) => (
               <li>
-                <strong>{f.clusterId}</strong> — {f.state}: {f.reason ?? '—'}
+                <strong>{f.clusterId}</strong>
+                <span class="row-meta">
+                  {airingStateText(f.state)}
+                  {f.reason && f.reason !== f.state ? ': ' + reasonText(f.reason) : ''}
+                </span>
               </li>
             ))}
           </ul>
@@ -75,6 +123,7 @@ export function BroadcastDetail({ id }: { id: string }) {
           {t('cancelBroadcast')}
         </button>
       )}
+      <Airings id={id} />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Cluster } from '../api/client.ts';
 import { t, fmtDateTime } from '../i18n/index.ts';
 import { wall, fmtTime, pad } from '../i18n/time.ts';
+import { airingStateText, faultsText, outputStateText, reasonText } from '../i18n/codes.ts';
 import { config } from '../config.ts';
 import { navigate } from '../router.ts';
 import { session, areaName } from '../session.ts';
@@ -14,7 +15,8 @@ export function statusOf(c: Pick<Cluster, 'health'>): 'offline' | 'fault' | 'bat
   if (c.health.onBattery) return 'battery';
   return 'ok';
 }
-const STATUS_LABEL = { offline: 'offline', fault: 'faults', battery: 'onBattery', ok: 'online' } as const;
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+export const STATUS_LABEL = { offline: 'offline', fault: 'faults', battery: 'onBattery', ok: 'online' } as const;
 export const StatusDot = ({ c }: { c: Pick<Cluster, 'health'> }) => {
   const s = statusOf(c);
   return <span class={'dot s-' + s}>{t(STATUS_LABEL[s])}</span>;
@@ -46,7 +48,7 @@ export function ClusterList() {
                 <strong>{c.name}</strong>
               </a>
               <span class="row-meta">
-                <StatusDot c={c} /> {areaName(c.areaId)} {c.health.faults.length > 0 && <span class="small">· {c.health.faults.join(', ')}</span>}
+                <StatusDot c={c} /> {areaName(c.areaId)} {c.health.faults.length > 0 && <span class="small" data-testid="faults">· {faultsText(c.health.faults, c.outputs)}</span>}
               </span>
             </li>
           ))}
@@ -157,7 +159,7 @@ export function ClusterDetail({ id }: { id: string }) {
     <section>
       <h1>{x.name}</h1>
       <p>
-        <StatusDot c={x} /> {x.health.faults.join(', ')}
+        <StatusDot c={x} /> <span data-testid="faults">{faultsText(x.health.faults, x.outputs)}</span>
       </p>
       <h2>{t('identity')}</h2>
       <dl class="kv">
@@ -172,12 +174,12 @@ export function ClusterDetail({ id }: { id: string }) {
       <ul class="list">
         {x.outputs.map((o) => {
           const fault = x.health.faults.find((f) => f.startsWith(`output-${o.index}-`));
-          const live = tel?.outputs?.find?.((p: any) => p.index === o.index);
+          const state: string = fault ? fault.split('-')[2] : (tel?.outputs?.find?.((p: any) => p.index === o.index)?.state ?? 'ok');
           return (
             <li>
               <strong>{o.label}</strong>
               <span class="row-meta">
-                {fault ? <span class="dot s-fault">{fault}</span> : <span class="dot s-ok">{t('ok')}</span>} {live?.state ?? ''} {o.ratedW ? `${o.ratedW} W` : ''}
+                <span class={'dot ' + (fault ? 's-fault' : state === 'ok' ? 's-ok' : 's-offline')}>{state === 'ok' ? t('ok') : cap(outputStateText(state))}</span> {o.ratedW ? `${o.ratedW} W` : ''}
               </span>
             </li>
           );
@@ -207,7 +209,7 @@ export function ClusterDetail({ id }: { id: string }) {
           {airings.data.slice(0, 50).map((a) => (
             <li>
               <a href={'/broadcasts/' + a.broadcastId} onClick={(e) => (e.preventDefault(), navigate('/broadcasts/' + a.broadcastId))}>{a.broadcastId}</a>
-              <span class="row-meta">{a.state} · {fmtDateTime(a.startedAt ?? a.scheduledAt, true)}{a.reason ? ' · ' + a.reason : ''}</span>
+              <span class="row-meta">{airingStateText(a.state)} · {fmtDateTime(a.startedAt ?? a.scheduledAt, true)}{a.reason && a.reason !== a.state ? ' · ' + reasonText(a.reason) : ''}</span>
             </li>
           ))}
         </ul>

@@ -4,6 +4,8 @@ import { navigate } from '../router.ts';
 import { can, communes, session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Stat, StateBadge, Loading, Select } from '../components/ui.tsx';
+import { faultsText } from '../i18n/codes.ts';
+import { StatusDot } from './clusters.tsx';
 
 export function DeliveryLine({ b }: { b: Broadcast }) {
   const d = b.delivery;
@@ -41,6 +43,7 @@ export function Dashboard() {
   const roll = useLoad(() => (areaId ? api.rollup(areaId) : Promise.resolve(null)), [areaId], live);
   const airing = useLoad(() => api.broadcasts({ state: 'airing', areaId: areaId || undefined, limit: 10 }), [areaId], live);
   const last = useLoad(() => api.broadcasts({ areaId: areaId || undefined, limit: 8 }), [areaId], live);
+  const faulty = useLoad(() => (areaId ? api.clusters({ areaId, fault: true }) : Promise.resolve(null)), [areaId], ['status', 'health']);
   const r = roll.data;
   return (
     <section>
@@ -63,6 +66,23 @@ export function Dashboard() {
           <Stat label={t('speakersFaulty')} value={<span data-testid="faulty">{r.speakersWithFaults}</span>} tone={r.speakersWithFaults ? 'bad' : 'ok'} />
           <Stat label={t('clustersOnBattery')} value={<span data-testid="battery">{r.clustersOnBattery}</span>} tone={r.clustersOnBattery ? 'warn' : 'ok'} />
         </div>
+      )}
+      <h2>{t('currentFaults')}</h2>
+      {faulty.data?.items.length ? (
+        <ul class="list" data-testid="fault-list">
+          {faulty.data.items.map((c) => (
+            <li>
+              <a href={'/clusters/' + c.id} onClick={(e) => (e.preventDefault(), navigate('/clusters/' + c.id))}>
+                {c.name}
+              </a>
+              <span class="row-meta">
+                <StatusDot c={c} /> {faultsText(c.health.faults, c.outputs)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">{faulty.data ? t('noFaults') : t('loading')}</p>
       )}
       <h2>{t('airingNow')}</h2>
       {airing.data?.length ? <ul class="list">{airing.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{airing.data ? t('nothingAiring') : t('loading')}</p>}

@@ -4,7 +4,8 @@ import { t } from '../i18n/index.ts';
 import { navigate } from '../router.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Input, Loading } from '../components/ui.tsx';
-import { statusOf } from './clusters.tsx';
+import { statusOf, STATUS_LABEL } from './clusters.tsx';
+import { faultsText } from '../i18n/codes.ts';
 
 const TILE = 256;
 const W = 800;
@@ -25,6 +26,7 @@ export function MapPage() {
   const [cfg, setCfg] = useDraft('map', { tileUrl: '' });
   const [tileErrors, setTileErrors] = useState(0);
   if (!list.data) return <Loading error={list.error} />;
+  const faulty = list.data.items.filter((c) => c.health.faults.length);
   const pts = list.data.items.filter((c) => c.lat !== null && c.lon !== null);
   let z = 18;
   const lats = pts.map((c) => c.lat!);
@@ -53,16 +55,32 @@ export function MapPage() {
           ))}
           {pts.map((c) => {
             const s = statusOf(c);
+            const label = `${c.name}: ${t(STATUS_LABEL[s])}${c.health.faults.length ? ' — ' + faultsText(c.health.faults, c.outputs) : ''}`;
             return (
-              <a href={'/clusters/' + c.id} onClick={(e) => (e.preventDefault(), navigate('/clusters/' + c.id))} aria-label={`${c.name}: ${s}`}>
+              <a href={'/clusters/' + c.id} onClick={(e) => (e.preventDefault(), navigate('/clusters/' + c.id))} aria-label={label}>
                 <circle cx={px(c.lon!, z) - cx} cy={py(c.lat!, z) - cy} r={9} class={'pin s-' + s} data-cluster={c.id}>
-                  <title>{c.name}</title>
+                  <title>{label}</title>
                 </circle>
               </a>
             );
           })}
         </svg>
       </div>
+      <h2>{t('currentFaults')}</h2>
+      {faulty.length ? (
+        <ul class="list" data-testid="fault-list">
+          {faulty.map((c) => (
+            <li>
+              <a href={'/clusters/' + c.id} onClick={(e) => (e.preventDefault(), navigate('/clusters/' + c.id))}>
+                {c.name}
+              </a>
+              <span class="row-meta">{faultsText(c.health.faults, c.outputs)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">{t('noFaults')}</p>
+      )}
       {cfg.tileUrl && tileErrors > 0 && <p class="muted small">{t('mapNoTiles')}</p>}
       <details>
         <summary>{t('tileUrl')}</summary>
