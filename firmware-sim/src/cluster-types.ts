@@ -23,8 +23,9 @@ import {
   type Telemetry,
 } from '../../schemas/device-protocol/index.ts';
 import type { DeviceClock } from './clock.ts';
-import type { ContentCache, ContentFetchMode, ContentRetryOptions } from './content.ts';
-import type { PlaybackRecord } from './playback.ts';
+import type { ContentCache } from './content-cache.ts';
+import type { ContentFetchMode, ContentRetryOptions } from './content-types.ts';
+import type { PlaybackRecord } from './playback-types.ts';
 import type { OutputSpec, PhysicsOptions } from './device-state.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { TimeSyncOptions, TimeSyncResult } from './time-sync.ts';

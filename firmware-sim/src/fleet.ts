@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { FleetMember } from '../../schemas/fleet-file.ts';
 import { DeviceClock } from './clock.ts';
 import type { SimClusterOptions } from './cluster-core.ts';
-import { ContentCache } from './content.ts';
+import { ContentCache } from './content-cache.ts';
 import { applyFault, select, type Fault, type Selection } from './faults.ts';
 import { TickScheduler } from './scheduler.ts';
 import { SimCluster } from './sim-cluster.ts';

@@ -1,0 +1,106 @@
+/**
+ * When an airing is due and which due airing goes first (docs/device-protocol.md §10.4, §10.5). Pure functions of
+ * the items held and the device's estimate of server time: no state, no timers — airing-scheduler.ts acts on them.
+ *
+ * Times in items are server time. The device converts them with its measured clock offset θ (server − device):
+ * device target = server target − θ.
+ */
+import type { Level, PlayItem } from '../../schemas/device-protocol/index.ts';
+import type { Held, PlaybackHost } from './playback-types.ts';
+
+/** Server time now as the device believes it; `trusted` false while a first sync is pending. */
+export interface ServerNow {
+  s: number;
+  trusted: boolean;
+}
+
+/** An airing that could start now. */
+export interface Due {
+  h: Held;
+  seq: number;
+  target: number | null;
+  resume: boolean;
+}
+
+/** Where the player looks up whether an item's file is held. */
+interface Files {
+  has(sha: string): boolean;
+}
+
+const RANK: Record<Level, number> = { normal: 0, priority: 1, emergency: 2 };
+/** A timer that fires this early (device ms) still starts; the DAC would wait the difference. */
+export const EARLY_MS = 2;
+
+export function serverNow(h: Pick<PlaybackHost, 'offset' | 'clock' | 'syncPending'>): ServerNow {
+  const off = h.offset();
+  const dev = h.clock.now();
+  if (off !== null) return { s: dev + off, trusted: true };
+  return { s: dev, trusted: !h.syncPending() };
+}
+
+const stepOf = (item: PlayItem) => Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
+
+/** Server time airing `seq` of `x` is due: startAt + seq·step, or after airing 0 for an item without startAt. */
+export function targetOf(x: Held, seq: number): number | null {
+  const step = stepOf(x.item);
+  if (x.item.startAt !== null) return x.item.startAt + seq * step;
+  if (seq === 0 || x.base === null) return null;
+  return x.base + seq * step;
+}
+
+/** The airing of `x` that could start now, if any. */
+export function dueOf(x: Held, t: ServerNow, files: Files): Due | null {
+  if (x.suspended) return { h: x, seq: x.suspended.seq, target: null, resume: true };
+  if (x.arrivedExpired || x.next >= x.item.repeat.count) return null;
+  if (!files.has(x.item.content.sha256)) return null;
+  const target = targetOf(x, x.next);
+  if (target === null) return { h: x, seq: x.next, target, resume: false };
+  if (!t.trusted || t.s < target - EARLY_MS) return null;
+  return { h: x, seq: x.next, target, resume: false };
+}
+
+/** Order of due airings: level, then an interrupted one first, then (priority) `order`, then time, then arrival. */
+export function compareDue(a: Due, b: Due): number {
+  const la = a.h.item.level;
+  const lb = b.h.item.level;
+  if (la !== lb) return RANK[lb] - RANK[la];
+  // An interrupted airing goes back on air before anything new of its level.
+  if (a.resume !== b.resume) return a.resume ? -1 : 1;
+  if (la === 'priority') {
+    const oa = a.h.item.order ?? Number.MAX_SAFE_INTEGER;
+    const ob = b.h.item.order ?? Number.MAX_SAFE_INTEGER;
+    if (oa !== ob) return oa - ob;
+  }
+  const ta = a.target ?? Number.MAX_SAFE_INTEGER;
+  const tb = b.target ?? Number.MAX_SAFE_INTEGER;
+  if (ta !== tb) return ta - tb;
+  return a.h.arrival - b.h.arrival;
+}
+
+/** Some due priority item has waited its maxWaitS (counted from `readySince`) at server time `s`. */
+export function outOfPatience(due: Due[], s: number): boolean {
+  return due.some((d) => d.h.item.level === 'priority' && d.h.item.maxWaitS !== undefined && s >= d.h.readySince! + d.h.item.maxWaitS * 1000 - EARLY_MS);
+}
+
+/**
+ * The next server time that can change the player's decision: a target, an expiry, a maxWaitS deadline (Infinity
+ * if none). `onAir` is the item on air, which finishes whatever its expiry: it is judged when it ends.
+ */
+export function nextWake(items: Iterable<Held>, onAir: Held | undefined, s: number, files: Files): number {
+  let next = Infinity;
+  const curNormal = onAir?.item.level === 'normal';
+  for (const x of items) {
+    if (x === onAir) continue;
+    next = Math.min(next, x.item.expiresAt + 1);
+    if (x.suspended) continue;
+    if (x.next < x.item.repeat.count && files.has(x.item.content.sha256)) {
+      const target = targetOf(x, x.next);
+      if (target !== null && target > s) next = Math.min(next, target);
+    }
+    if (curNormal && x.item.level === 'priority' && x.readySince !== null && x.item.maxWaitS !== undefined) {
+      const deadline = x.readySince + x.item.maxWaitS * 1000;
+      if (deadline > s) next = Math.min(next, deadline);
+    }
+  }
+  return next;
+}

@@ -1,0 +1,165 @@
+/**
+ * The player: the one airing on air (docs/device-protocol.md §10.5, §10.6). No audio: an airing is a timer of
+ * `durationMs`. It starts what the scheduler (airing-scheduler.ts) says is due, at the position that keeps it in
+ * step, and ends it — finished, interrupted (then resumed, restarted or dropped as the item's onPreempt says) or
+ * cancelled. Every state change is reported.
+ *
+ * A start is driven by a timer armed for the device time of its target; when the timer fires late (or content
+ * arrives late) by up to the sync window, the player seeks by the lateness so the audio stays in step with
+ * neighbouring clusters — which is also how firmware keeps a DAC in step with a timeline.
+ */
+import type { AiringReporter } from './airing-report.ts';
+import type { Due } from './airing-rules.ts';
+import type { Held, NowPlaying, PlaybackHost } from './playback-types.ts';
+
+interface Current {
+  h: Held;
+  seq: number;
+  startDev: number;
+  pos0: number;
+  volume: number | null;
+  end: NodeJS.Timeout;
+}
+
+/** What the player tells the scheduler that drives it. */
+export interface PlayerOwner {
+  /** Airing `seq` of `x` is over (finished, or dropped when interrupted). */
+  advance(x: Held, seq: number): void;
+  /** The air is free: decide again. */
+  tick(): void;
+}
+
+export class Player {
+  private cur: Current | null = null;
+
+  constructor(
+    private readonly h: PlaybackHost,
+    private readonly reporter: AiringReporter,
+    private readonly owner: PlayerOwner,
+    private readonly syncWindowMs: number,
+  ) {}
+
+  get nowPlaying(): NowPlaying | null {
+    const c = this.cur;
+    if (!c) return null;
+    return { item: c.h.item, seq: c.seq, level: c.h.item.level, positionMs: Math.round(this.position(c)), volume: c.volume };
+  }
+
+  /** The item on air, if any. */
+  get airing(): Held | undefined {
+    return this.cur?.h;
+  }
+
+  start(d: Due, s: number): void {
+    const x = d.h;
+    const item = x.item;
+    const clock = this.h.clock;
+    const trueNow = clock.trueNow();
+    const deviceNow = clock.at(trueNow);
+    x.readySince = null;
+    let pos: number;
+    if (d.resume) {
+      pos = x.suspended!.positionMs;
+      x.suspended = null;
+      this.reporter.report(x, d.seq, 'resumed', { positionMs: pos });
+    } else {
+      // Synchronised items seek by their lateness (within the sync window) so neighbours stay in step.
+      const late = item.startAt !== null && d.target !== null ? s - d.target : 0;
+      const seek = late <= this.syncWindowMs && late < item.content.durationMs;
+      pos = seek && late > 0 ? late : 0;
+      if (d.seq === 0 && x.base === null) x.base = d.target ?? s;
+      this.reporter.report(x, d.seq, 'started', { positionMs: pos });
+      this.h.started({
+        clusterId: this.h.clusterId,
+        itemId: item.id,
+        broadcastId: item.broadcastId,
+        seq: d.seq,
+        level: item.level,
+        targetMs: d.target,
+        positionMs: Math.round(pos),
+        deviceMs: Math.round(deviceNow),
+        serverMs: this.h.offset() === null ? null : s,
+        trueStartMs: seek ? trueNow - late : trueNow,
+        lateMs: late,
+      });
+    }
+    const volume = item.level === 'emergency' ? this.h.emergencyVolume() : item.volume;
+    const c: Current = {
+      h: x,
+      seq: d.seq,
+      startDev: deviceNow,
+      pos0: pos,
+      volume,
+      end: setTimeout(() => this.finish(c), Math.max(0, item.content.durationMs - pos)),
+    };
+    this.cur = c;
+    this.h.setPlaying({ kind: 'content', ref: item.id, ...(item.title !== undefined ? { title: item.title } : {}) }, volume);
+  }
+
+  private finish(c: Current): void {
+    if (this.cur !== c) return;
+    this.cur = null;
+    const x = c.h;
+    this.reporter.report(x, c.seq, 'finished', { positionMs: x.item.content.durationMs });
+    this.h.setPlaying(null, null);
+    this.owner.advance(x, c.seq);
+    this.owner.tick();
+  }
+
+  /** A higher level (or a reboot) takes the air: report, then follow the item's onPreempt. */
+  interrupt(why: 'preempted' | 'reboot'): void {
+    const c = this.cur;
+    if (!c) return;
+    const pos = this.position(c);
+    this.stopCurrent();
+    const x = c.h;
+    this.reporter.report(x, c.seq, 'interrupted', { positionMs: pos });
+    switch (x.item.onPreempt) {
+      case 'resume':
+        x.suspended = { seq: c.seq, positionMs: pos };
+        break;
+      case 'restart':
+        x.suspended = { seq: c.seq, positionMs: 0 };
+        break;
+      case 'drop':
+        this.reporter.report(x, c.seq, 'skipped', { reason: why });
+        this.owner.advance(x, c.seq);
+        break;
+    }
+  }
+
+  /** The item was removed or its broadcast cancelled: its airing on air (or suspended) ends as cancelled. */
+  cancel(x: Held, reason: 'removed' | 'cancelled'): void {
+    const c = this.cur;
+    if (c?.h === x) {
+      const pos = this.position(c);
+      this.stopCurrent();
+      this.reporter.report(x, c.seq, 'cancelled', { positionMs: pos, reason });
+      this.h.setPlaying(null, null);
+    } else if (x.suspended) {
+      this.reporter.report(x, x.suspended.seq, 'cancelled', { positionMs: x.suspended.positionMs, reason });
+    }
+  }
+
+  /**
+   * Power goes: a reboot interrupts the airing on air (reported, then resumed, restarted or dropped after boot as
+   * its onPreempt says); `silent` (power off for good, or a clean stop) just stops it.
+   */
+  powerDown(silent: boolean): void {
+    if (!this.cur) return;
+    if (silent) this.stopCurrent();
+    else this.interrupt('reboot');
+    this.h.setPlaying(null, null);
+  }
+
+  private stopCurrent(): void {
+    const c = this.cur;
+    if (!c) return;
+    clearTimeout(c.end);
+    this.cur = null;
+  }
+
+  private position(c: Current): number {
+    return Math.min(c.h.item.content.durationMs, Math.max(0, c.pos0 + (this.h.clock.now() - c.startDev)));
+  }
+}
