@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startDemo } from '../../server/src/demo/start-demo.ts';
 import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
 import { makeSignal } from '../helpers/audio.ts';
+import { reports } from '../helpers/broadcast.ts';
 import { hasChromium, launch, newPage, shot, signIn, PHONE, DESKTOP } from './browser.ts';
 import { ensureBuilt } from './build.ts';
 
@@ -29,6 +30,11 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     tmp = mkdtempSync(join(tmpdir(), 'loa-e2e-audio-'));
     b = await launch();
   }, 120_000);
+  const login = async (u: { username: string; password: string }) => {
+    const r = await srv.api('POST', '/api/auth/login', u, '');
+    expect(r.status).toBe(200);
+    return (method: string, url: string, body?: unknown) => srv.api(method, url, body, r.body.token);
+  };
   afterAll(async () => {
     await b?.close();
     await demo?.stop();
@@ -176,5 +182,72 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     expect(['scheduled', 'airing', 'done']).toContain(after.state);
     expect(after.approvedBy).toBeTruthy();
     await ap.ctx.close();
+  }, 90_000);
+
+  it('rejects a bulletin with a reason; the operator reads why', async () => {
+    const asOp = await login(OP);
+    const created = await asOp('POST', '/api/broadcasts', { title: 'Họp tổ dân phố', level: 'normal', source: { tts: { text: 'Mời bà con họp tổ dân phố lúc 19 giờ tối nay.' } }, targets: { areaIds: ['dong-thanh'] } });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(created.body.state).toBe('pending_approval');
+
+    const ap = await newPage(b.browser, srv.httpUrl, PHONE);
+    await signIn(ap.page, APPROVER.username, APPROVER.password);
+    await ap.page.getByRole('link', { name: 'Duyệt tin' }).click();
+    const item = ap.page.getByTestId('approval-' + id);
+    await item.getByRole('button', { name: 'Từ chối' }).click();
+    const form = item.getByRole('form', { name: 'Từ chối' });
+    // An empty reason is refused by the server; its message shows next to the field.
+    await form.getByRole('button', { name: 'Từ chối' }).click();
+    await form.getByText('Bắt buộc nhập.').waitFor();
+    await form.getByLabel('Lý do').fill('Trùng lịch họp của xã, đề nghị dời sang thứ Bảy.');
+    await shot(ap.page, 'reject-360');
+    await form.getByRole('button', { name: 'Từ chối' }).click();
+    await item.waitFor({ state: 'detached' });
+    const after = (await srv.api('GET', `/api/broadcasts/${id}`)).body;
+    expect(after).toMatchObject({ state: 'rejected', rejectReason: 'Trùng lịch họp của xã, đề nghị dời sang thứ Bảy.' });
+    expect((await srv.api('GET', `/api/broadcasts/${id}/airings`)).body).toEqual([]);
+    await ap.ctx.close();
+
+    const op = await newPage(b.browser, srv.httpUrl, PHONE);
+    await signIn(op.page, OP.username, OP.password);
+    await op.page.goto('/broadcasts/' + id);
+    await op.page.locator('main .badge').getByText('Bị từ chối').waitFor();
+    await op.page.getByText('Lý do: Trùng lịch họp của xã, đề nghị dời sang thứ Bảy.').waitFor();
+    await op.ctx.close();
+  }, 90_000);
+
+  it('stops a running broadcast; every cluster reports the airing cancelled', async () => {
+    const { page, ctx } = await newPage(b.browser, srv.httpUrl, PHONE);
+    await signIn(page, OP.username, OP.password);
+    await page.getByRole('button', { name: /Phát khẩn cấp/ }).click();
+    // Long enough (about half a minute of speech) to still be playing when it is stopped.
+    const text = Array.from({ length: 6 }, (_, i) => `Thông báo khẩn số ${i + 1}: nước sông đang lên cao, bà con vùng trũng chuẩn bị di dời người và tài sản lên chỗ cao.`).join(' ');
+    await page.getByLabel('Nội dung khẩn cấp').fill(text);
+    await page.getByRole('button', { name: 'Xác nhận phát ngay' }).click();
+    await page.waitForURL(/\/broadcasts\/[^/]+$/);
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    await page.getByTestId('started').filter({ hasText: /^18$/ }).waitFor({ timeout: 30_000 });
+    expect((await srv.api('GET', `/api/broadcasts/${id}`)).body.state).toBe('airing');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Dừng phát' }).click();
+    await page.locator('main .badge').getByText('Đã hủy').waitFor();
+    // The server's airing records: the broadcast is cancelled and each of the 18 clusters sent its own 'cancelled'.
+    const b1 = (await srv.api('GET', `/api/broadcasts/${id}`)).body;
+    expect(b1).toMatchObject({ state: 'cancelled', cancelledBy: expect.any(String) });
+    const cancelled = await waitFor(() => {
+      const r = reports(srv, id, 'cancelled');
+      return new Set(r.map((x) => x.cluster_id)).size === 18 ? r : null;
+    }, 20_000, 100);
+    expect(cancelled.every((r) => r.reason === 'cancelled' && r.cluster_id.startsWith('dt-'))).toBe(true);
+    const airings = (await srv.api('GET', `/api/broadcasts/${id}/airings`)).body as any[];
+    expect(airings).toHaveLength(18);
+    expect(airings.every((a) => a.state === 'cancelled' && a.startedAt && !a.finishedAt)).toBe(true);
+    await page.getByText('Từng cụm loa').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=airings] tbody tr').length === 18);
+    const cells = await page.getByTestId('airings').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[1].textContent, tr.children[3].textContent]));
+    for (const c of cells) expect(c).toEqual(['Đã hủy', 'người vận hành đã dừng phát']);
+    await shot(page, 'cancelled-360');
+    await ctx.close();
   }, 90_000);
 });

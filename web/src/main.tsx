@@ -32,6 +32,13 @@ const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
   ['/account', () => <Password />],
 ];
 
+/** The language follows the user to other devices: it is saved on their account as well as in this browser. */
+function switchLocale() {
+  const next = getLocale() === 'vi' ? 'en' : 'vi';
+  setLocale(next);
+  api.updateMe({ locale: next }).then((u) => (session.user = u), () => {});
+}
+
 function Shell({ onSignOut }: { onSignOut: () => void }) {
   const path = location.pathname;
   const [live, setLive] = useState(liveState());
@@ -78,8 +85,8 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           {t('appName')}
         </a>
         <span class={'live-dot ' + live} title={live === 'open' ? t('live') : t('liveLost')} aria-label={live === 'open' ? t('live') : t('liveLost')} role="img" />
-        <button type="button" class="link" onClick={() => setLocale(getLocale() === 'vi' ? 'en' : 'vi')} aria-label={t('language')}>
-          {getLocale() === 'vi' ? 'EN' : 'VI'}
+        <button type="button" class="link" onClick={switchLocale} lang={getLocale() === 'vi' ? 'en' : 'vi'}>
+          {getLocale() === 'vi' ? 'English' : 'Tiếng Việt'}
         </button>
         <button type="button" class="link" onClick={onSignOut}>
           {t('signOut')}

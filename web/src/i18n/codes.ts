@@ -33,8 +33,10 @@ export function airingStateText(s: string): string {
   return known(k) ? t(k) : s;
 }
 
+/** Why an airing failed, was skipped or cancelled; '' when the server only repeated the state (no reason given). */
 export function reasonText(r: string | null | undefined): string {
   if (!r) return '';
   const k = 'r_' + r;
-  return known(k) ? t(k) : r;
+  if (known(k)) return t(k);
+  return known('a_' + r) ? '' : r;
 }

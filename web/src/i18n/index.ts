@@ -23,21 +23,40 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
 
 export { fmtDateTime } from './time.ts';
 
-/** The server speaks English (AJV messages); the user reads their own language. Unknown messages pass through. */
+/**
+ * The server speaks English (AJV and TypeBox validation messages, a few service messages); the user reads their own
+ * language. Unknown messages pass through.
+ */
+export function messageText(m: string): string {
+  let r: RegExpMatchArray | null;
+  if (/wrong username or password/i.test(m)) return t('v_badLogin');
+  if (/must have required property|^Expected required property/.test(m)) return t('v_required');
+  if ((r = m.match(/must NOT have fewer than (\d+)|Expected string length greater or equal to (\d+)/))) {
+    const n = Number(r[1] ?? r[2]);
+    return n <= 1 ? t('v_required') : t('v_min', { n });
+  }
+  if ((r = m.match(/must NOT have more than (\d+)|Expected string length less or equal to (\d+)/))) return t('v_max', { n: r[1] ?? r[2] });
+  if ((r = m.match(/must be >= (-?[\d.]+)|Expected (?:number|integer) to be greater or equal to (-?[\d.]+)/))) return t('v_gte', { n: r[1] ?? r[2] });
+  if ((r = m.match(/must be <= (-?[\d.]+)|Expected (?:number|integer) to be less or equal to (-?[\d.]+)/))) return t('v_lte', { n: r[1] ?? r[2] });
+  if (/must match pattern|must match format|Expected string to match/.test(m)) return t('v_pattern');
+  if (/must be (number|integer)|^Expected (number|integer)$/.test(m)) return t('v_number');
+  if ((r = m.match(/^area (\S+) does not exist/))) return t('v_noArea', { id: r[1] });
+  if ((r = m.match(/^serial (\S+) is already registered/))) return t('v_serialTaken', { serial: r[1] });
+  if ((r = m.match(/^cluster id (\S+) is taken/))) return t('v_idTaken', { id: r[1] });
+  if ((r = m.match(/^username (\S+) is taken/))) return t('v_usernameTaken', { name: r[1] });
+  if (/output indexes must be unique/.test(m)) return t('v_outputsUnique');
+  if (/needs at least one area/.test(m)) return t('v_needArea');
+  if (/last admin with access to all areas/.test(m)) return t('v_lastAdmin');
+  return m;
+}
+
+/** A failed request, in the user's language. */
 export function errorText(e: unknown): string {
   if (!(e instanceof ApiError)) return String((e as Error)?.message ?? e);
   if (e.network) return t('networkError');
   if (e.status === 403) return t('forbidden');
-  const m = e.message;
-  let r: RegExpMatchArray | null;
-  if (/wrong username or password/i.test(m)) return t('v_badLogin');
-  if (/must have required property/.test(m)) return t('v_required');
-  if ((r = m.match(/must NOT have fewer than (\d+)/))) return Number(r[1]) <= 1 ? t('v_required') : t('v_min', { n: r[1] });
-  if ((r = m.match(/must NOT have more than (\d+)/))) return t('v_max', { n: r[1] });
-  if ((r = m.match(/must be >= (-?[\d.]+)/))) return t('v_gte', { n: r[1] });
-  if ((r = m.match(/must be <= (-?[\d.]+)/))) return t('v_lte', { n: r[1] });
-  if (/must match pattern/.test(m)) return t('v_pattern');
-  if (/must match format/.test(m)) return t('v_format');
+  const m = messageText(e.message);
+  if (m !== e.message) return m;
   if (e.status === 409 && locale === 'vi') return t('v_conflict') + ' (' + m + ')';
   return m;
 }

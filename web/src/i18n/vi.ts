@@ -45,6 +45,14 @@ export const vi = {
   cancelConfirm: 'Dừng phát bản tin «{title}» trên mọi cụm loa?',
   currentFaults: 'Sự cố hiện tại', noFaults: 'Không có sự cố.', perCluster: 'Từng cụm loa', cluster: 'Cụm loa',
   // server validation messages, translated (see i18n/errors.ts)
+  v_number: 'Phải là số.', v_noArea: 'Khu vực «{id}» không tồn tại hoặc ngoài phạm vi của bạn.', v_serialTaken: 'Số sê-ri {serial} đã được đăng ký.',
+  v_idTaken: 'Mã cụm {id} đã được dùng.', v_usernameTaken: 'Tên đăng nhập {name} đã có người dùng.', v_outputsUnique: 'Số thứ tự kênh loa bị trùng.',
+  v_needArea: 'Người dùng (trừ quản trị) cần ít nhất một khu vực.', v_lastAdmin: 'Đây là quản trị viên cuối cùng có quyền toàn hệ thống; hãy tạo người khác trước.',
+  importFailed: 'Có {n} dòng lỗi; chưa nhập cụm loa nào. Sửa các dòng dưới đây rồi nhập lại.', imported: 'Đã nhập {n} cụm loa.',
+  rotateConfirm: 'Cấp mật khẩu mới cho {name}? Thiết bị sẽ mất kết nối cho đến khi được cài mật khẩu mới.', secretNoted: 'Đã ghi lại',
+  csvHelp: 'Cột: name, areaId, serial, outputs (số kênh), lat, lon, model, outputLabels (a|b|c). Dòng tiêu đề là dòng 1.',
+  edit: 'Sửa', editUser: 'Sửa người dùng {name}', saved: 'Đã lưu.', resetPassword: 'Đặt lại mật khẩu (để trống = giữ nguyên)', disableAccount: 'Khóa tài khoản',
+  userAdded: 'Đã thêm người dùng {name}.', areasHelp: 'Người dùng chỉ thấy cụm loa trong các khu vực này; quản trị không chọn khu vực nào thì thấy tất cả.',
   v_required: 'Bắt buộc nhập.', v_min: 'Cần ít nhất {n} ký tự.', v_max: 'Tối đa {n} ký tự.', v_pattern: 'Sai định dạng.', v_gte: 'Phải lớn hơn hoặc bằng {n}.',
   v_lte: 'Phải nhỏ hơn hoặc bằng {n}.', v_format: 'Sai định dạng.', v_badLogin: 'Sai tên đăng nhập hoặc mật khẩu.', v_conflict: 'Đã tồn tại.', v_generic: 'Giá trị không hợp lệ.',
 };

@@ -37,7 +37,7 @@ function Item({ b, onDone }: { b: Broadcast; onDone: () => void }) {
         </button>
       </div>
       {rejecting && (
-        <form onSubmit={(e) => (e.preventDefault(), act(() => api.reject(b.id, f.reason)))}>
+        <form onSubmit={(e) => (e.preventDefault(), act(() => api.reject(b.id, f.reason)))} aria-label={t('reject')}>
           <Input label={t('reason')} value={f.reason} onValue={(v) => setF({ reason: v })} error={err.errors.reason} />
           <button type="submit" class="danger">
             {t('reject')}

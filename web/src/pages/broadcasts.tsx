@@ -47,7 +47,7 @@ function Airings({ id }: { id: string }) {
                     </td>
                     <td>{airingStateText(a.state)}</td>
                     <td>{a.startedAt ? fmtDateTime(a.startedAt, true) : '—'}</td>
-                    <td>{a.reason && a.reason !== a.state ? reasonText(a.reason) : ''}</td>
+                    <td>{reasonText(a.reason)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -111,7 +111,7 @@ export function BroadcastDetail({ id }: { id: string }) {
                 <strong>{f.clusterId}</strong>
                 <span class="row-meta">
                   {airingStateText(f.state)}
-                  {f.reason && f.reason !== f.state ? ': ' + reasonText(f.reason) : ''}
+                  {reasonText(f.reason) ? ': ' + reasonText(f.reason) : ''}
                 </span>
               </li>
             ))}

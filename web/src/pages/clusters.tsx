@@ -209,7 +209,7 @@ export function ClusterDetail({ id }: { id: string }) {
           {airings.data.slice(0, 50).map((a) => (
             <li>
               <a href={'/broadcasts/' + a.broadcastId} onClick={(e) => (e.preventDefault(), navigate('/broadcasts/' + a.broadcastId))}>{a.broadcastId}</a>
-              <span class="row-meta">{airingStateText(a.state)} · {fmtDateTime(a.startedAt ?? a.scheduledAt, true)}{a.reason && a.reason !== a.state ? ' · ' + reasonText(a.reason) : ''}</span>
+              <span class="row-meta">{airingStateText(a.state)} · {fmtDateTime(a.startedAt ?? a.scheduledAt, true)}{reasonText(a.reason) ? ' · ' + reasonText(a.reason) : ''}</span>
             </li>
           ))}
         </ul>

@@ -1,28 +1,60 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, type IssuedCredential } from '../api/client.ts';
-import { t, errorText } from '../i18n/index.ts';
+import { t, errorText, messageText, type Key } from '../i18n/index.ts';
 import { session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Field, FormError, Input, Select, useFormErrors } from '../components/ui.tsx';
 
-function Secret({ cred }: { cred: IssuedCredential }) {
+/**
+ * A device secret is shown once, right after it is issued, and lives only in this component's memory: leaving the
+ * screen (or "noted") forgets it; the server keeps only a hash.
+ */
+function Secrets({ creds, onDone }: { creds: IssuedCredential[]; onDone: () => void }) {
+  if (!creds.length) return null;
   return (
     <div class="banner ok" role="status" data-testid="secret">
       <p>{t('secretOnce')}</p>
-      <p>
-        <code>{cred.username}</code> / <code>{cred.secret}</code>
-      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t('username')}</th>
+            <th scope="col">{t('password')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {creds.map((c) => (
+            <tr>
+              <td>
+                <code data-testid="secret-username">{c.username}</code>
+              </td>
+              <td>
+                <code data-testid="secret-value">{c.secret}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <button type="button" onClick={onDone}>
+        {t('secretNoted')}
+      </button>
     </div>
   );
 }
+
+const FIELDS: Record<string, Key> = { name: 'name', areaId: 'area', serial: 'serial', lat: 'lat', lon: 'lon', outputs: 'outputsCount', id: 'identity' };
+const fieldText = (f: string) => {
+  const top = f.split('/')[0];
+  return FIELDS[top] ? `${t(FIELDS[top])} (${f})` : f;
+};
 
 const EMPTY = { name: '', areaId: '', serial: '', lat: '', lon: '', outputs: '4' };
 
 export function Devices() {
   const [f, setF, clear] = useDraft('device-add', EMPTY);
-  const [csv, setCsv, clearCsv] = useDraft('device-import', { text: 'name,areaId,serial,outputs\n' });
+  const [csv, setCsv, clearCsv] = useDraft('device-import', { text: 'name,areaId,serial,outputs,lat,lon\n' });
   const [creds, setCreds] = useState<IssuedCredential[]>([]);
   const [importErr, setImportErr] = useState<{ msg: string; details: { line: number; field: string; message: string }[] } | null>(null);
+  const [imported, setImported] = useState<number | null>(null);
   const [msg, setMsg] = useState<string>();
   const err = useFormErrors();
   const list = useLoad(() => api.clusters({}), [], ['status']);
@@ -36,8 +68,8 @@ export function Devices() {
         name: f.name,
         areaId: f.areaId || areas[0]?.id,
         serial: f.serial,
-        lat: f.lat === '' ? undefined : Number(f.lat),
-        lon: f.lon === '' ? undefined : Number(f.lon),
+        lat: f.lat === '' ? undefined : Number(f.lat.replace(',', '.')),
+        lon: f.lon === '' ? undefined : Number(f.lon.replace(',', '.')),
         outputs: Array.from({ length: n }, (_, index) => ({ index, label: `Loa ${index + 1}` })),
       });
       setCreds([r.credential]);
@@ -50,17 +82,21 @@ export function Devices() {
   const runImport = async (e: Event) => {
     e.preventDefault();
     setImportErr(null);
+    setImported(null);
     try {
       const r = await api.importClusters(csv.text);
       setCreds(r.credentials);
+      setImported(r.created);
       clearCsv();
       list.reload();
     } catch (ex) {
-      setImportErr({ msg: errorText(ex), details: ex instanceof ApiError ? ex.details : [] });
+      const details = ex instanceof ApiError ? ex.details : [];
+      setImportErr({ msg: details.length ? t('importFailed', { n: new Set(details.map((d) => d.line)).size }) : errorText(ex), details });
     }
   };
-  const cred = async (id: string, kind: 'rotate' | 'revoke') => {
+  const cred = async (id: string, name: string, kind: 'rotate' | 'revoke') => {
     setMsg(undefined);
+    if (!confirm(kind === 'rotate' ? t('rotateConfirm', { name }) : t('revoke') + ' ' + name + '?')) return;
     try {
       if (kind === 'rotate') setCreds([await api.rotate(id)]);
       else await api.revoke(id);
@@ -72,33 +108,55 @@ export function Devices() {
   return (
     <section>
       <h1>{t('devices')}</h1>
-      {creds.map((c) => (
-        <Secret cred={c} />
-      ))}
-      <form class="card" onSubmit={add}>
-        <h2>{t('addCluster')}</h2>
+      <Secrets creds={creds} onDone={() => setCreds([])} />
+      <form class="card" onSubmit={add} aria-labelledby="add-cluster">
+        <h2 id="add-cluster">{t('addCluster')}</h2>
         <FormError msg={err.errors._} />
         <Input label={t('name')} value={f.name} onValue={(v) => setF({ ...f, name: v })} error={err.errors.name} />
-        <Select label={t('area')} value={f.areaId || areas[0]?.id || ''} onValue={(v) => setF({ ...f, areaId: v })} options={areas.map((a) => [a.id, a.name])} error={err.errors.areaId} />
+        <Select label={t('area')} value={f.areaId || areas[0]?.id || ''} onValue={(v) => setF({ ...f, areaId: v })} options={areas.map((a) => [a.id, '\u00a0'.repeat(Math.max(0, a.level - 1) * 2) + a.name])} error={err.errors.areaId} />
         <Input label={t('serial')} value={f.serial} onValue={(v) => setF({ ...f, serial: v })} error={err.errors.serial} />
         <div class="grid3">
-          <Input label={t('lat')} type="number" value={f.lat} onValue={(v) => setF({ ...f, lat: v })} error={err.errors.lat} />
-          <Input label={t('lon')} type="number" value={f.lon} onValue={(v) => setF({ ...f, lon: v })} error={err.errors.lon} />
+          <Input label={t('lat')} inputMode="decimal" value={f.lat} onValue={(v) => setF({ ...f, lat: v })} error={err.errors.lat} />
+          <Input label={t('lon')} inputMode="decimal" value={f.lon} onValue={(v) => setF({ ...f, lon: v })} error={err.errors.lon} />
           <Input label={t('outputsCount')} type="number" min={1} max={8} value={f.outputs} onValue={(v) => setF({ ...f, outputs: v })} error={err.errors.outputs} />
         </div>
         <button class="primary" type="submit">{t('addCluster')}</button>
       </form>
-      <form class="card" onSubmit={runImport}>
-        <h2>{t('bulkImport')}</h2>
-        <Field label="CSV">{(id) => <textarea id={id} rows={6} value={csv.text} onInput={(e) => setCsv({ text: e.currentTarget.value })} spellcheck={false} />}</Field>
+      <form class="card" onSubmit={runImport} aria-labelledby="bulk-import">
+        <h2 id="bulk-import">{t('bulkImport')}</h2>
+        <p class="muted small" id="csv-help">
+          {t('csvHelp')}
+        </p>
+        <Field label="CSV">{(id) => <textarea id={id} class="mono" wrap="off" rows={6} value={csv.text} aria-describedby="csv-help" onInput={(e) => setCsv({ text: e.currentTarget.value })} spellcheck={false} />}</Field>
+        {imported !== null && (
+          <p class="banner ok" role="status">
+            {t('imported', { n: imported })}
+          </p>
+        )}
         {importErr && (
           <div role="alert" data-testid="import-errors">
             <p class="banner error">{importErr.msg}</p>
             {importErr.details.length > 0 && (
-              <table>
-                <thead><tr><th>{t('line')}</th><th>{t('field')}</th><th>{t('message')}</th></tr></thead>
-                <tbody>{importErr.details.map((d) => <tr><td>{d.line}</td><td>{d.field}</td><td>{d.message}</td></tr>)}</tbody>
-              </table>
+              <div class="scroll-x">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('line')}</th>
+                      <th scope="col">{t('field')}</th>
+                      <th scope="col">{t('message')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {importErr.details.map((d) => (
+                      <tr>
+                        <td>{d.line}</td>
+                        <td>{fieldText(d.field)}</td>
+                        <td>{messageText(d.message)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )}
           </div>
         )}
@@ -106,14 +164,18 @@ export function Devices() {
       </form>
       <h2>{t('clusters')}</h2>
       <FormError msg={msg} />
-      <ul class="list">
+      <ul class="list" data-testid="device-list">
         {list.data?.items.map((c) => (
-          <li>
-            <strong>{c.name}</strong> <span class="small muted">{c.id}</span>
+          <li data-cluster={c.id}>
+            <span>
+              <strong>{c.name}</strong> <span class="small muted">{c.id}</span>
+            </span>
             <span class="actions">
               {c.credential === 'revoked' && <span class="badge st-rejected">{t('revoked')}</span>}
-              <button type="button" onClick={() => cred(c.id, 'rotate')}>{t('rotate')}</button>
-              <button type="button" class="danger" disabled={c.credential === 'revoked'} onClick={() => confirm(t('revoke') + ' ' + c.name + '?') && cred(c.id, 'revoke')}>
+              <button type="button" onClick={() => cred(c.id, c.name, 'rotate')} aria-label={`${t('rotate')}: ${c.name}`}>
+                {t('rotate')}
+              </button>
+              <button type="button" class="danger" disabled={c.credential === 'revoked'} onClick={() => cred(c.id, c.name, 'revoke')} aria-label={`${t('revoke')}: ${c.name}`}>
                 {t('revoke')}
               </button>
             </span>
