@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
 import { api, setUnauthorizedHandler } from './api/client.ts';
 import { startLive, stopLive, onLiveState, liveState } from './api/live.ts';
@@ -62,6 +62,19 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
     ['/users', t('users'), can.admin()],
     ['/account', t('account'), true],
   ];
+  // Each screen has its own title, and after moving to another screen the focus starts at its content, so a screen
+  // reader announces it and the next Tab reaches its first control rather than the top of the page.
+  const here = nav.filter((n) => n[0] !== '/' && path.startsWith(n[0]))[0] ?? (path === '/' ? nav[0] : null);
+  const title = (path === '/emergency' ? t('emergencyTitle') : here?.[1]) ?? t('appName');
+  const mainRef = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    document.title = title === t('appName') ? title : `${title} – ${t('appName')}`;
+  }, [title]);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else mainRef.current?.focus({ preventScroll: true });
+  }, [path]);
   let page: preact.JSX.Element | null = null;
   for (const [pattern, view] of routes) {
     const p = match(pattern, path);
@@ -78,7 +91,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   return (
     <>
       <a class="skip" href="#main">
-        {t('menu')}
+        {t('skipToContent')}
       </a>
       <header class="top">
         <a href="/" class="brand" onClick={(e) => link(e, '/')}>
@@ -103,7 +116,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       </nav>
       {!online && <p class="banner warn">{t('offlineBanner')}</p>}
       {live === 'lost' && online && <p class="banner warn">{t('liveLost')}</p>}
-      <main id="main">{page ?? <p>404</p>}</main>
+      <main id="main" tabIndex={-1} ref={mainRef}>
+        {page ?? <p>404</p>}
+      </main>
     </>
   );
 }

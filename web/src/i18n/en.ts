@@ -52,6 +52,7 @@ export const en: Dict = {
   csvHelp: 'Columns: name, areaId, serial, outputs (count), lat, lon, model, outputLabels (a|b|c). The header is line 1.',
   edit: 'Edit', editUser: 'Edit user {name}', saved: 'Saved.', resetPassword: 'Reset password (empty = unchanged)', disableAccount: 'Disable account',
   userAdded: 'User {name} added.', areasHelp: 'The user sees only clusters in these areas; an administrator with none sees everything.',
+  skipToContent: 'Skip to main content',
   v_required: 'Required.', v_min: 'At least {n} characters.', v_max: 'At most {n} characters.', v_pattern: 'Wrong format.', v_gte: 'Must be ≥ {n}.',
   v_lte: 'Must be ≤ {n}.', v_format: 'Wrong format.', v_badLogin: 'Wrong username or password.', v_conflict: 'Already exists.', v_generic: 'Invalid value.',
 };

@@ -53,6 +53,7 @@ export const vi = {
   csvHelp: 'Cột: name, areaId, serial, outputs (số kênh), lat, lon, model, outputLabels (a|b|c). Dòng tiêu đề là dòng 1.',
   edit: 'Sửa', editUser: 'Sửa người dùng {name}', saved: 'Đã lưu.', resetPassword: 'Đặt lại mật khẩu (để trống = giữ nguyên)', disableAccount: 'Khóa tài khoản',
   userAdded: 'Đã thêm người dùng {name}.', areasHelp: 'Người dùng chỉ thấy cụm loa trong các khu vực này; quản trị không chọn khu vực nào thì thấy tất cả.',
+  skipToContent: 'Bỏ qua, đến nội dung chính',
   v_required: 'Bắt buộc nhập.', v_min: 'Cần ít nhất {n} ký tự.', v_max: 'Tối đa {n} ký tự.', v_pattern: 'Sai định dạng.', v_gte: 'Phải lớn hơn hoặc bằng {n}.',
   v_lte: 'Phải nhỏ hơn hoặc bằng {n}.', v_format: 'Sai định dạng.', v_badLogin: 'Sai tên đăng nhập hoặc mật khẩu.', v_conflict: 'Đã tồn tại.', v_generic: 'Giá trị không hợp lệ.',
 };

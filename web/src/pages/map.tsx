@@ -48,7 +48,7 @@ export function MapPage() {
         <span class="dot s-ok">{t('online')}</span> <span class="dot s-battery">{t('onBattery')}</span> <span class="dot s-fault">{t('faults')}</span> <span class="dot s-offline">{t('offline')}</span>
       </div>
       <div class="map" data-testid="map">
-        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('map')}>
+        <svg viewBox={`0 0 ${W} ${H}`} role="group" aria-label={t('map')}>
           <rect width={W} height={H} class="map-bg" />
           {tiles.map((tl) => (
             <image href={tl.url} x={tl.x} y={tl.y} width={TILE} height={TILE} onError={() => setTileErrors((n) => n + 1)} />
