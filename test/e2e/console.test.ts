@@ -250,4 +250,48 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     await shot(page, 'cancelled-360');
     await ctx.close();
   }, 90_000);
+
+  it('composes with a chosen voice and speed, and a start typed as dd/MM/yyyy and 24 h station time', async () => {
+    // A browser set to New York: what is typed is still Vietnam's wall clock.
+    const { page, ctx } = await newPage(b.browser, srv.httpUrl, PHONE, { timezoneId: 'America/New_York', locale: 'en-US' });
+    await signIn(page, OP.username, OP.password);
+    await page.getByRole('link', { name: 'Soạn bản tin' }).click();
+    await page.getByRole('radio', { name: 'Văn bản' }).check();
+    const voice = page.getByLabel('Giọng đọc');
+    expect(await voice.locator('option').allInnerTexts()).toEqual(['Giọng Bắc (Hà Nội)', 'Giọng Trung (Huế)', 'Giọng Nam (Sài Gòn)']);
+    await voice.selectOption({ label: 'Giọng Nam (Sài Gòn)' });
+    await page.getByLabel('Tốc độ đọc').selectOption({ label: 'Hơi chậm (0,9×)' });
+    await page.getByLabel('Tiêu đề').fill('Lịch tiêm chủng');
+    await page.getByLabel('Nội dung (chuyển văn bản thành giọng nói)').fill('Trạm y tế xã tiêm chủng cho trẻ em vào sáng mai.');
+    const preview = page.waitForRequest((r) => r.url().endsWith('/api/tts/preview'));
+    await page.getByRole('button', { name: /Nghe thử/ }).click();
+    expect((await preview).postDataJSON()).toMatchObject({ voice: 'vi-vn-x-south', speed: 0.9 });
+    await page.getByTestId('tts-audio').waitFor();
+    await page.getByLabel('Đồng Thạnh').check();
+    // Not a date, not a time: said next to the field, and nothing is sent.
+    const sent = (await srv.api('GET', '/api/broadcasts?limit=500')).body.length;
+    await page.getByLabel('Ngày phát').fill('31/02/2027');
+    await page.getByLabel('Giờ phát').fill('17:30');
+    await page.getByRole('button', { name: 'Gửi phát' }).click();
+    await page.getByText('Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm').waitFor();
+    await page.getByLabel('Giờ phát').fill('25:00');
+    await page.getByRole('button', { name: 'Gửi phát' }).click();
+    await page.getByText('Giờ không hợp lệ; nhập theo dạng giờ:phút (24 giờ)').waitFor();
+    expect((await srv.api('GET', '/api/broadcasts?limit=500')).body.length).toBe(sent);
+    // Tomorrow in Vietnam, 17h30 as often written there.
+    const tomorrow = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' }).format(Date.now() + 86_400_000);
+    await page.getByLabel('Ngày phát').fill(tomorrow);
+    await page.getByLabel('Giờ phát').fill('17h30');
+    await page.getByTestId('start-summary').getByText(`Bắt đầu lúc ${tomorrow} 17:30 (giờ Việt Nam).`).waitFor();
+    await shot(page, 'compose-voice-time-360');
+    await page.getByRole('button', { name: 'Gửi phát' }).click();
+    await page.waitForURL(/\/broadcasts\/[^/]+$/);
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    const x = (await srv.api('GET', `/api/broadcasts/${id}`)).body;
+    const [dd, mm, yyyy] = tomorrow.split('/');
+    expect(x.startAt).toBe(`${yyyy}-${mm}-${dd}T10:30:00.000Z`); // 17:30 at UTC+7
+    expect(x.source).toMatchObject({ tts: { voice: 'vi-vn-x-south', speed: 0.9 } });
+    await page.getByText(`${tomorrow} 17:30:00`).waitFor();
+    await ctx.close();
+  }, 90_000);
 });

@@ -5,12 +5,18 @@ import { errorText, t, type Key } from '../i18n/index.ts';
 
 let uid = 0;
 /** A labelled input with its server error underneath (aria-describedby), so screen readers hear both. */
-export function Field(props: { label: string; error?: string | null; children: (id: string, describedBy?: string) => ComponentChildren }) {
+export function Field(props: { label: string; error?: string | null; hint?: string; children: (id: string, describedBy?: string) => ComponentChildren }) {
   const [id] = useState(() => 'f' + ++uid);
+  const described = [props.hint ? id + '-hint' : '', props.error ? id + '-err' : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
-      {props.children(id, props.error ? id + '-err' : undefined)}
+      {props.children(id, described)}
+      {props.hint && (
+        <p class="hint" id={id + '-hint'}>
+          {props.hint}
+        </p>
+      )}
       {props.error && (
         <p class="field-error" id={id + '-err'} role="alert">
           {props.error}
@@ -20,18 +26,18 @@ export function Field(props: { label: string; error?: string | null; children: (
   );
 }
 
-type InputProps = Omit<JSX.HTMLAttributes<HTMLInputElement>, 'onInput' | 'value'> & { label: string; error?: string | null; value: string | number; onValue: (v: string) => void; type?: string; required?: boolean; min?: number; max?: number; autocomplete?: string; placeholder?: string; name?: string };
-export function Input({ label, error, value, onValue, ...rest }: InputProps) {
+type InputProps = Omit<JSX.HTMLAttributes<HTMLInputElement>, 'onInput' | 'value'> & { label: string; error?: string | null; hint?: string; value: string | number; onValue: (v: string) => void; type?: string; required?: boolean; min?: number; max?: number; autocomplete?: string; placeholder?: string; name?: string; pattern?: string };
+export function Input({ label, error, hint, value, onValue, ...rest }: InputProps) {
   return (
-    <Field label={label} error={error}>
+    <Field label={label} error={error} hint={hint}>
       {(id, d) => <input id={id} aria-describedby={d} aria-invalid={!!error} value={value} onInput={(e) => onValue(e.currentTarget.value)} {...rest} />}
     </Field>
   );
 }
 
-export function Select(props: { label: string; value: string; onValue: (v: string) => void; options: [string, string][]; error?: string | null; name?: string }) {
+export function Select(props: { label: string; value: string; onValue: (v: string) => void; options: [string, string][]; error?: string | null; hint?: string; name?: string }) {
   return (
-    <Field label={props.label} error={props.error}>
+    <Field label={props.label} error={props.error} hint={props.hint}>
       {(id, d) => (
         <select id={id} name={props.name} aria-describedby={d} value={props.value} onChange={(e) => props.onValue(e.currentTarget.value)}>
           {props.options.map(([v, l]) => (
@@ -52,6 +58,10 @@ export function useFormErrors() {
   return {
     errors,
     clear: () => setErrors({}),
+    /** Errors found before sending (field name → message). */
+    set: (e: Record<string, string>) => setErrors(e),
+    /** Forgets one field's error once the user changes that field. */
+    drop: (key: string) => setErrors((p) => (key in p ? Object.fromEntries(Object.entries(p).filter(([k]) => k !== key)) : p)),
     /** `map` turns the server path into a field name; returns true if it was placed next to a field. */
     take(e: unknown, map: (path: string) => string | null = (p) => p.replace(/^body\//, '').split('/')[0]) {
       const msg = errorText(e);

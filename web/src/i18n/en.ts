@@ -53,6 +53,12 @@ export const en: Dict = {
   edit: 'Edit', editUser: 'Edit user {name}', saved: 'Saved.', resetPassword: 'Reset password (empty = unchanged)', disableAccount: 'Disable account',
   userAdded: 'User {name} added.', areasHelp: 'The user sees only clusters in these areas; an administrator with none sees everything.',
   skipToContent: 'Skip to main content',
+  voice: 'Voice', voice_north: 'Northern (Hà Nội)', voice_central: 'Central (Huế)', voice_south: 'Southern (Sài Gòn)',
+  speed: 'Reading speed', speed_0_8: 'Slow (0.8×)', speed_0_9: 'A little slow (0.9×)', speed_1: 'Normal', speed_1_1: 'A little fast (1.1×)', speed_1_25: 'Fast (1.25×)',
+  startDate: 'Date', startTime: 'Time', startDateHint: 'day/month/year, e.g. {today}; empty = today', startTimeHint: 'hours:minutes, 24 h, e.g. 17:30',
+  startsAt: 'Starts {when} (Vietnam time).', startsNow: 'Airs as soon as it is sent.',
+  v_date: 'Not a valid date; type day/month/year, e.g. 25/11/2026.', v_time: 'Not a valid time; type hours:minutes (24 h), e.g. 17:30.',
+  v_quiet: 'This falls in quiet hours ({hours}); only emergencies air then.', v_past: 'This time has passed.',
   v_required: 'Required.', v_min: 'At least {n} characters.', v_max: 'At most {n} characters.', v_pattern: 'Wrong format.', v_gte: 'Must be ≥ {n}.',
   v_lte: 'Must be ≤ {n}.', v_format: 'Wrong format.', v_badLogin: 'Wrong username or password.', v_conflict: 'Already exists.', v_generic: 'Invalid value.',
 };

@@ -44,6 +44,8 @@ export function messageText(m: string): string {
   if ((r = m.match(/^serial (\S+) is already registered/))) return t('v_serialTaken', { serial: r[1] });
   if ((r = m.match(/^cluster id (\S+) is taken/))) return t('v_idTaken', { id: r[1] });
   if ((r = m.match(/^username (\S+) is taken/))) return t('v_usernameTaken', { name: r[1] });
+  if ((r = m.match(/would fall in quiet hours (\S+)/))) return t('v_quiet', { hours: r[1] });
+  if (/in the past|has passed/.test(m)) return t('v_past');
   if (/output indexes must be unique/.test(m)) return t('v_outputsUnique');
   if (/needs at least one area/.test(m)) return t('v_needArea');
   if (/last admin with access to all areas/.test(m)) return t('v_lastAdmin');

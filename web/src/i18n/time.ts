@@ -56,18 +56,21 @@ export function fmtDateTime(iso: string | number | null | undefined, seconds = f
   return `${fmtDate(w)} ${fmtTime(w, seconds)}`;
 }
 
-/** Parses 'dd/MM/yyyy' (1- or 2-digit day and month) into a date that exists; null otherwise. */
+/**
+ * Parses 'dd/MM/yyyy' into a date that exists; null otherwise. Day and month may have one digit, and '.' or '-'
+ * may stand for '/' (a phone's number pad has no '/'), or no separator at all: 25112026.
+ */
 export function parseDate(s: string): { y: number; M: number; d: number } | null {
-  const r = s.trim().match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/);
+  const r = s.trim().match(/^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/) ?? s.trim().match(/^(\d{2})(\d{2})(\d{4})$/);
   if (!r) return null;
   const [d, M, y] = [Number(r[1]), Number(r[2]), Number(r[3])];
   const check = new Date(Date.UTC(y, M - 1, d));
   return check.getUTCFullYear() === y && check.getUTCMonth() === M - 1 && check.getUTCDate() === d ? { y, M, d } : null;
 }
 
-/** Parses 'HH:mm' in 24 h (also 'H:mm' and 'HHhmm', as often typed in Vietnam); null otherwise. */
+/** Parses 'HH:mm' in 24 h (also 'H:mm', '17h30' as often written in Vietnam, '17.30' and '1730'); null otherwise. */
 export function parseTime(s: string): { h: number; m: number } | null {
-  const r = s.trim().match(/^(\d{1,2})[:hH](\d{2})$/);
+  const r = s.trim().match(/^(\d{1,2})[:hH.]?(\d{2})$/);
   if (!r) return null;
   const [h, m] = [Number(r[1]), Number(r[2])];
   return h < 24 && m < 60 ? { h, m } : null;

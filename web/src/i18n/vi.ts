@@ -54,6 +54,12 @@ export const vi = {
   edit: 'Sửa', editUser: 'Sửa người dùng {name}', saved: 'Đã lưu.', resetPassword: 'Đặt lại mật khẩu (để trống = giữ nguyên)', disableAccount: 'Khóa tài khoản',
   userAdded: 'Đã thêm người dùng {name}.', areasHelp: 'Người dùng chỉ thấy cụm loa trong các khu vực này; quản trị không chọn khu vực nào thì thấy tất cả.',
   skipToContent: 'Bỏ qua, đến nội dung chính',
+  voice: 'Giọng đọc', voice_north: 'Giọng Bắc (Hà Nội)', voice_central: 'Giọng Trung (Huế)', voice_south: 'Giọng Nam (Sài Gòn)',
+  speed: 'Tốc độ đọc', speed_0_8: 'Chậm (0,8×)', speed_0_9: 'Hơi chậm (0,9×)', speed_1: 'Bình thường', speed_1_1: 'Hơi nhanh (1,1×)', speed_1_25: 'Nhanh (1,25×)',
+  startDate: 'Ngày phát', startTime: 'Giờ phát', startDateHint: 'ngày/tháng/năm, ví dụ {today}; để trống = hôm nay', startTimeHint: 'giờ:phút, 24 giờ, ví dụ 17:30',
+  startsAt: 'Bắt đầu lúc {when} (giờ Việt Nam).', startsNow: 'Phát ngay khi gửi.',
+  v_date: 'Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 25/11/2026.', v_time: 'Giờ không hợp lệ; nhập theo dạng giờ:phút (24 giờ), ví dụ 17:30.',
+  v_quiet: 'Giờ này nằm trong giờ không phát ({hours}); chỉ tin khẩn cấp được phát.', v_past: 'Thời gian này đã qua.',
   v_required: 'Bắt buộc nhập.', v_min: 'Cần ít nhất {n} ký tự.', v_max: 'Tối đa {n} ký tự.', v_pattern: 'Sai định dạng.', v_gte: 'Phải lớn hơn hoặc bằng {n}.',
   v_lte: 'Phải nhỏ hơn hoặc bằng {n}.', v_format: 'Sai định dạng.', v_badLogin: 'Sai tên đăng nhập hoặc mật khẩu.', v_conflict: 'Đã tồn tại.', v_generic: 'Giá trị không hợp lệ.',
 };

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, uploadAudio, type Content, type CreateBroadcast } from '../api/client.ts';
-import { t, errorText } from '../i18n/index.ts';
+import { api, uploadAudio, type Area, type Content, type CreateBroadcast } from '../api/client.ts';
+import { t, errorText, type Key } from '../i18n/index.ts';
+import { fmtDate, fmtDateTime, fromWall, parseDate, parseTime, wall } from '../i18n/time.ts';
 import { navigate } from '../router.ts';
 import { session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
@@ -15,11 +16,50 @@ const EMPTY = {
   areaIds: [] as string[],
   clusterIds: [] as string[],
   outputs: {} as Record<string, number[]>,
-  startAt: '',
+  startDate: '',
+  startTime: '',
+  voice: '',
+  speed: '1',
   repeatCount: '1',
   intervalS: '0',
   volume: '',
 };
+
+const SPEEDS = ['0.8', '0.9', '1', '1.1', '1.25'];
+const VOICE_NAMES: Record<string, Key> = { vi: 'voice_north', 'vi-vn-x-central': 'voice_central', 'vi-vn-x-south': 'voice_south' };
+
+/**
+ * The start time as typed: day dd/MM/yyyy and time HH:mm (24 h), wall clock of the station. Both empty = now; a
+ * time alone = today. Returns the instant, or the field to blame.
+ */
+export function startInstant(date: string, time: string): { ms?: number; error?: ['startDate' | 'startTime', string] } {
+  if (!date.trim() && !time.trim()) return {};
+  const tm = parseTime(time);
+  if (!tm) return { error: ['startTime', t(time.trim() ? 'v_time' : 'v_required')] };
+  const d = date.trim() ? parseDate(date) : wall(Date.now());
+  if (!d) return { error: ['startDate', t('v_date')] };
+  return { ms: fromWall({ y: d.y, M: d.M, d: d.d, h: tm.h, m: tm.m }) };
+}
+
+/** Targets grouped by commune, hamlets under their commune. */
+function AreaTargets({ areas, value, onToggle }: { areas: Area[]; value: string[]; onToggle: (id: string) => void }) {
+  const communes = areas.filter((a) => a.kind === 'commune');
+  const box = (a: Area) => (
+    <label class="inline">
+      <input type="checkbox" checked={value.includes(a.id)} onChange={() => onToggle(a.id)} /> {a.kind === 'commune' ? <strong>{a.name}</strong> : a.name}
+    </label>
+  );
+  return (
+    <div class="checks">
+      {communes.map((c) => (
+        <div class="area-group">
+          {box(c)}
+          <div class="hamlets">{areas.filter((a) => a.parentId === c.id).map(box)}</div>
+        </div>
+      ))}
+    </div>
+  );
+}
 
 /** Normal and priority bulletins. The whole form is a draft: an error or a dropped link loses nothing. */
 export function Compose() {
@@ -31,11 +71,15 @@ export function Compose() {
   const [upload, setUpload] = useState<{ pct: number; content?: Content; error?: string } | null>(null);
   const areaForClusters = f.areaIds.length === 1 ? f.areaIds[0] : '';
   const clusters = useLoad(() => (areaForClusters ? api.clusters({ areaId: areaForClusters }) : Promise.resolve(null)), [areaForClusters]);
+  const voices = useLoad(() => api.voices(), []);
+  const engine = voices.data?.find((e) => e.default) ?? voices.data?.[0];
+  const start = startInstant(f.startDate, f.startTime);
+  const tts = () => ({ voice: f.voice || undefined, speed: f.speed === '1' ? undefined : Number(f.speed) });
 
   const doPreview = async () => {
     setPreview({ busy: true });
     try {
-      const c = await api.ttsPreview({ text: f.text, chime: { before: true, after: true } });
+      const c = await api.ttsPreview({ text: f.text, ...tts(), chime: { before: true, after: true } });
       setPreview({ busy: false, url: `/api/content/${c.id}/audio` });
     } catch (e) {
       setPreview({ busy: false, error: errorText(e) });
@@ -60,6 +104,7 @@ export function Compose() {
   const submit = async (e: Event) => {
     e.preventDefault();
     err.clear();
+    if (start.error) return err.set({ [start.error[0]]: start.error[1] });
     setBusy(true);
     const outputs = Object.entries(f.outputs)
       .filter(([, o]) => o.length)
@@ -67,9 +112,9 @@ export function Compose() {
     const body: CreateBroadcast = {
       title: f.title,
       level: f.level,
-      source: f.kind === 'tts' ? { tts: { text: f.text, chime: true } } : { contentId: f.contentId },
+      source: f.kind === 'tts' ? { tts: { text: f.text, chime: true, ...tts() } } : { contentId: f.contentId },
       targets: f.clusterIds.length || outputs.length ? { clusterIds: f.clusterIds.length ? f.clusterIds : undefined, outputs: outputs.length ? outputs : undefined } : { areaIds: f.areaIds },
-      startAt: f.startAt ? new Date(f.startAt).toISOString() : undefined,
+      startAt: start.ms !== undefined ? new Date(start.ms).toISOString() : undefined,
       repeat: { count: Number(f.repeatCount) || 1, intervalS: Number(f.intervalS) || 0 },
       volume: f.volume === '' ? undefined : Number(f.volume),
     };
@@ -80,7 +125,10 @@ export function Compose() {
     } catch (ex) {
       err.take(ex, (p) => {
         const s = p.replace(/^body\//, '');
+        if (s.startsWith('source/tts/voice')) return 'voice';
+        if (s.startsWith('source/tts/speed')) return 'speed';
         if (s.startsWith('source')) return f.kind === 'tts' ? 'text' : 'contentId';
+        if (s.startsWith('startAt')) return 'startTime';
         if (s.startsWith('repeat/count')) return 'repeatCount';
         if (s.startsWith('repeat')) return 'intervalS';
         if (s.startsWith('targets')) return 'targets';
@@ -94,7 +142,7 @@ export function Compose() {
   return (
     <section>
       <h1>{t('compose')}</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={submit} noValidate>
         <FormError msg={err.errors._} />
         <Input label={t('title')} name="title" value={f.title} onValue={(v) => set({ title: v })} error={err.errors.title} />
         <Select label={t('level')} name="level" value={f.level} onValue={(v) => set({ level: v as 'normal' })} options={[['normal', t('normal')], ['priority', t('priority')]]} />
@@ -111,6 +159,17 @@ export function Compose() {
               <Field label={t('text')} error={err.errors.text}>
                 {(id, d) => <textarea id={id} name="text" aria-describedby={d} rows={5} lang="vi" value={f.text} onInput={(e) => set({ text: e.currentTarget.value })} />}
               </Field>
+              <div class="grid-wide">
+                <Select
+                  label={t('voice')}
+                  name="voice"
+                  value={f.voice || engine?.voices[0] || ''}
+                  onValue={(v) => set({ voice: v === engine?.voices[0] ? '' : v })}
+                  options={(engine?.voices ?? []).map((v) => [v, VOICE_NAMES[v] ? t(VOICE_NAMES[v]) : v])}
+                  error={err.errors.voice}
+                />
+                <Select label={t('speed')} name="speed" value={f.speed} onValue={(v) => set({ speed: v })} options={SPEEDS.map((v) => [v, t(('speed_' + v.replace('.', '_')) as Key)])} error={err.errors.speed} />
+              </div>
               <button type="button" onClick={doPreview} disabled={!f.text.trim() || preview.busy}>
                 {preview.busy ? t('previewing') : '▶ ' + t('preview')}
               </button>
@@ -144,13 +203,7 @@ export function Compose() {
         <fieldset>
           <legend>{t('targets')}</legend>
           {err.errors.targets && <p class="field-error" role="alert">{err.errors.targets}</p>}
-          <div class="checks">
-            {areas.map((a) => (
-              <label class={'inline lvl' + a.level}>
-                <input type="checkbox" checked={f.areaIds.includes(a.id)} onChange={() => set({ areaIds: toggle(f.areaIds, a.id), clusterIds: [], outputs: {} })} /> {a.name}
-              </label>
-            ))}
-          </div>
+          <AreaTargets areas={areas} value={f.areaIds} onToggle={(id) => set({ areaIds: toggle(f.areaIds, id), clusterIds: [], outputs: {} })} />
           {clusters.data && (
             <details>
               <summary>{t('pickClusters')}</summary>
@@ -179,7 +232,16 @@ export function Compose() {
             </details>
           )}
         </fieldset>
-        <Input label={t('startAt')} type="datetime-local" value={f.startAt} onValue={(v) => set({ startAt: v })} error={err.errors.startAt} />
+        <fieldset>
+          <legend>{t('startAt')}</legend>
+          <div class="grid3">
+            <Input label={t('startDate')} name="startDate" inputMode="decimal" autocomplete="off" pattern={'\\d{1,2}[\\/.\\-]\\d{1,2}[\\/.\\-]\\d{4}|\\d{8}'} placeholder="dd/mm/yyyy" hint={t('startDateHint', { today: fmtDate(wall(Date.now())) })} value={f.startDate} onValue={(v) => (set({ startDate: v }), err.drop('startDate'))} error={err.errors.startDate} />
+            <Input label={t('startTime')} name="startTime" inputMode="decimal" autocomplete="off" pattern={'\\d{1,2}[:hH.]?\\d{2}'} placeholder="hh:mm" hint={t('startTimeHint')} value={f.startTime} onValue={(v) => (set({ startTime: v }), err.drop('startTime'))} error={err.errors.startTime} />
+          </div>
+          <p class="muted small" role="status" data-testid="start-summary">
+            {start.ms !== undefined ? t('startsAt', { when: fmtDateTime(start.ms) }) : !start.error ? t('startsNow') : ''}
+          </p>
+        </fieldset>
         <div class="grid3">
           <Input label={t('repeat')} type="number" min={1} max={50} value={f.repeatCount} onValue={(v) => set({ repeatCount: v })} error={err.errors.repeatCount} />
           <Input label={t('interval')} type="number" min={0} value={f.intervalS} onValue={(v) => set({ intervalS: v })} error={err.errors.intervalS} />
