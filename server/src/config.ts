@@ -41,6 +41,7 @@ export const ConfigSchema = Type.Object({
   LOA_TTS_HTTP_VOICES: Type.String({ default: '', description: 'comma-separated provider voices, the first is the default; URL and voices enable the engine' }),
   LOA_TTS_HTTP_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 120_000, default: 20_000 }),
   LOA_QUIET_HOURS: Type.String({ default: '', pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'daily window with no normal or priority airings, e.g. 21:00-05:00; empty = none' }),
+  LOA_TILE_URL: Type.String({ default: '', description: 'map tile URL template for the console ({z}/{x}/{y}); empty = clusters on a plain background' }),
   LOA_TIMEZONE: Type.String({ default: 'Asia/Ho_Chi_Minh', description: 'time zone of quiet hours and of the console' }),
   LOA_SYNC_LEAD_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000, description: 'a "now" broadcast starts this much later, so every cluster of a commune starts together' }),
   LOA_BROADCAST_GRACE_S: Type.Integer({ minimum: 60, maximum: 86_400, default: 900, description: 'an order stays valid this long after its last airing should have ended' }),
