@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { connectRaw } from '../helpers/server.ts';
+import { connectRaw, waitFor } from '../helpers/server.ts';
 import { hasChromium, newPage, shot, signIn, PHONE, DESKTOP } from './browser.ts';
 import { ADMIN, startDemoConsole, type DemoConsole } from './demo.ts';
 
@@ -17,6 +17,9 @@ async function mqttAccepts(url: string, username: string, password: string): Pro
     return false;
   }
 }
+
+/** A 1×1 light-green PNG: what a tile server would answer. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mPY/v//fwAHsgNDw1OBcQAAAABJRU5ErkJggg==', 'base64');
 
 const accept = (page: Page) => page.once('dialog', (d) => void d.accept());
 
@@ -220,6 +223,50 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     bp.mainsLoss(false);
     bp.sendTelemetry();
     await ctx.close();
+  }, 90_000);
+
+  it('draws map tiles from the server-wide LOA_TILE_URL, and still shows every cluster when tiles fail', async () => {
+    const cfg = d.srv.app.loa.services.config as unknown as Record<string, unknown>;
+    // Not set: plain background, no tile requested, and the settings say so.
+    const none = await fetch(d.srv.httpUrl + '/config.json');
+    expect(await none.json()).toEqual({ tileUrl: '', timezone: 'Asia/Ho_Chi_Minh' });
+    cfg.LOA_TILE_URL = d.srv.httpUrl + '/tiles/{z}/{x}/{y}.png';
+    try {
+      expect(await (await fetch(d.srv.httpUrl + '/config.json')).json()).toEqual({ tileUrl: d.srv.httpUrl + '/tiles/{z}/{x}/{y}.png', timezone: 'Asia/Ho_Chi_Minh' });
+      // The shell carries the same settings, so the map needs no extra request before drawing.
+      expect(await (await fetch(d.srv.httpUrl + '/map')).text()).toContain(`<script type="application/json" id="loa-config">{"tileUrl":"${d.srv.httpUrl}/tiles/{z}/{x}/{y}.png"`);
+
+      const { page, ctx, external } = await newPage(d.browser, d.srv.httpUrl, DESKTOP);
+      const served: string[] = [];
+      await ctx.route('**/tiles/**', (route) => (served.push(new URL(route.request().url()).pathname), route.fulfill({ status: 200, contentType: 'image/png', body: PNG })));
+      await signIn(page, TECH.username, TECH.password);
+      await page.getByRole('link', { name: 'Bản đồ' }).click();
+      await page.locator('circle[data-cluster]').first().waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=map] image').length > 0);
+      const hrefs = await page.locator('[data-testid=map] image').evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
+      for (const h of hrefs) expect(h).toMatch(/\/tiles\/(\d+)\/(\d+)\/(\d+)\.png$/);
+      expect(new Set(hrefs.map((h) => h.split('/').at(-3))).size).toBe(1); // one zoom level
+      await waitFor(() => served.length >= hrefs.length, 10_000);
+      expect(await page.getByTestId('no-tiles').count()).toBe(0);
+      expect(await page.locator('circle[data-cluster]').count()).toBeGreaterThanOrEqual(34);
+      await shot(page, 'map-tiles-1440');
+      await ctx.unroute('**/tiles/**');
+      await ctx.close();
+      expect(external).toEqual([]);
+
+      // The tile server is down: the map says so and still shows every cluster on the plain background.
+      const down = await newPage(d.browser, d.srv.httpUrl, PHONE);
+      await down.ctx.route('**/tiles/**', (route) => route.fulfill({ status: 503, body: 'down' }));
+      await signIn(down.page, TECH.username, TECH.password);
+      await down.page.getByRole('link', { name: 'Bản đồ' }).click();
+      await down.page.getByTestId('no-tiles').getByText('Không tải được bản đồ nền; hiển thị vị trí trên nền trơn.').waitFor();
+      expect(await down.page.locator('[data-testid=map] image').count()).toBe(0);
+      expect(await down.page.locator('circle[data-cluster]').count()).toBeGreaterThanOrEqual(34);
+      await shot(down.page, 'map-no-tiles-360');
+      await down.ctx.close();
+    } finally {
+      delete cfg.LOA_TILE_URL;
+    }
   }, 90_000);
 
   it('a desktop pass at 1440 px: every main screen renders, nothing overflows sideways', async () => {

@@ -258,6 +258,7 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     await page.getByRole('link', { name: 'Soạn bản tin' }).click();
     await page.getByRole('radio', { name: 'Văn bản' }).check();
     const voice = page.getByLabel('Giọng đọc');
+    await voice.locator('option').nth(2).waitFor({ state: 'attached' });
     expect(await voice.locator('option').allInnerTexts()).toEqual(['Giọng Bắc (Hà Nội)', 'Giọng Trung (Huế)', 'Giọng Nam (Sài Gòn)']);
     await voice.selectOption({ label: 'Giọng Nam (Sài Gòn)' });
     await page.getByLabel('Tốc độ đọc').selectOption({ label: 'Hơi chậm (0,9×)' });

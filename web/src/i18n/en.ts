@@ -31,7 +31,7 @@ export const en: Dict = {
   rotate: 'Rotate secret', revoke: 'Revoke', revoked: 'Revoked', lat: 'Latitude', lon: 'Longitude', outputsCount: 'Speaker outputs',
   line: 'Line', field: 'Field', message: 'Error', role: 'Role', addUser: 'Add user', disabled: 'Disabled', areas: 'Areas',
   role_admin: 'Administrator', role_operator: 'Operator', role_approver: 'Approver', role_technician: 'Technician', role_viewer: 'Viewer',
-  tileUrl: 'Map tile URL', mapNoTiles: 'Map tiles unavailable; positions shown on a plain background.',
+  mapNoTiles: 'Map tiles unavailable; positions shown on a plain background.',
   networkError: 'Cannot reach the server. What you typed is kept; try again.', forbidden: 'You are not allowed to do this.',
   loading: 'Loading…', menu: 'Menu', home: 'Home', viewAll: 'View all', detail: 'Detail',
   f_mains_lost: 'Mains power lost', f_relay_tripped: 'Protection relay tripped', f_overheat: 'Amplifier overheating', f_battery_low: 'Battery low',

@@ -30,7 +30,7 @@ export const vi = {
   rotate: 'Cấp lại mật khẩu', revoke: 'Thu hồi', revoked: 'Đã thu hồi', lat: 'Vĩ độ', lon: 'Kinh độ', outputsCount: 'Số kênh loa',
   line: 'Dòng', field: 'Trường', message: 'Lỗi', role: 'Vai trò', addUser: 'Thêm người dùng', disabled: 'Đã khóa', areas: 'Khu vực phụ trách',
   role_admin: 'Quản trị', role_operator: 'Người vận hành', role_approver: 'Lãnh đạo duyệt tin', role_technician: 'Kỹ thuật viên', role_viewer: 'Chỉ xem',
-  tileUrl: 'Địa chỉ lớp bản đồ (tile URL)', mapNoTiles: 'Không tải được bản đồ nền; hiển thị vị trí trên nền trơn.',
+  mapNoTiles: 'Không tải được bản đồ nền; hiển thị vị trí trên nền trơn.',
   networkError: 'Không kết nối được máy chủ. Nội dung bạn nhập vẫn được giữ, hãy thử lại.', forbidden: 'Bạn không có quyền thực hiện thao tác này.',
   loading: 'Đang tải…', menu: 'Menu', home: 'Trang chủ', viewAll: 'Xem tất cả', detail: 'Chi tiết',
   // fault codes (health.faults), speaker output states, airing states and reasons (see i18n/codes.ts)

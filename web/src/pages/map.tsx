@@ -2,8 +2,9 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
 import { t } from '../i18n/index.ts';
 import { navigate } from '../router.ts';
-import { useDraft, useLoad } from '../hooks.ts';
-import { Input, Loading } from '../components/ui.tsx';
+import { useLoad } from '../hooks.ts';
+import { config } from '../config.ts';
+import { Loading } from '../components/ui.tsx';
 import { statusOf, STATUS_LABEL } from './clusters.tsx';
 import { faultsText } from '../i18n/codes.ts';
 
@@ -18,13 +19,14 @@ const py = (lat: number, z: number) => {
 };
 
 /**
- * Clusters on a Web Mercator view. Tiles come from a configurable URL ({z}/{x}/{y}); with none set, or none
- * reachable (offline, tests), the clusters still show on a plain background. No map library: a few lines of maths.
+ * Clusters on a Web Mercator view. Tiles come from the server-wide URL template (LOA_TILE_URL, {z}/{x}/{y}, handed
+ * over in the page's settings); with none set, or one failing (offline commune, tile server down), the clusters
+ * still show on a plain background and the page says so. No map library: a few lines of maths.
  */
 export function MapPage() {
   const list = useLoad(() => api.clusters({}), [], ['status', 'health']);
-  const [cfg, setCfg] = useDraft('map', { tileUrl: '' });
-  const [tileErrors, setTileErrors] = useState(0);
+  const tileUrl = config.tileUrl;
+  const [failed, setFailed] = useState<ReadonlySet<string>>(new Set());
   if (!list.data) return <Loading error={list.error} />;
   const faulty = list.data.items.filter((c) => c.health.faults.length);
   const pts = list.data.items.filter((c) => c.lat !== null && c.lon !== null);
@@ -36,10 +38,10 @@ export function MapPage() {
   const cx = (px(minLon, z) + px(maxLon, z)) / 2 - W / 2;
   const cy = (py(maxLat, z) + py(minLat, z)) / 2 - H / 2;
   const tiles: { x: number; y: number; url: string }[] = [];
-  if (cfg.tileUrl) {
+  if (tileUrl) {
     for (let tx = Math.floor(cx / TILE); tx <= Math.floor((cx + W) / TILE); tx++)
       for (let ty = Math.floor(cy / TILE); ty <= Math.floor((cy + H) / TILE); ty++)
-        tiles.push({ x: tx * TILE - cx, y: ty * TILE - cy, url: cfg.tileUrl.replace('{z}', String(z)).replace('{x}', String(tx)).replace('{y}', String(ty)).replace('{s}', 'a') });
+        tiles.push({ x: tx * TILE - cx, y: ty * TILE - cy, url: tileUrl.replace('{z}', String(z)).replace('{x}', String(tx)).replace('{y}', String(ty)).replace('{s}', 'abc'[(tx + ty) % 3]).replace('{r}', '') });
   }
   return (
     <section>
@@ -47,12 +49,19 @@ export function MapPage() {
       <div class="legend small">
         <span class="dot s-ok">{t('online')}</span> <span class="dot s-battery">{t('onBattery')}</span> <span class="dot s-fault">{t('faults')}</span> <span class="dot s-offline">{t('offline')}</span>
       </div>
+      {tiles.length > 0 && tiles.every((tl) => failed.has(tl.url)) && (
+        <p class="muted small" role="status" data-testid="no-tiles">
+          {t('mapNoTiles')}
+        </p>
+      )}
       <div class="map" data-testid="map">
         <svg viewBox={`0 0 ${W} ${H}`} role="group" aria-label={t('map')}>
           <rect width={W} height={H} class="map-bg" />
-          {tiles.map((tl) => (
-            <image href={tl.url} x={tl.x} y={tl.y} width={TILE} height={TILE} onError={() => setTileErrors((n) => n + 1)} />
-          ))}
+          {tiles
+            .filter((tl) => !failed.has(tl.url))
+            .map((tl) => (
+              <image href={tl.url} x={tl.x} y={tl.y} width={TILE} height={TILE} aria-hidden="true" onError={() => setFailed((p) => new Set(p).add(tl.url))} />
+            ))}
           {pts.map((c) => {
             const s = statusOf(c);
             const label = `${c.name}: ${t(STATUS_LABEL[s])}${c.health.faults.length ? ' — ' + faultsText(c.health.faults, c.outputs) : ''}`;
@@ -81,11 +90,7 @@ export function MapPage() {
       ) : (
         <p class="muted">{t('noFaults')}</p>
       )}
-      {cfg.tileUrl && tileErrors > 0 && <p class="muted small">{t('mapNoTiles')}</p>}
-      <details>
-        <summary>{t('tileUrl')}</summary>
-        <Input label={t('tileUrl')} placeholder="https://tile.example.vn/{z}/{x}/{y}.png" value={cfg.tileUrl} onValue={(v) => (setCfg({ tileUrl: v }), setTileErrors(0))} />
-      </details>
+
     </section>
   );
 }
