@@ -221,14 +221,16 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     const { page, ctx } = await newPage(b.browser, srv.httpUrl, PHONE);
     await signIn(page, OP.username, OP.password);
     await page.getByRole('button', { name: /Phát khẩn cấp/ }).click();
-    // Long enough (about half a minute of speech) to still be playing when it is stopped.
-    const text = Array.from({ length: 6 }, (_, i) => `Thông báo khẩn số ${i + 1}: nước sông đang lên cao, bà con vùng trũng chuẩn bị di dời người và tài sản lên chỗ cao.`).join(' ');
+    // Long enough (some 20 s of speech) to still be playing when it is stopped.
+    const text = Array.from({ length: 3 }, (_, i) => `Thông báo khẩn số ${i + 1}: nước sông đang lên cao, bà con vùng trũng chuẩn bị di dời người và tài sản lên chỗ cao.`).join(' ');
     await page.getByLabel('Nội dung khẩn cấp').fill(text);
     await page.getByRole('button', { name: 'Xác nhận phát ngay' }).click();
     await page.waitForURL(/\/broadcasts\/[^/]+$/);
     const id = new URL(page.url()).pathname.split('/').pop()!;
     await page.getByTestId('started').filter({ hasText: /^18$/ }).waitFor({ timeout: 30_000 });
-    expect((await srv.api('GET', `/api/broadcasts/${id}`)).body.state).toBe('airing');
+    const running = (await srv.api('GET', `/api/broadcasts/${id}`)).body;
+    expect(running.state).toBe('airing');
+    expect((await srv.api('GET', `/api/content/${running.contentId}`)).body.durationMs).toBeGreaterThan(12_000);
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Dừng phát' }).click();
     await page.locator('main .badge').getByText('Đã hủy').waitFor();

@@ -117,7 +117,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       {!online && <p class="banner warn">{t('offlineBanner')}</p>}
       {live === 'lost' && online && <p class="banner warn">{t('liveLost')}</p>}
       <main id="main" tabIndex={-1} ref={mainRef}>
-        {page ?? <p>404</p>}
+        {page ?? <h1>{t('notFound')}</h1>}
       </main>
     </>
   );

@@ -6,6 +6,7 @@ import { useLoad } from '../hooks.ts';
 import { Loading, StateBadge, Stat, FormError } from '../components/ui.tsx';
 import { BroadcastRow } from './dashboard.tsx';
 import { airingStateText, reasonText } from '../i18n/codes.ts';
+import { fmtTime, wall } from '../i18n/time.ts';
 
 export function BroadcastList() {
   const list = useLoad(() => api.broadcasts({ limit: 50 }), [], ['broadcast']);
@@ -29,7 +30,7 @@ function Airings({ id }: { id: string }) {
       ) : (
         list.data && (
           <div class="scroll-x">
-            <table data-testid="airings">
+            <table data-testid="airings" class="stack">
               <thead>
                 <tr>
                   <th scope="col">{t('cluster')}</th>
@@ -46,7 +47,7 @@ function Airings({ id }: { id: string }) {
                       {a.seq > 0 ? ` (#${a.seq + 1})` : ''}
                     </td>
                     <td>{airingStateText(a.state)}</td>
-                    <td>{a.startedAt ? fmtDateTime(a.startedAt, true) : '—'}</td>
+                    <td>{a.startedAt ? fmtTime(wall(Date.parse(a.startedAt)), true) : '—'}</td>
                     <td>{reasonText(a.reason)}</td>
                   </tr>
                 ))}
@@ -99,7 +100,7 @@ export function BroadcastDetail({ id }: { id: string }) {
       </div>
       {d.startDelayMs.median !== null && (
         <p class="muted small">
-          {t('delay')}: {Math.round(d.startDelayMs.median)} ms (max {Math.round(d.startDelayMs.max ?? 0)} ms)
+          {t('delayLine', { median: Math.round(d.startDelayMs.median), max: Math.round(d.startDelayMs.max ?? 0) })}
         </p>
       )}
       {d.failures.length > 0 && (

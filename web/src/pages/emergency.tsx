@@ -13,6 +13,9 @@ const PRESETS = [
   'Khẩn cấp: có cháy lớn trong khu vực. Bà con tránh xa khu vực cháy và làm theo hướng dẫn của lực lượng chức năng.',
 ];
 
+/** The first words of the message, cut between words. */
+const short = (s: string, n: number) => (s.length <= n ? s : s.slice(0, n).replace(/[\s,.;:]+\S*$/, '') + '…');
+
 /** Home → this screen (tap 1) → a preset (tap 2) → confirm (tap 3). The commune is preselected. */
 export function Emergency() {
   const list = communes();
@@ -25,7 +28,7 @@ export function Emergency() {
     setBusy(true);
     try {
       const b = await api.createBroadcast({
-        title: /^khẩn cấp/i.test(f.text.trim()) ? f.text.trim().slice(0, 80) : 'Khẩn cấp: ' + f.text.trim().slice(0, 70),
+        title: /^khẩn cấp/i.test(f.text.trim()) ? short(f.text.trim(), 80) : 'Khẩn cấp: ' + short(f.text.trim(), 70),
         level: 'emergency',
         source: { tts: { text: f.text, chime: true } },
         targets: { areaIds: [areaId] },
