@@ -138,6 +138,8 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     await page.locator(`[data-cluster="${username}"]`).waitFor();
     expect(await page.content()).not.toContain(value);
 
+    await page.getByLabel('Tìm theo tên, mã hoặc số sê-ri').fill('lx4-bp-9001');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=device-list] > li').length === 1);
     // Rotate: a new secret, shown once; the broker takes the new one and refuses the old.
     accept(page);
     await page.getByRole('button', { name: 'Cấp lại mật khẩu: Cụm loa Chợ Bình Phú' }).click();

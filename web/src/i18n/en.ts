@@ -60,6 +60,7 @@ export const en: Dict = {
   v_date: 'Not a valid date; type day/month/year, e.g. 25/11/2026.', v_time: 'Not a valid time; type hours:minutes (24 h), e.g. 17:30.',
   v_quiet: 'This falls in quiet hours ({hours}); only emergencies air then.', v_past: 'This time has passed.',
   delayLine: 'Start delay: median {median} ms, max {max} ms', notFound: 'Page not found.',
+  searchDevice: 'Search by name, id or serial',
   v_required: 'Required.', v_min: 'At least {n} characters.', v_max: 'At most {n} characters.', v_pattern: 'Wrong format.', v_gte: 'Must be ≥ {n}.',
   v_lte: 'Must be ≤ {n}.', v_format: 'Wrong format.', v_badLogin: 'Wrong username or password.', v_conflict: 'Already exists.', v_generic: 'Invalid value.',
 };

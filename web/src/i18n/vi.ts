@@ -61,6 +61,7 @@ export const vi = {
   v_date: 'Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 25/11/2026.', v_time: 'Giờ không hợp lệ; nhập theo dạng giờ:phút (24 giờ), ví dụ 17:30.',
   v_quiet: 'Giờ này nằm trong giờ không phát ({hours}); chỉ tin khẩn cấp được phát.', v_past: 'Thời gian này đã qua.',
   delayLine: 'Độ trễ bắt đầu: trung vị {median} ms, tối đa {max} ms', notFound: 'Không tìm thấy trang này.',
+  searchDevice: 'Tìm theo tên, mã hoặc số sê-ri',
   v_required: 'Bắt buộc nhập.', v_min: 'Cần ít nhất {n} ký tự.', v_max: 'Tối đa {n} ký tự.', v_pattern: 'Sai định dạng.', v_gte: 'Phải lớn hơn hoặc bằng {n}.',
   v_lte: 'Phải nhỏ hơn hoặc bằng {n}.', v_format: 'Sai định dạng.', v_badLogin: 'Sai tên đăng nhập hoặc mật khẩu.', v_conflict: 'Đã tồn tại.', v_generic: 'Giá trị không hợp lệ.',
 };

@@ -56,6 +56,7 @@ export function Devices() {
   const [importErr, setImportErr] = useState<{ msg: string; details: { line: number; field: string; message: string }[] } | null>(null);
   const [imported, setImported] = useState<number | null>(null);
   const [msg, setMsg] = useState<string>();
+  const [q, setQ] = useState('');
   const err = useFormErrors();
   const list = useLoad(() => api.clusters({}), [], ['status']);
   const areas = session.areas.filter((a) => a.kind !== 'province');
@@ -164,8 +165,11 @@ export function Devices() {
       </form>
       <h2>{t('clusters')}</h2>
       <FormError msg={msg} />
+      <Input label={t('searchDevice')} type="search" value={q} onValue={setQ} />
       <ul class="list" data-testid="device-list">
-        {list.data?.items.map((c) => (
+        {list.data?.items
+          .filter((c) => !q.trim() || `${c.name} ${c.id} ${c.serial}`.toLowerCase().includes(q.trim().toLowerCase()))
+          .map((c) => (
           <li data-cluster={c.id}>
             <span>
               <strong>{c.name}</strong> <span class="small muted">{c.id}</span>
@@ -180,7 +184,7 @@ export function Devices() {
               </button>
             </span>
           </li>
-        ))}
+          ))}
       </ul>
     </section>
   );
