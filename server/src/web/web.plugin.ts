@@ -13,14 +13,11 @@ export interface ConsoleConfig {
   timezone: string;
 }
 
-/**
- * Reads the console settings from the server configuration when it has them. LOA_TILE_URL is looked up by name, so
- * the console works (plain map background) on a configuration schema that does not define it yet.
- */
+/** The console settings from the server configuration (read per request: a test may change them on a live app). */
 export function consoleConfig(app: FastifyInstance): ConsoleConfig {
-  const cfg = (app.loa?.services?.config ?? {}) as Record<string, unknown>;
+  const cfg = app.loa?.services?.config;
   const str = (v: unknown, d: string) => (typeof v === 'string' && v.trim() ? v.trim() : d);
-  return { tileUrl: str(cfg.LOA_TILE_URL, ''), timezone: str(cfg.LOA_TIMEZONE, 'Asia/Ho_Chi_Minh') };
+  return { tileUrl: str(cfg?.LOA_TILE_URL, ''), timezone: str(cfg?.LOA_TIMEZONE, 'Asia/Ho_Chi_Minh') };
 }
 
 /** JSON inside <script type="application/json">: `<` escaped so no value can close the element. */
