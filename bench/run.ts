@@ -1,0 +1,817 @@
+/**
+ * Fleet benchmark orchestrator: the same simulated fleet against a bare aedes broker and against the Loa Xã server,
+ * each target in its own child process (so its CPU and RSS are read from /proc apart from the load generator), the
+ * clients in another child (bench/clients.ts).
+ *
+ *   npm run bench                                  # sizes 1000,5000,10000, 60 s telemetry, 20 s saturation
+ *   npm run bench -- --quick                       # smoke run: 200 clusters, short phases
+ *   npm run bench -- --sizes 10000 --targets loa --profile   # + CPU profile of the server
+ *
+ * Phases per (size, target): idle (3 s) → storm (connect all, concurrency-bounded) → steady (every cluster reports
+ * every 10 s, spread evenly) → saturation (every cluster reports as often as the per-client rate limit allows, total
+ * capped by --saturation-rate) → drain → subscribe step (every device subscribes and sends its birth, bounded by
+ * --subscribe-timeout-s). See bench/README.md.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FromClients, Member, PhaseResult, ToClients } from './clients.ts';
+import { markdown, targetsVerdict, type HeapInfo, type Lat, type ProcSummary, type RunResult } from './report.ts';
+import type { Quantiles } from './stats.ts';
+import { ProcSampler, SystemSampler } from './proc.ts';
+import { printSummary, summarise, type Window } from './profile.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  sizes: number[];
+  targets: ('bare' | 'loa')[];
+  telemetrySeconds: number;
+  intervalS: number;
+  saturationSeconds: number;
+  saturationRate: number;
+  maxPerClientHz: number;
+  concurrency: number;
+  connectRate: number;
+  stormTimeoutS: number;
+  subscribeTimeoutS: number;
+  repeat: number;
+  profile: boolean;
+  heapSnapshot: boolean;
+  /** git ref of the server to run ('worktree' = the working tree as it is) */
+  serverRef: string;
+  /** extra node flags for the server child, e.g. "--max-old-space-size=256" */
+  serverNodeArgs: string[];
+  maxMinutes: number;
+  out: string | null;
+  /** storm phase only (more repeats of the headline figure in little time) */
+  stormOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    sizes: [1000, 5000, 10000],
+    targets: ['bare', 'loa'],
+    telemetrySeconds: 60,
+    intervalS: 10,
+    saturationSeconds: 20,
+    saturationRate: 30_000,
+    maxPerClientHz: 15,
+    concurrency: 500,
+    connectRate: 0,
+    stormTimeoutS: 120,
+    subscribeTimeoutS: 45,
+    repeat: 1,
+    profile: false,
+    heapSnapshot: false,
+    serverRef: 'HEAD',
+    serverNodeArgs: [],
+    maxMinutes: 45,
+    out: null,
+    stormOnly: false,
+  };
+  const num = (v: string | undefined, name: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} needs a number, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const val = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--sizes': o.sizes = val().split(',').map((s) => num(s, '--sizes')); break;
+      case '--targets': o.targets = val().split(',').map((t) => { if (t !== 'bare' && t !== 'loa') throw new Error(`unknown target ${t}`); return t; }); break;
+      case '--telemetry-seconds': o.telemetrySeconds = num(val(), flag); break;
+      case '--interval-s': o.intervalS = num(val(), flag); break;
+      case '--saturation-seconds': o.saturationSeconds = num(val(), flag); break;
+      case '--saturation-rate': o.saturationRate = num(val(), flag); break;
+      case '--max-per-client-hz': o.maxPerClientHz = num(val(), flag); break;
+      case '--concurrency': o.concurrency = num(val(), flag); break;
+      case '--connect-rate': o.connectRate = num(val(), flag); break;
+      case '--storm-timeout-s': o.stormTimeoutS = num(val(), flag); break;
+      case '--subscribe-timeout-s': o.subscribeTimeoutS = num(val(), flag); break;
+      case '--repeat': o.repeat = Math.max(1, num(val(), flag)); break;
+      case '--profile': o.profile = true; break;
+      case '--heap-snapshot': o.heapSnapshot = true; break;
+      case '--server-ref': o.serverRef = val(); break;
+      case '--server-node-args': o.serverNodeArgs = val().split(' ').filter(Boolean); break;
+      case '--max-minutes': o.maxMinutes = num(val(), flag); break;
+      case '--out': o.out = val(); break;
+      case '--storm-only': o.stormOnly = true; break;
+      case '--quick':
+        o.sizes = [200];
+        o.telemetrySeconds = 15;
+        o.saturationSeconds = 8;
+        o.subscribeTimeoutS = 20;
+        o.intervalS = 5;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(readmeUsage());
+        process.exit(0);
+      // eslint-disable-next-line no-fallthrough
+      default:
+        throw new Error(`unknown option ${a} (try --help)`);
+    }
+  }
+  if (o.intervalS < 5) throw new Error('--interval-s must be ≥ 5 (the server accepts LOA_TELEMETRY_INTERVAL_S ≥ 5)');
+  return o;
+}
+
+function readmeUsage(): string {
+  return `npm run bench -- [--sizes 1000,5000,10000] [--targets bare,loa] [--telemetry-seconds 60] [--interval-s 10]
+  [--saturation-seconds 20] [--saturation-rate 30000] [--max-per-client-hz 15] [--concurrency 500] [--connect-rate 0]
+  [--storm-timeout-s 120] [--subscribe-timeout-s 45] [--repeat 1] [--profile] [--heap-snapshot]
+  [--server-ref HEAD|<git ref>|worktree] [--server-node-args "--max-old-space-size=256"] [--max-minutes 45]
+  [--out file.json] [--storm-only] [--quick]
+`;
+}
+
+// ---------------------------------------------------------------- child processes
+
+const children = new Set<ChildProcess>();
+function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`\n${sig}: stopping children\n`);
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`uncaught: ${e.stack ?? e}\n`);
+  killAll();
+  process.exit(1);
+});
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** node <args> under bash with the open-files limit raised to the hard limit; exec keeps the pid. */
+function spawnNode(nodeArgs: string[], env: NodeJS.ProcessEnv, logFile: string, ipc = false): ChildProcess {
+  const cmd = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${shq(process.execPath)} ${nodeArgs.map(shq).join(' ')}`;
+  const child = spawn('bash', ['-c', cmd], { cwd: ROOT, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile);
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  children.add(child);
+  child.on('exit', () => {
+    children.delete(child);
+    setTimeout(() => log.end(), 100);
+  });
+  return child;
+}
+
+function waitExit(c: ChildProcess, ms: number): Promise<boolean> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(true);
+  return new Promise((res) => {
+    const t = setTimeout(() => res(false), ms);
+    c.once('exit', () => {
+      clearTimeout(t);
+      res(true);
+    });
+  });
+}
+
+async function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  c.kill('SIGTERM');
+  if (!(await waitExit(c, graceMs))) {
+    c.kill('SIGKILL');
+    await waitExit(c, 5000);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | null | undefined | false>, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let lastErr: unknown = null;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      lastErr = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.once('error', () => res(false));
+  });
+}
+
+/** IPC with the clients process: typed requests, responses awaited with a timeout. */
+class ClientsProc {
+  private waiters: { type: FromClients['type']; resolve: (m: FromClients) => void }[] = [];
+  lastProgress: Extract<FromClients, { type: 'progress' }> | null = null;
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (m: FromClients) => {
+      if (m.type === 'progress') this.lastProgress = m;
+      if (m.type === 'error') process.stderr.write(`  clients error: ${m.message}\n`);
+      const i = this.waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+    });
+  }
+  send(m: ToClients): void {
+    this.child.send(m);
+  }
+  wait<T extends FromClients['type']>(type: T, timeoutMs: number): Promise<Extract<FromClients, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`clients: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      const onExit = () => reject(new Error(`clients process exited while waiting for '${type}'`));
+      this.child.once('exit', onExit);
+      this.waiters.push({
+        type,
+        resolve: (m) => {
+          clearTimeout(t);
+          this.child.off('exit', onExit);
+          resolve(m as Extract<FromClients, { type: T }>);
+        },
+      });
+    });
+  }
+}
+
+type IpcMessage = { type: string; [k: string]: unknown };
+
+/** Request/response over a child's IPC channel (used for the bare broker's in-process counter). */
+class Ipc {
+  private waiters: { type: string; resolve: (m: IpcMessage) => void }[] = [];
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (m: IpcMessage) => {
+      const i = this.waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+    });
+  }
+  send(m: IpcMessage): void {
+    this.child.send(m);
+  }
+  wait(type: string, timeoutMs: number): Promise<IpcMessage> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`target: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        type,
+        resolve: (m) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+      });
+    });
+  }
+}
+
+// ---------------------------------------------------------------- Loa server HTTP helpers
+
+async function api<T>(base: string, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** Value of one series in Prometheus text format (first match; labels as a literal substring like `quantile="0.5"`). */
+function metric(text: string, name: string, labels = ''): number | null {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    if (labels && !rest.includes(labels)) continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    return Number.isFinite(v) ? v : null;
+  }
+  return null;
+}
+function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
+}
+
+const SAT_WARMUP_MS = 3000;
+const CLUSTERS_PER_COMMUNE = 100;
+const CLUSTERS_PER_HAMLET = 10;
+const memberId = (i: number) => `bench-${String(i).padStart(5, '0')}`;
+const communeOf = (i: number) => `bench-c${String(Math.floor(i / CLUSTERS_PER_COMMUNE)).padStart(3, '0')}`;
+const hamletOf = (i: number) => `${communeOf(i)}-h${String(Math.floor((i % CLUSTERS_PER_COMMUNE) / CLUSTERS_PER_HAMLET)).padStart(2, '0')}`;
+const PROVINCE = 'bench-p';
+/** Same ids and group topics on both targets: province, commune, hamlet, 100 clusters per commune, 10 per hamlet. */
+function groupsOf(i: number): string[] {
+  return [`a-${PROVINCE}`, `a-${communeOf(i)}`, `a-${hamletOf(i)}`];
+}
+
+async function provisionLoa(base: string, n: number, password: string): Promise<{ members: Member[]; token: string; importMs: number; areasMs: number }> {
+  const { token } = await api<{ token: string }>(base, 'POST', '/api/auth/login', null, { username: 'admin', password });
+  const t0 = Date.now();
+  await api(base, 'POST', '/api/areas', token, { id: PROVINCE, name: 'Tỉnh Bench', kind: 'province', parentId: null });
+  const communes = [...new Set(Array.from({ length: n }, (_, i) => communeOf(i)))];
+  const hamlets = [...new Set(Array.from({ length: n }, (_, i) => hamletOf(i)))];
+  const runPool = async (items: (() => Promise<unknown>)[], k: number) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: k }, async () => {
+      while (next < items.length) await items[next++]();
+    }));
+  };
+  await runPool(communes.map((c) => () => api(base, 'POST', '/api/areas', token, { id: c, name: `Xã ${c}`, kind: 'commune', parentId: PROVINCE })), 8);
+  await runPool(hamlets.map((h) => () => api(base, 'POST', '/api/areas', token, { id: h, name: `Thôn ${h}`, kind: 'hamlet', parentId: h.slice(0, h.lastIndexOf('-h')) })), 8);
+  const areasMs = Date.now() - t0;
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: memberId(i),
+    name: `Cụm loa ${i}`,
+    areaId: hamletOf(i),
+    serial: `SN-${memberId(i)}`,
+    outputs: [
+      { index: 0, label: 'Loa 1' },
+      { index: 1, label: 'Loa 2' },
+    ],
+  }));
+  const t1 = Date.now();
+  const res = await api<{ credentials: { clusterId: string; secret: string }[] }>(base, 'POST', '/api/clusters/import', token, rows);
+  const importMs = Date.now() - t1;
+  const secretOf = new Map(res.credentials.map((c) => [c.clusterId, c.secret]));
+  const members = rows.map((r, i) => ({ id: r.id, secret: secretOf.get(r.id)!, groups: groupsOf(i) }));
+  if (members.some((m) => !m.secret)) throw new Error('import did not return a secret for every cluster');
+  return { members, token, importMs, areasMs };
+}
+
+// ---------------------------------------------------------------- one run
+
+function heapOf(t: string | null): HeapInfo | null {
+  if (t === null) return null;
+  const mb = (x: number | null) => (x === null ? null : Math.round(x / 2 ** 20));
+  return {
+    heapUsedMb: mb(metric(t, 'loa_process_nodejs_heap_size_used_bytes')),
+    heapTotalMb: mb(metric(t, 'loa_process_nodejs_heap_size_total_bytes')),
+    externalMb: mb(metric(t, 'loa_process_nodejs_external_memory_bytes')),
+    rssMb: mb(metric(t, 'loa_process_resident_memory_bytes')),
+  };
+}
+
+async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number, logDir: string, serverDir: string): Promise<RunResult> {
+  const r: RunResult = { target, size: n, rep, ok: false };
+  const tag = `${target}-${n}-r${rep}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `loa-bench-${tag}-`));
+  const mqttPort = await freePort();
+  const httpPort = await freePort();
+  const password = 'bench-' + randomBytes(9).toString('base64url');
+  const base = `http://127.0.0.1:${httpPort}`;
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOA_')));
+  const profDir = join(logDir, `prof-${tag}`);
+  const profiling = o.profile;
+  const windows: Window[] = [];
+  const mark = (name: string) => {
+    const w = windows[windows.length - 1];
+    if (w && w.to === Infinity) w.to = Date.now();
+    if (name) windows.push({ name, from: Date.now(), to: Infinity });
+  };
+  let targetProc: ChildProcess | null = null;
+  let targetIpc: Ipc | null = null;
+  let clients: ClientsProc | null = null;
+  let subscriber: ClientsProc | null = null;
+  let tSampler: ProcSampler | null = null;
+  let cSampler: ProcSampler | null = null;
+  let sSampler: ProcSampler | null = null;
+  let sysSampler: SystemSampler | null = null;
+  try {
+    // 1. target
+    const extra = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    if (o.heapSnapshot) extra.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profDir}`);
+    if (target === 'bare') {
+      targetProc = spawnNode([...extra, '--import', 'tsx', 'bench/bare-aedes.ts', String(mqttPort)], env, join(logDir, `${tag}.target.log`), true);
+      targetIpc = new Ipc(targetProc);
+    } else {
+      targetProc = spawnNode([...o.serverNodeArgs, ...extra, '--import', 'tsx', join(serverDir, 'server/src/main.ts')], {
+        ...env,
+        LOA_HTTP_HOST: '127.0.0.1',
+        LOA_HTTP_PORT: String(httpPort),
+        LOA_MQTT_HOST: '127.0.0.1',
+        LOA_MQTT_PORT: String(mqttPort),
+        LOA_DATA_DIR: dataDir,
+        LOA_ADMIN_PASSWORD: password,
+        LOA_TELEMETRY_INTERVAL_S: String(o.intervalS),
+        LOA_LOG_LEVEL: 'warn',
+      }, join(logDir, `${tag}.target.log`));
+    }
+    const tp = targetProc;
+    const pid = tp.pid!;
+    const exited = new Promise<never>((_, rej) => tp.once('exit', (code, sig) => rej(new Error(`target exited (code ${code}, signal ${sig}); see ${logDir}/${tag}.target.log`))));
+    exited.catch(() => {});
+    await Promise.race([exited, until('target to listen', 60_000, async () => (await tcpOpen(mqttPort)) && (target === 'bare' || (await fetch(base + '/healthz')).ok))]);
+
+    // 2. fleet
+    let members: Member[];
+    let token: string | null = null;
+    if (target === 'loa') {
+      const p = await Promise.race([exited, provisionLoa(base, n, password)]);
+      members = p.members;
+      token = p.token;
+      r.setup = { importMs: p.importMs, areasMs: p.areasMs };
+    } else {
+      members = Array.from({ length: n }, (_, i) => ({ id: memberId(i), secret: randomBytes(24).toString('base64url'), groups: groupsOf(i) }));
+    }
+    const cp = spawnNode(['--max-old-space-size=6144', '--import', 'tsx', 'bench/clients.ts'], env, join(logDir, `${tag}.clients.log`), true);
+    clients = new ClientsProc(cp);
+    clients.send({ type: 'init', url: `mqtt://127.0.0.1:${mqttPort}`, members, concurrency: o.concurrency, connectRate: o.connectRate, stormTimeoutMs: o.stormTimeoutS * 1000, subscriber: false });
+    await clients.wait('inited', 60_000);
+    if (target === 'bare') {
+      // the external telemetry subscriber gets a process of its own, so it does not share an event loop with N publishers
+      subscriber = new ClientsProc(spawnNode(['--import', 'tsx', 'bench/clients.ts'], env, join(logDir, `${tag}.subscriber.log`), true));
+      subscriber.send({ type: 'init', url: `mqtt://127.0.0.1:${mqttPort}`, members: [], concurrency: 1, connectRate: 0, stormTimeoutMs: 1000, subscriber: true });
+      await subscriber.wait('inited', 60_000);
+    }
+    // let the import's config publishes and GC settle, then measure idle
+    await sleep(2000);
+    tSampler = new ProcSampler(pid);
+    cSampler = new ProcSampler(cp.pid!);
+    if (subscriber) sSampler = new ProcSampler(subscriber.child.pid!);
+    sysSampler = new SystemSampler();
+    await sleep(3000);
+    const heap: Record<string, HeapInfo | null> = {};
+    if (target === 'loa') heap.idle = heapOf(await (await fetch(base + '/metrics')).text());
+    const setPhase = (p: string) => {
+      tSampler!.setPhase(p);
+      cSampler!.setPhase(p);
+      sSampler?.setPhase(p);
+      sysSampler!.setPhase(p);
+      mark(p);
+    };
+
+    // 3. reconnect storm
+    setPhase('storm');
+    clients.send({ type: 'storm' });
+    const stormP = clients.wait('storm', o.stormTimeoutS * 1000 + 30_000);
+    let apiAllAt: number | null = null;
+    const apiP = target === 'loa'
+      ? (async () => {
+          const end = Date.now() + o.stormTimeoutS * 1000 + 10_000;
+          while (Date.now() < end) {
+            try {
+              const h = await api<{ clustersOnline: number }>(base, 'GET', '/healthz', null);
+              if (h.clustersOnline >= n) return (apiAllAt = Date.now());
+            } catch {
+              /* keep polling */
+            }
+            await sleep(100);
+          }
+          return null;
+        })()
+      : Promise.resolve(null);
+    const progress = setInterval(() => {
+      const p = clients!.lastProgress;
+      if (p) process.stderr.write(`  [${tag}] storm ${(p.elapsedMs / 1000).toFixed(0)} s: ${p.connacked} connacked, ${p.ready} ready\n`);
+    }, 5000);
+    const storm = (await Promise.race([exited, stormP])).result;
+    await Promise.race([exited, apiP]);
+    clearInterval(progress);
+    let apiListOnlineTotal: number | null = null;
+    let apiListMs: number | null = null;
+    if (target === 'loa') {
+      const t = Date.now();
+      apiListOnlineTotal = (await api<{ total: number }>(base, 'GET', '/api/clusters?online=true&limit=1', token)).total;
+      apiListMs = Date.now() - t;
+    }
+    r.storm = { ...storm, apiAllOnlineMs: apiAllAt ? apiAllAt - storm.t0 : null, apiListOnlineTotal, apiListMs };
+    process.stderr.write(`  [${tag}] storm: connack-all ${fmtS(storm.connackAllMs)} s, ready-all ${fmtS(storm.readyAllMs)} s${target === 'loa' ? `, API all online ${fmtS(r.storm.apiAllOnlineMs)} s (list total ${apiListOnlineTotal}, ${apiListMs} ms)` : ''}\n`);
+
+    if (o.stormOnly) {
+      mark('');
+      r.ok = true;
+      return r;
+    }
+
+    /** One telemetry phase: publishers in `clients`, external deliveries (bare, steady only) counted by `subscriber`. */
+    const runTelemetry = async (m: Extract<ToClients, { type: 'telemetry' }>): Promise<PhaseResult> => {
+      subscriber?.send(m);
+      clients!.send(m);
+      const [pub, sub] = await Promise.all([
+        clients!.wait('phase', m.durationMs + 60_000),
+        subscriber ? subscriber.wait('phase', m.durationMs + 60_000) : Promise.resolve(null),
+      ]);
+      if (!sub) return pub.result;
+      return { ...pub.result, delivered: sub.result.delivered, deliveredPerS: sub.result.deliveredPerS, deliveryMs: sub.result.deliveryMs };
+    };
+    const scrape = async () => (target === 'loa' ? await (await fetch(base + '/metrics')).text() : null);
+    /** Telemetry messages processed so far: loa = rows committed; bare = messages seen by the in-process listener. */
+    const processed = async (): Promise<number> => {
+      if (target === 'loa') return metric((await scrape())!, 'loa_telemetry_rows_written_total') ?? 0;
+      targetIpc!.send({ type: 'count' });
+      return (await targetIpc!.wait('count', 10_000)).count as number;
+    };
+    const latStart = async () => {
+      if (target === 'bare') {
+        targetIpc!.send({ type: 'lat-start' });
+        await targetIpc!.wait('lat-started', 10_000);
+      }
+    };
+    /** loa: the persist-latency summary (60 s sliding window); bare: publish → in-process listener since latStart. */
+    const latEnd = async (): Promise<Lat | null> => {
+      if (target === 'bare') {
+        targetIpc!.send({ type: 'lat-stop' });
+        const q = (await targetIpc!.wait('lat', 30_000)).q as Quantiles;
+        return { p50: q.p50, p90: q.p90, p99: q.p99 };
+      }
+      const t = (await scrape())!;
+      return {
+        p50: ms(metric(t, 'loa_telemetry_persist_latency_seconds', 'quantile="0.5"')),
+        p90: ms(metric(t, 'loa_telemetry_persist_latency_seconds', 'quantile="0.9"')),
+        p99: ms(metric(t, 'loa_telemetry_persist_latency_seconds', 'quantile="0.99"')),
+      };
+    };
+    /**
+     * Waits until the processed counter stops moving (loa: two flushes without a row). lastChangeAt is when the final
+     * value was first seen — an upper bound on when the last message of the phase was processed.
+     */
+    const drain = async (from: number) => {
+      const t = Date.now();
+      let last = await processed();
+      let lastChangeAt = Date.now();
+      for (let i = 0; i < 60; i++) {
+        await sleep(500);
+        const now = await processed();
+        if (now === last) break;
+        last = now;
+        lastChangeAt = Date.now();
+      }
+      return { drainMs: Date.now() - t, after: last - from, lastChangeAt };
+    };
+
+    // 4. steady telemetry
+    setPhase('steady');
+    const c0 = await processed();
+    await latStart();
+    const steady = await Promise.race([exited, runTelemetry({ type: 'telemetry', phase: 'steady', intervalMs: o.intervalS * 1000, durationMs: o.telemetrySeconds * 1000 })]);
+    tSampler.setPhase('steady-tail');
+    cSampler.setPhase('steady-tail');
+    sSampler?.setPhase('steady-tail');
+    sysSampler.setPhase('steady-tail');
+    mark('');
+    await sleep(target === 'loa' ? 1200 : 0); // the flush job runs every 500 ms
+    const c1 = await processed();
+    const steadyLat = await latEnd();
+    if (target === 'loa') heap.steady = heapOf(await scrape());
+    if (o.heapSnapshot) {
+      // diagnostic only: writing the snapshot stalls the target for seconds, so later phases are disturbed
+      mkdirSync(profDir, { recursive: true });
+      tp.kill('SIGUSR2');
+      const file = await until('heap snapshot', 180_000, async () => {
+        const f = readdirSync(profDir).find((x) => x.endsWith('.heapsnapshot'));
+        if (!f) return null;
+        await sleep(1000);
+        // done when the target answers again (it writes synchronously)
+        const alive = target === 'loa' ? (await fetch(base + '/healthz')).ok : (await processed()) >= 0;
+        return alive ? join(profDir, f) : null;
+      }, 1000);
+      r.heapSnapshot = file;
+      process.stderr.write(`  [${tag}] heap snapshot: ${file} (summarise with: node --max-old-space-size=16000 --import tsx bench/heap.ts ${file})\n`);
+    }
+    r.steady = {
+      ...steady,
+      rows: c1 - c0,
+      rowsPerS: ((c1 - c0) / steady.durationMs) * 1000,
+      latencyMs: steadyLat,
+      subscriberMs: steady.deliveryMs,
+    };
+    process.stderr.write(`  [${tag}] steady: sent ${steady.sentPerS.toFixed(0)}/s, processed ${r.steady.rowsPerS?.toFixed(0)}/s, p50 ${steadyLat?.p50} ms p99 ${steadyLat?.p99} ms${steady.deliveryMs ? ` (external subscriber: ${steady.deliveredPerS?.toFixed(0)}/s, p50 ${steady.deliveryMs.p50} ms p99 ${steady.deliveryMs.p99} ms)` : ''}, cpu median ${tSampler.summary('steady').cpuMedianPct?.toFixed(1)}%\n`);
+
+    // The external subscriber takes part in the steady window only: under overload aedes' fan-out to one socket
+    // (mqemitter's queue) becomes the bottleneck and would hide what the broker itself can ingest.
+    if (subscriber) {
+      subscriber.send({ type: 'stop' });
+      await waitExit(subscriber.child, 10_000);
+      sSampler?.stop();
+      sSampler = null;
+      subscriber = null;
+    }
+
+    // 5. saturation
+    const hz = Math.min(o.maxPerClientHz, o.saturationRate / n);
+    const intervalMs = 1000 / hz;
+    setPhase('saturation');
+    const s0 = await processed();
+    await latStart();
+    const satStart = Date.now();
+    const satP = runTelemetry({ type: 'telemetry', phase: 'saturation', intervalMs, durationMs: o.saturationSeconds * 1000, warmupMs: SAT_WARMUP_MS });
+    const sw = (async () => {
+      await sleep(SAT_WARMUP_MS);
+      const a = await processed();
+      const at = Date.now();
+      await sleep(Math.max(0, satStart + o.saturationSeconds * 1000 - Date.now()));
+      const b = await processed();
+      return { a, b, ms: Date.now() - at };
+    })();
+    const sat = await Promise.race([exited, satP]);
+    const { a: sa, b: sb, ms: satWindowMs } = await sw;
+    const satLat = await latEnd();
+    tSampler.setPhase('drain');
+    cSampler.setPhase('drain');
+    sysSampler.setPhase('drain');
+    mark('drain');
+    const dr = await drain(s0);
+    r.saturation = {
+      ...sat,
+      intervalMs,
+      rows: sb - s0,
+      // Sustained throughput: everything the phase sent, over phase start → last one processed (backlog included).
+      // A rate read over a window inside the phase is skewed when the server is saturated: the scrapes themselves
+      // wait for the busy event loop, and the row counter moves in 500 ms flush steps.
+      rowsPerS: (dr.after / Math.max(1, dr.lastChangeAt - satStart)) * 1000,
+      windowRowsPerS: ((sb - sa) / satWindowMs) * 1000,
+      processedAllAfterMs: dr.lastChangeAt - satStart,
+      latencyMs: satLat,
+      drainMs: dr.drainMs,
+      rowsAfterDrain: dr.after,
+    };
+    process.stderr.write(`  [${tag}] saturation: offered ${((sat.offered / sat.durationMs) * 1000).toFixed(0)}/s, sent ${sat.sentPerS.toFixed(0)}/s, processed ${r.saturation.rowsPerS?.toFixed(0)}/s sustained (${dr.after} of ${sat.sent}, the last ${((dr.lastChangeAt - satStart) / 1000).toFixed(1)} s after the start), p50 ${satLat?.p50} ms, cpu median ${tSampler.summary('saturation').cpuMedianPct?.toFixed(1)}%\n`);
+    if (target === 'loa') {
+      const m = await scrape();
+      heap.drained = heapOf(m);
+      r.server = { rejected: metricSum(m!, 'loa_mqtt_messages_rejected_total'), onlineAtEnd: (await api<{ clustersOnline: number }>(base, 'GET', '/healthz', null)).clustersOnline, heap };
+    }
+
+    // 6. subscribe step (last: devices waiting in this queue send nothing, and the server's heartbeat timeout would
+    //    flap them offline if telemetry came after it)
+    setPhase('subscribe');
+    clients.send({ type: 'subscribe', timeoutMs: o.subscribeTimeoutS * 1000 });
+    const progress2 = setInterval(() => {
+      const p = clients!.lastProgress;
+      if (p) process.stderr.write(`  [${tag}] subscribe ${(p.elapsedMs / 1000).toFixed(0)} s: ${p.ready} done\n`);
+    }, 10_000);
+    const sub = (await Promise.race([exited, clients.wait('subscribed', o.subscribeTimeoutS * 1000 + 30_000)])).result;
+    clearInterval(progress2);
+    const subSeconds = (sub.readyAllMs ?? o.subscribeTimeoutS * 1000) / 1000;
+    r.subscribe = { ...sub, perS: sub.ready / subSeconds };
+    process.stderr.write(`  [${tag}] subscribe+birth: ${sub.ready}/${n} in ${subSeconds.toFixed(1)} s (${r.subscribe.perS.toFixed(0)}/s), SUBACK p50 ${sub.connectMs.p50} ms; devices got ${sub.retainedReceived} retained + ${sub.messagesReceived} live messages\n`);
+    mark('');
+    r.ok = true;
+  } catch (e) {
+    r.error = String((e as Error)?.message ?? e);
+    process.stderr.write(`  [${tag}] FAILED: ${r.error}\n`);
+  } finally {
+    tSampler?.stop();
+    cSampler?.stop();
+    sSampler?.stop();
+    sysSampler?.stop();
+    const phases = ['idle', 'storm', 'steady', 'saturation', 'subscribe'];
+    const summary = (s: ProcSampler): ProcSummary => Object.assign(Object.fromEntries(phases.map((p) => [p, s.summary(p)])), { peakRssMb: s.peakHwmMb });
+    if (tSampler) r.target_proc = summary(tSampler);
+    if (cSampler) r.clients_proc = summary(cSampler);
+    if (sSampler) r.subscriber_proc = summary(sSampler);
+    if (sysSampler) {
+      // CPU that neither the target nor the bench's own processes used: other work on the machine during the phase
+      const own = (p: string) => (r.target_proc?.[p]?.cpuMeanPct ?? 0) + (r.clients_proc?.[p]?.cpuMeanPct ?? 0) + (r.subscriber_proc?.[p]?.cpuMeanPct ?? 0);
+      r.noise = Object.fromEntries(phases.map((p) => { const all = sysSampler!.meanPct(p); return [p, all === null ? null : Math.max(0, all - own(p))]; }));
+    }
+    for (const c of [clients, subscriber]) {
+      if (!c) continue;
+      try {
+        c.send({ type: 'stop' });
+      } catch {
+        /* already gone */
+      }
+      if (!(await waitExit(c.child, 10_000))) c.child.kill('SIGKILL');
+    }
+    // V8 monotonic clock (profile timestamps, µs) → wall clock: both it and process.hrtime read CLOCK_MONOTONIC
+    const wallOffsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
+    if (targetProc) await stopChild(targetProc, 20_000);
+    if (profiling && existsSync(profDir)) {
+      const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
+      if (f) {
+        const file = join(profDir, f);
+        r.profile = { file, summaries: summarise(file, windows.filter((w) => w.to !== Infinity), wallOffsetMs) };
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return r;
+}
+
+const ms = (s: number | null) => (s === null ? null : Math.round(s * 10000) / 10);
+const fmtS = (x: number | null | undefined) => (x === null || x === undefined ? '—' : (x / 1000).toFixed(2));
+
+// ---------------------------------------------------------------- main
+
+/**
+ * The server under test: a `git archive` of `ref` in a temp dir (node_modules linked), so edits in progress in the
+ * working tree neither break nor silently change a run; 'worktree' runs the working tree as it is.
+ */
+function snapshotServer(ref: string): string {
+  if (ref === 'worktree') return ROOT;
+  const dir = mkdtempSync(join(tmpdir(), 'loa-bench-server-'));
+  execFileSync('bash', ['-c', `git -C ${shq(ROOT)} archive ${shq(ref)} | tar -x -C ${shq(dir)}`]);
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+function pkgVersion(name: string): string | null {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+function sh(cmd: string, args: string[]): string | null {
+  try {
+    return execFileSync(cmd, args, { cwd: ROOT }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(ROOT, 'bench', 'results');
+  const logDir = join(resultsDir, `${stamp}-logs`);
+  mkdirSync(logDir, { recursive: true });
+  const deadline = setTimeout(() => {
+    process.stderr.write(`\n--max-minutes ${o.maxMinutes} reached: stopping\n`);
+    killAll();
+    process.exit(124);
+  }, o.maxMinutes * 60_000);
+  deadline.unref();
+
+  const serverDir = snapshotServer(o.serverRef);
+  process.on('exit', () => {
+    if (serverDir !== ROOT) rmSync(serverDir, { recursive: true, force: true });
+  });
+  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  const machine = {
+    date: new Date().toISOString(),
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memTotalGb: +(totalmem() / 2 ** 30).toFixed(1),
+    memFreeGb: +(freemem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    aedes: pkgVersion('aedes'),
+    mqtt: pkgVersion('mqtt'),
+    ulimitN: sh('bash', ['-c', 'ulimit -Hn']),
+    loadavg: sh('cat', ['/proc/loadavg']),
+    commit,
+    serverRef: o.serverRef,
+    serverCommit: o.serverRef === 'worktree' ? `${commit} + working tree` : sh('git', ['rev-parse', '--short', o.serverRef]),
+  };
+  process.stderr.write(`bench: sizes ${o.sizes.join(',')}, targets ${o.targets.join(',')}, steady ${o.telemetrySeconds} s @ ${o.intervalS} s, saturation ${o.saturationSeconds} s, concurrency ${o.concurrency}, repeat ${o.repeat}, server ${machine.serverCommit}\n`);
+  const results: RunResult[] = [];
+  const out = o.out ? resolve(o.out) : join(resultsDir, `${stamp}.json`);
+  const save = () => writeFileSync(out, JSON.stringify({ options: o, machine, results }, null, 2));
+  for (let rep = 1; rep <= o.repeat; rep++) {
+    for (const n of o.sizes) {
+      for (const t of o.targets) {
+        process.stderr.write(`run ${rep}/${o.repeat}: ${t}, ${n} clusters\n`);
+        results.push(await runOne(o, t, n, rep, logDir, serverDir));
+        save();
+        await sleep(2000);
+      }
+    }
+  }
+  clearTimeout(deadline);
+  const md = markdown(results, o.sizes) + '\n' + targetsVerdict(results) + '\n';
+  process.stdout.write('\n' + md);
+  for (const r of results) if (r.profile) for (const s of r.profile.summaries) process.stdout.write(`\n_${r.target}, ${r.size} clusters:_\n\n${printSummary(s)}\n`);
+  process.stdout.write(`\nresults: ${out}\nlogs: ${logDir}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
