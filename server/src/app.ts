@@ -125,7 +125,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await services.content.drain();
     await Promise.all(listeners.map((l) => l.close()));
     await broker.close();
-    services.telemetry.flush();
+    services.telemetry.flush(undefined, true);
     db.$client.close();
   });
   return app;

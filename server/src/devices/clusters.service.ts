@@ -11,6 +11,8 @@ import type { ClusterRow, ClustersRepo, OutputRow } from './clusters.repo.ts';
 import { hashDeviceSecret, newDeviceSecret } from './credentials.ts';
 import type { DeviceDirectory } from './directory.ts';
 
+/** One collator for every listing: localeCompare(…, 'vi') builds one per call, 120 ms per 10,000-cluster sort. */
+const byName = new Intl.Collator('vi', { numeric: true });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function healthView(h: ClusterHealth | undefined) {
@@ -86,7 +88,7 @@ export class ClustersService {
   list(q: ClusterQuery, actor: Actor): { items: Cluster[]; total: number } {
     const inArea = q.areaId ? this.areas.descendants(q.areaId) : null;
     const needle = q.q?.toLocaleLowerCase('vi');
-    const items: Cluster[] = [];
+    const matches: ClusterRow[] = [];
     for (const r of this.rows.values()) {
       if (!this.areas.inScope(actor.scope, r.areaId)) continue;
       if (inArea && !inArea.has(r.areaId)) continue;
@@ -94,11 +96,11 @@ export class ClustersService {
       if (q.online !== undefined && (h?.online ?? false) !== q.online) continue;
       if (q.fault !== undefined && (h?.faults.length ?? 0) > 0 !== q.fault) continue;
       if (needle && !`${r.name} ${r.serial} ${r.id}`.toLocaleLowerCase('vi').includes(needle)) continue;
-      items.push(this.view(r));
+      matches.push(r);
     }
-    items.sort((a, b) => a.name.localeCompare(b.name, 'vi', { numeric: true }));
+    matches.sort((a, b) => byName.compare(a.name, b.name));
     const offset = q.offset ?? 0;
-    return { items: items.slice(offset, offset + (q.limit ?? 1000)), total: items.length };
+    return { items: matches.slice(offset, offset + (q.limit ?? 1000)).map((r) => this.view(r)), total: matches.length };
   }
 
   get(id: string, actor: Actor): ClusterDetail {

@@ -55,6 +55,7 @@ export class PresenceService {
     h.online = online;
     h.changedAt = at;
     h.dirty = true;
+    h.urgent = true;
     this.bus.emit('cluster.status', { clusterId, areaId, online, at, reason });
   }
 }

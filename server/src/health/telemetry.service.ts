@@ -1,7 +1,8 @@
 import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import type { Telemetry } from '../../../schemas/device-protocol/telemetry.ts';
 import type { Db } from '../db/client.ts';
-import { clusterState, telemetry } from '../db/schema.ts';
+import type { Statement } from 'better-sqlite3';
+import { telemetry } from '../db/schema.ts';
 import type { DeviceDirectory } from '../devices/directory.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -22,13 +23,28 @@ export class TelemetryService {
   /** server-time instant each buffered report was sent (device ts corrected by its measured clock offset) */
   private sentAt: number[] = [];
 
+  private prepared: { insertRow: Statement; updateState: Statement } | null = null;
+
   constructor(
     private db: Db,
     private store: HealthStore,
     private directory: DeviceDirectory,
     private bus: Bus,
     private clock: Clock,
+    /** routine latest-state writes per cluster at most this often; urgent changes go at once */
+    private stateIntervalMs = 60_000,
   ) {}
+
+  private statements() {
+    return (this.prepared ??= {
+      insertRow: this.db.$client.prepare(
+        'insert into telemetry (cluster_id, ts, mains_v, on_battery, battery_v, battery_pct, relay_tripped, amp_temp_c, rssi_dbm, volume, faulty_outputs, clock_offset_ms) values (?,?,?,?,?,?,?,?,?,?,?,?)',
+      ),
+      updateState: this.db.$client.prepare(
+        'update cluster_state set online = ?, last_seen = ?, changed_at = ?, telemetry = ?, telemetry_at = ?, birth = ?, fault_count = ?, malformed_count = ? where cluster_id = ?',
+      ),
+    });
+  }
 
   /** Amends the latest state from an event; the time series keeps only real reports. */
   applyEvent(clusterId: string, e: DeviceEvent, receivedAt = this.clock.now()): void {
@@ -67,6 +83,7 @@ export class TelemetryService {
     h.faultyOutputs = faultyOutputCount(t);
     h.dirty = true;
     if (before !== h.faults.join(',') || wasOnBattery !== t.backup.active) {
+      h.urgent = true;
       this.bus.emit('cluster.health', { clusterId, areaId: this.directory.areaOf(clusterId)!, faults: h.faults, onBattery: t.backup.active, at: receivedAt });
     }
     return h;
@@ -74,24 +91,24 @@ export class TelemetryService {
 
   /**
    * Writes buffered rows and dirty latest-state in one transaction. Returns rows written; `onPersisted` gets, per
-   * row, the milliseconds from the device's publish to the commit.
+   * row, the milliseconds from the device's publish to the commit. `everything` also writes routine state changes
+   * that would otherwise wait (at shutdown).
    */
-  flush(onPersisted?: (ms: number) => void): number {
+  flush(onPersisted?: (ms: number) => void, everything = false): number {
     const rows = this.buffer;
     const sentAt = this.sentAt;
-    const dirty = this.store.drainDirty();
+    const dirty = this.store.drainDirty(this.clock.now(), everything ? 0 : this.stateIntervalMs);
     this.buffer = [];
     this.sentAt = [];
     if (rows.length || dirty.length) {
-      this.db.transaction((tx) => {
-        for (let i = 0; i < rows.length; i += 500) tx.insert(telemetry).values(rows.slice(i, i + 500)).run();
+      const { insertRow, updateState } = this.statements();
+      // Statements prepared once: building them per row through the query builder cost ~100 µs each.
+      this.db.$client.transaction(() => {
+        for (const r of rows) insertRow.run(r.clusterId, r.ts, r.mainsV, r.onBattery ? 1 : 0, r.batteryV, r.batteryPct, r.relayTripped ? 1 : 0, r.ampTempC, r.rssiDbm, r.volume, r.faultyOutputs, r.clockOffsetMs ?? null);
         for (const [id, h] of dirty) {
-          tx.update(clusterState)
-            .set({ online: h.online, lastSeen: h.lastSeen, changedAt: h.changedAt, telemetry: h.telemetry, telemetryAt: h.telemetryAt, birth: h.birth, faultCount: h.faults.length, malformedCount: h.malformedCount })
-            .where(eq(clusterState.clusterId, id))
-            .run();
+          updateState.run(h.online ? 1 : 0, h.lastSeen, h.changedAt, h.telemetry ? JSON.stringify(h.telemetry) : null, h.telemetryAt, h.birth ? JSON.stringify(h.birth) : null, h.faults.length, h.malformedCount, id);
         }
-      });
+      })();
     }
     if (onPersisted) {
       const now = this.clock.now();
