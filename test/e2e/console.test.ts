@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     await page.locator('.charts .uplot').first().waitFor();
     await shot(page, 'cluster-detail-1440');
     // Time axis: whole hours of station time, 24 h, all different; the 7-day view reads dd/MM and ends today.
-    const ticks = async () => (await page.locator('.charts .chart').first().getAttribute('data-ticks'))!.split(' ');
+    const ticks = async (range = '24h') => (await page.locator(`.charts[data-range="${range}"] .chart[data-ticks]`).first().getAttribute('data-ticks'))!.split(' ');
     const h24 = await ticks();
     expect(h24.length).toBeGreaterThanOrEqual(4);
     expect(new Set(h24).size).toBe(h24.length);
@@ -126,7 +126,9 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     expect((Number(part('hour')) - hourOf(h24.at(-1)!) + 24) % 24).toBeLessThan(step);
     await page.getByRole('button', { name: '7 ngày' }).click();
     await page.locator('.charts[data-range="7d"] .chart[data-ticks]').first().waitFor();
-    const d7 = await ticks();
+    // The container switches to 7d at once while its charts are redrawn after the fetch: wait for the new ticks.
+    await expect.poll(async () => (await ticks('7d')).every((x) => /^\d\d\/\d\d$/.test(x)), { timeout: 15_000 }).toBe(true);
+    const d7 = await ticks('7d');
     expect(d7.length).toBeGreaterThanOrEqual(3);
     expect(new Set(d7).size).toBe(d7.length);
     for (const x of d7) expect(x).toMatch(/^\d\d\/\d\d$/);
