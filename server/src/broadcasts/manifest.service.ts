@@ -2,6 +2,7 @@ import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Manifest, PlayItem } from '../../../schemas/device-protocol/playback.ts';
 import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Db } from '../db/client.ts';
+import type { Statement } from 'better-sqlite3';
 import { manifestItems, manifestVersions } from '../db/schema.ts';
 import type { Publisher } from '../mqtt/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -24,6 +25,20 @@ export class ManifestService {
     for (const r of db.select().from(manifestVersions).all()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
   }
 
+  private prepared: { upsertItem: Statement; upsertVersion: Statement } | null = null;
+
+  private statements() {
+    return (this.prepared ??= {
+      upsertItem: this.db.$client.prepare(
+        `insert into manifest_items (cluster_id, item_id, broadcast_id, rev, removed, item, expires_at) values (?,?,?,?,?,?,?)
+         on conflict (cluster_id, item_id) do update set rev = excluded.rev, removed = excluded.removed, item = excluded.item, expires_at = excluded.expires_at`,
+      ),
+      upsertVersion: this.db.$client.prepare(
+        'insert into manifest_versions (cluster_id, version) values (?, ?) on conflict (cluster_id) do update set version = excluded.version',
+      ),
+    });
+  }
+
   version(clusterId: string): number {
     return this.versions.get(clusterId)?.version ?? 0;
   }
@@ -42,19 +57,20 @@ export class ManifestService {
 
   private change(rows: { clusterId: string; itemId: string; broadcastId: string; item: PlayItem; removed: boolean }[]): Map<string, number> {
     const bumped = new Map<string, number>();
-    this.db.transaction((tx) => {
+    const { upsertItem, upsertVersion } = this.statements();
+    // This write sits before the emergency fan-out: statements prepared once and one item JSON per distinct
+    // payload keep it to milliseconds for a province (query building cost ~100 µs a row).
+    const json = new Map<PlayItem, string>();
+    this.db.$client.transaction(() => {
       for (const r of rows) {
         const v = bumped.get(r.clusterId) ?? this.version(r.clusterId) + 1;
         bumped.set(r.clusterId, v);
-        tx.insert(manifestItems)
-          .values({ clusterId: r.clusterId, itemId: r.itemId, broadcastId: r.broadcastId, rev: v, removed: r.removed, item: r.item, expiresAt: r.item.expiresAt })
-          .onConflictDoUpdate({ target: [manifestItems.clusterId, manifestItems.itemId], set: { rev: v, removed: r.removed, item: r.item, expiresAt: r.item.expiresAt } })
-          .run();
+        let text = json.get(r.item);
+        if (text === undefined) json.set(r.item, (text = JSON.stringify(r.item)));
+        upsertItem.run(r.clusterId, r.itemId, r.broadcastId, v, r.removed ? 1 : 0, text, r.item.expiresAt);
       }
-      for (const [clusterId, version] of bumped) {
-        tx.insert(manifestVersions).values({ clusterId, version }).onConflictDoUpdate({ target: manifestVersions.clusterId, set: { version } }).run();
-      }
-    });
+      for (const [clusterId, version] of bumped) upsertVersion.run(clusterId, version);
+    })();
     for (const [clusterId, version] of bumped) this.versions.set(clusterId, { version, floor: this.versions.get(clusterId)?.floor ?? 0 });
     return bumped;
   }
