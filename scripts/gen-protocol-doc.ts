@@ -172,9 +172,9 @@ const SEE_ALSO: Record<TopicSpec['channel'], string[]> = {
   'time/req': ['6. Time synchronisation'],
   'time/res': ['6. Time synchronisation'],
   manifest: ['9. Content fetch over HTTP', '6. Time synchronisation'],
-  'manifest/req': [],
-  'group-play': ['3. Limits'],
-  airing: ['3. Limits'],
+  'manifest/req': ['10.1 The manifest'],
+  'group-play': ['10.2 Group play orders', '3. Limits'],
+  airing: ['10.7 Airing reports', '3. Limits'],
 };
 
 /**
@@ -377,16 +377,48 @@ export function fieldRows(schema: TSchema | Json, prefix = ''): FieldRow[] {
   return rows;
 }
 
-/** The field table of a payload, with FIELD_NOTES merged into the descriptions. */
+/**
+ * The alternatives of a payload: one for a plain object schema, one per member for a union of objects
+ * (`Type.Union([Type.Object(…), …])`), each labelled by its discriminator — the property every member fixes to a
+ * constant — when there is one.
+ */
+export function payloadVariants(schema: TSchema | Json): { label: string | null; schema: Json }[] {
+  const s = jsonSchema(schema as TSchema);
+  if (!s.anyOf) return [{ label: null, schema: s }];
+  const members: Json[] = s.anyOf;
+  if (!members.every((m) => m.type === 'object' && m.properties)) throw new Error(`field table: union ${s.$id ?? ''} has a member that is not an object`);
+  const discriminator = Object.keys(members[0].properties).find((k) =>
+    members.every((m) => m.properties[k]?.const !== undefined && (m.required ?? []).includes(k)),
+  );
+  return members.map((m, i) => ({
+    label: discriminator ? `${code(discriminator)} = ${code(JSON.stringify(m.properties[discriminator].const))}` : `variant ${i + 1}`,
+    schema: m,
+  }));
+}
+
+/** Every field path of a payload, over all its variants. */
+function allFieldRows(schema: TSchema | Json): FieldRow[] {
+  return payloadVariants(schema).flatMap((v) => fieldRows(v.schema));
+}
+
+/** The field table of a payload (one per variant for a union), with FIELD_NOTES merged into the descriptions. */
 function fieldTable(schema: TSchema | Json): string {
   const id: string | undefined = jsonSchema(schema as TSchema).$id;
-  const rows = fieldRows(schema);
-  if (!rows.length) return '_No fields: the payload is the empty object `{}`._';
+  const variants = payloadVariants(schema);
   const describeRow = (r: FieldRow) => [r.description, id ? FIELD_NOTES[`${id}:${r.path}`] : undefined].filter(Boolean).join('; ');
-  return table(
-    ['Field', 'Type', 'Required', 'Constraints', 'Description'],
-    rows.map((r) => [code(r.path), r.type, r.required ? 'yes' : 'no', r.constraints, describeRow(r)]),
-  );
+  const one = (s: Json): string => {
+    const rows = fieldRows(s);
+    if (!rows.length) return '_No fields: the payload is the empty object `{}`._';
+    return table(
+      ['Field', 'Type', 'Required', 'Constraints', 'Description'],
+      rows.map((r) => [code(r.path), r.type, r.required ? 'yes' : 'no', r.constraints, describeRow(r)]),
+    );
+  };
+  if (variants.length === 1 && variants[0].label === null) return one(variants[0].schema);
+  return [
+    `One of ${variants.length} forms:`,
+    ...variants.map((v) => `_Form ${v.label}:_\n\n${one(v.schema)}`),
+  ].join('\n\n');
 }
 
 /** Every FIELD_NOTES key must name a field of a catalog schema. */
@@ -394,9 +426,22 @@ function checkFieldNotes(): void {
   const known = new Set<string>();
   for (const t of CATALOG) {
     const id = jsonSchema(t.schema).$id;
-    for (const r of fieldRows(t.schema)) known.add(`${id}:${r.path}`);
+    for (const r of allFieldRows(t.schema)) known.add(`${id}:${r.path}`);
   }
   for (const key of Object.keys(FIELD_NOTES)) if (!known.has(key)) throw new Error(`FIELD_NOTES: "${key}" names no field of a catalog payload`);
+}
+
+/** Fields typed `number` (not `integer`) in the catalog payloads, by topic channel: the only ones that may carry a fraction. */
+function fractionalFields(): string {
+  const byChannel = new Map<string, Set<string>>();
+  for (const t of CATALOG) {
+    for (const r of allFieldRows(t.schema)) {
+      if (!/^number\b/.test(r.type)) continue;
+      if (!byChannel.has(t.channel)) byChannel.set(t.channel, new Set());
+      byChannel.get(t.channel)!.add(r.path);
+    }
+  }
+  return [...byChannel].map(([channel, paths]) => `${channel} ${codeList([...paths])}`).join('; ');
 }
 
 /** `volume` (integer, 0 – 100) — a one-line summary of a small object schema, for table cells. */
@@ -431,6 +476,11 @@ function values(): Record<string, string> {
   const rate = defaults.LOA_MQTT_PUBLISH_RATE;
   const secret = newDeviceSecret();
   const groupsSchema = jsonSchema(DeviceConfigSchema).properties.groups;
+  // server/src/mqtt/packet-guard.ts cuts a packet when remaining length + fixedHeaderAllowance > max; the fixed header
+  // actually sent is 1 type byte + the remaining-length varint (7 bits per byte), so the largest accepted packet is
+  // smaller than the configured maximum by the unused allowance.
+  const maxRemaining = defaults.LOA_MQTT_MAX_PACKET_BYTES - BROKER.fixedHeaderAllowance;
+  const lengthBytes = maxRemaining < 128 ? 1 : maxRemaining < 16_384 ? 2 : maxRemaining < 2_097_152 ? 3 : 4;
   return {
     TOPIC_ROOT,
     PROTOCOL_VERSION: String(PROTOCOL_VERSION),
@@ -444,7 +494,11 @@ function values(): Record<string, string> {
     MQTTS_PORT: String(def('LOA_MQTT_TLS_PORT')),
     HTTP_PORT: String(def('LOA_HTTP_PORT')),
     MAX_PACKET_BYTES: num(defaults.LOA_MQTT_MAX_PACKET_BYTES),
-    MAX_REMAINING_LENGTH: num(defaults.LOA_MQTT_MAX_PACKET_BYTES - BROKER.fixedHeaderAllowance),
+    MAX_REMAINING_LENGTH: num(maxRemaining),
+    MAX_LENGTH_BYTES: String(lengthBytes),
+    MAX_WHOLE_PACKET: num(1 + lengthBytes + maxRemaining),
+    FIRST_CLOSED_PACKET: num(1 + lengthBytes + maxRemaining + 1),
+    FRACTIONAL_FIELDS: fractionalFields(),
     PUBLISH_RATE: num(rate),
     BURST: num(rate * BROKER.burstSeconds),
     BURST_SECONDS: String(BROKER.burstSeconds),
@@ -490,7 +544,7 @@ function topicReference(section: string, anchorOf: (heading: string) => string):
     const check = payloadCodec(t.schema).decode(JSON.stringify(t.example));
     if (!check.ok) throw new Error(`catalog: the example for ${t.topic} fails its own schema: ${check.error}`);
     const doing = t.direction === 'device → server' ? 'The device publishes.' : 'The device subscribes; the server publishes.';
-    const see = SEE_ALSO[t.channel].map((h) => `[${h}](#${anchorOf(h)})`).join(', ');
+    const links = SEE_ALSO[t.channel].map((h) => `[${h}](#${anchorOf(h)})`);
     return [
       `### ${topicHeading(section, t, i)}`,
       '',
@@ -520,8 +574,7 @@ function topicReference(section: string, anchorOf: (heading: string) => string):
       '```',
       '',
       '</details>',
-      '',
-      `See also: ${see}.`,
+      ...(links.length ? ['', `See also: ${links.join(', ')}.`] : []),
     ].join('\n');
   }).join('\n\n');
 }

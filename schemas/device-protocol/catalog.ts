@@ -93,7 +93,7 @@ export const CATALOG: TopicSpec[] = [
     behaviour: [
       'Subscribe (QoS 1) before publishing the birth message; the server re-sends the configuration after each birth.',
       'Apply a configuration whose `version` differs from the one held; report telemetry every `telemetryIntervalS` seconds.',
-      'Subscribe to `loa/v1/grp/{group}/cmd` for every group listed and unsubscribe from groups no longer listed. Group subscriptions belong to the connection: after every connect, subscribe to the groups of the configuration received, even if its version is unchanged.',
+      'Subscribe to `loa/v1/grp/{group}/cmd` and `loa/v1/grp/{group}/play` for every group listed (both topics of a group together, in the configuration\'s order) and unsubscribe from groups no longer listed. Group subscriptions belong to the connection: after every connect, subscribe to the groups of the configuration received, even if its version is unchanged.',
       'Run a time sync every `timeSyncIntervalS` seconds and right after connecting.',
     ],
   },
@@ -158,7 +158,7 @@ export const CATALOG: TopicSpec[] = [
       'Execute a command id at most once; a repeated id gets the first reply again.',
       'A command received before the first time sync after boot completes is held until that sync ends, then judged.',
       'A command that fails its schema but carries a usable `id` is answered `rejected` with reason `malformed`.',
-      'Reply on the `reply` topic for every command: `ok`, `rejected` (unknown_command, bad_args, expired) or `failed` with a reason.',
+      'Reply on the `reply` topic for every command: `ok`, `rejected` (malformed, expired, unknown_command, bad_args) or `failed` with a reason.',
       'v1 commands: `ping`; `reboot` (reply ok, then go offline cleanly and reboot); `setVolume` {volume 0–100}; `setOutput` {index, enabled}; `identify` {seconds?}.',
     ],
   },
