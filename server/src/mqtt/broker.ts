@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Publisher } from './publisher.ts';
 import { guardedStream } from './packet-guard.ts';
 import { indexedPersistence } from './persistence.ts';
+import { boundedEmitter } from './emitter.ts';
 
 /** The embedded broker. Its session store is in memory: devices re-announce themselves on reconnect. */
 export async function createBroker(): Promise<Aedes> {
@@ -13,7 +14,8 @@ export async function createBroker(): Promise<Aedes> {
     persistence: indexedPersistence() as never,
     // Clusters sit behind 4G; a stuck one must not block fan-out to the rest of the commune.
     drainTimeout: 30_000,
-    concurrency: 1000,
+    // at most 1,000 messages in delivery at once, drained without recursion (see emitter.ts)
+    mq: boundedEmitter(1000) as never,
     maxClientsIdLength: 64,
     maxTopicLevels: 8,
     queueLimit: 64,

@@ -38,7 +38,10 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
         log.warn({ clusterId: id, channel, error }, 'malformed device payload rejected');
       }
     },
-    onHandlerError: (id, channel, err) => log.error({ clusterId: id, channel, err }, 'device message handler failed'),
+    onHandlerError: (id, channel, err) => {
+      metrics.mqttHandlerErrors.inc({ channel });
+      log.error({ clusterId: id, channel, err }, 'device message handler failed');
+    },
   });
 
   router

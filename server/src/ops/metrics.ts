@@ -6,6 +6,7 @@ export class Metrics {
   readonly clustersOnline = new Gauge({ name: 'loa_clusters_online', help: 'Clusters currently online', registers: [this.registry] });
   readonly clustersTotal = new Gauge({ name: 'loa_clusters_total', help: 'Clusters registered', registers: [this.registry] });
   readonly mqttIn = new Counter({ name: 'loa_mqtt_messages_in_total', help: 'Device messages received, by channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly mqttHandlerErrors = new Counter({ name: 'loa_mqtt_handler_errors_total', help: 'Device messages whose handler failed (contained: the message is acknowledged and counted)', labelNames: ['channel'], registers: [this.registry] });
   readonly mqttRejected = new Counter({ name: 'loa_mqtt_messages_rejected_total', help: 'Device messages or connections refused, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly telemetryRows = new Counter({ name: 'loa_telemetry_rows_written_total', help: 'Telemetry rows persisted', registers: [this.registry] });
   readonly telemetryPersistLatency = new Summary({
