@@ -6,10 +6,10 @@ import { systemActor } from '../server/src/shared/actor.ts';
 import { exampleTelemetry } from './helpers/device.ts';
 
 /** Services against a fresh in-memory database with a fake clock: presence timing and retention without waiting. */
-function setup() {
+function setup(env: Record<string, string> = {}) {
   const clock = { t: Date.parse('2026-11-24T08:00:00Z'), now() { return this.t; } };
   const published: { topic: string; payload: string; retain?: boolean }[] = [];
-  const s = createServices(loadConfig({ LOA_TELEMETRY_INTERVAL_S: '10', LOA_TELEMETRY_RETENTION_DAYS: '7' }), createDb(':memory:'), clock, {
+  const s = createServices(loadConfig({ LOA_TELEMETRY_INTERVAL_S: '10', LOA_TELEMETRY_RETENTION_DAYS: '7', ...env }), createDb(':memory:'), clock, {
     publish: async (topic, payload, opts) => void published.push({ topic, payload: payload.toString(), retain: opts.retain }),
   });
   s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
@@ -35,6 +35,22 @@ describe('presence timing', () => {
     const { s } = setup();
     s.presence.seen('ghost-device');
     expect(s.health.peek('ghost-device')).toBeUndefined();
+  });
+});
+
+describe('telemetry under overload', () => {
+  it('holds at most LOA_TELEMETRY_MAX_BUFFERED rows between flushes, counts the rest as dropped and keeps the latest state', async () => {
+    const { s, clock, id } = setup({ LOA_TELEMETRY_MAX_BUFFERED: '100' });
+    for (let i = 0; i < 250; i++) {
+      clock.t += 1000;
+      s.telemetry.ingest(id, { ...exampleTelemetry(), volume: i % 100 }, clock.now());
+    }
+    expect(s.telemetry.pending()).toBe(100);
+    expect((await s.metrics.telemetryDropped.get()).values[0].value).toBe(150);
+    expect(s.health.get(id).telemetry?.volume).toBe(249 % 100);
+    expect(s.telemetry.flush()).toBe(100);
+    s.telemetry.ingest(id, exampleTelemetry(), clock.now());
+    expect(s.telemetry.pending()).toBe(1);
   });
 });
 

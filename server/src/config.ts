@@ -25,6 +25,7 @@ export const ConfigSchema = Type.Object({
   LOA_TELEMETRY_INTERVAL_S: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
   LOA_TIME_SYNC_INTERVAL_S: Type.Integer({ minimum: 30, maximum: 86_400, default: 600 }),
   LOA_HEARTBEAT_TIMEOUT_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 0, description: '0 = 2.5 × telemetry interval' }),
+  LOA_TELEMETRY_MAX_BUFFERED: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000, description: 'telemetry rows held between flushes at most; more are dropped and counted (loa_telemetry_rows_dropped_total)' }),
   LOA_TELEMETRY_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
   LOA_SESSION_TTL_H: Type.Integer({ minimum: 1, maximum: 8760, default: 168 }),
   LOA_METRICS_TOKEN: Type.String({ default: '', description: 'when set, /metrics requires Authorization: Bearer <token>' }),

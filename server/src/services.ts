@@ -43,7 +43,10 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   const clusters = new ClustersService(new ClustersRepo(db), areas, directory, health, audit, bus, clock);
   const rollup = new RollupService(areas, clusters, health);
   const presence = new PresenceService(health, directory, bus, clock, heartbeatTimeoutMs(config));
-  const telemetry = new TelemetryService(db, health, directory, bus, clock);
+  const telemetry = new TelemetryService(db, health, directory, bus, clock, 60_000, {
+    maxBuffered: config.LOA_TELEMETRY_MAX_BUFFERED,
+    onDropped: () => metrics.telemetryDropped.inc(),
+  });
   const deviceEvents = new DeviceEventsService(db, directory, bus);
   const deviceConfig = new DeviceConfigService(directory, publisher, clock, {
     telemetryIntervalS: config.LOA_TELEMETRY_INTERVAL_S,

@@ -13,6 +13,13 @@ import type { HealthStore } from './health.store.ts';
 
 type Row = typeof telemetry.$inferInsert;
 
+export interface TelemetryLimits {
+  /** time-series rows held between flushes at most; past it a report still updates the latest state */
+  maxBuffered: number;
+  /** called for each time-series row dropped because the buffer was full (counted in /metrics) */
+  onDropped: () => void;
+}
+
 /**
  * Telemetry is kept twice: the latest report per cluster in memory (and `cluster_state`), and a time series in
  * `telemetry`. Rows are buffered and written in one transaction per flush, which is what lets one SQLite file take
@@ -33,6 +40,7 @@ export class TelemetryService {
     private clock: Clock,
     /** routine latest-state writes per cluster at most this often; urgent changes go at once */
     private stateIntervalMs = 60_000,
+    private limits: TelemetryLimits = { maxBuffered: 100_000, onDropped: () => undefined },
   ) {}
 
   private statements() {
@@ -56,6 +64,9 @@ export class TelemetryService {
   ingest(clusterId: string, t: Telemetry, receivedAt = this.clock.now()): void {
     if (!this.directory.has(clusterId)) return;
     const h = this.update(clusterId, t, receivedAt);
+    // Under overload (SQLite slower than the fleet reports) memory must not grow without end: the history point
+    // is dropped and counted, the cluster's latest state above is kept.
+    if (this.buffer.length >= this.limits.maxBuffered) return this.limits.onDropped();
     this.sentAt.push(t.ts + (t.clockOffsetMs ?? 0));
     this.buffer.push({
       clusterId,
