@@ -50,6 +50,8 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
   protected lastOffset: number | null = null;
   /** A time-sync burst has ended at least once (with or without a result). */
   protected syncSettled = false;
+  /** Device time of the last successful time sync: how stale `lastOffset` is (crystals drift up to ±50 ppm). */
+  protected syncedAt: number | null = null;
   protected starts: Map<string, PlaybackRecord> | null = null;
   protected bootAt = 0;
   protected bootTrue = 0;
@@ -118,7 +120,10 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
         report: (r) => this.sendAiring(r),
         requestManifest: (version) => this.requestManifest(version),
         setPlaying: (p, volume) => this.raise(this.state.setPlaying(p, volume)),
-        itemAccepted: (item) => this.emit('item', item),
+        itemAccepted: (item) => {
+          this.resyncBefore(item.startAt);
+          this.emit('item', item);
+        },
         started: (rec) => {
           const starts = (this.starts ??= new Map());
           starts.delete(`${rec.itemId}#${rec.seq}`);
@@ -191,4 +196,24 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
   protected abstract sendReply(encoded: Buffer, resent: boolean, onAck?: () => void): void;
   protected abstract sendAiring(r: AiringReport): void;
   protected abstract requestManifest(version: number): void;
+
+  /**
+   * Synchronised start (contract §10.4): an offset measured up to one re-sync interval ago may have drifted by
+   * 50 ppm × 600 s = 30 ms, three times the start budget. So a device re-syncs RESYNC_LEAD_MS before a scheduled
+   * start (at once when the start is sooner) unless its last sync is younger than RESYNC_MAX_AGE_MS (≤ 3 ms drift).
+   */
+  protected resyncBefore(startAt: number | null): void {
+    if (startAt === null || this.lastOffset === null) return;
+    const lead = startAt - (this.clock.now() + this.lastOffset);
+    if (!(lead > 0) || lead > MAX_RESYNC_AHEAD_MS) return;
+    this.sched.after(Math.max(0, lead - RESYNC_LEAD_MS), () => {
+      const age = this.syncedAt === null ? Infinity : this.clock.now() - this.syncedAt;
+      if (this.isOnline && age > RESYNC_MAX_AGE_MS) this.timeSync.start();
+    });
+  }
 }
+
+export const RESYNC_LEAD_MS = 10_000;
+export const RESYNC_MAX_AGE_MS = 60_000;
+/** starts further ahead than this get their fresh sync from the periodic ones (or a later re-send of the item) */
+const MAX_RESYNC_AHEAD_MS = 24 * 3_600_000;

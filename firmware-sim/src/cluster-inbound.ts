@@ -83,6 +83,7 @@ export abstract class ClusterInbound extends ClusterLifecycle {
   protected onTimeSynced(r: TimeSyncResult | null): void {
     this.syncSettled = true;
     if (r) this.lastOffset = r.offsetMs;
+    if (r) this.syncedAt = this.clock.now();
     if (r) this.counters.timeSyncs++;
     else {
       this.counters.timeSyncFailures++;
