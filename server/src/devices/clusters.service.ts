@@ -209,6 +209,21 @@ export class ClustersService {
     this.bus.emit('device.revoked', { clusterId: id });
   }
 
+  /**
+   * A birth message says which firmware the box runs: the registry keeps it, so the cluster record shows what is
+   * installed rather than what was typed in at import. Written only when it changed (a birth comes on every connect).
+   */
+  reportFirmware(id: string, firmwareVersion: string): void {
+    const r = this.rows.get(id);
+    if (!r || r.firmwareVersion === firmwareVersion) return;
+    this.repo.update(id, { firmwareVersion, updatedAt: this.clock.now() });
+    this.remember(this.repo.get(id)!);
+  }
+
+  /** Whether the cluster is connected now. */
+  online(id: string): boolean {
+    return this.health.peek(id)?.online ?? false;
+  }
   /** Outputs per cluster, for roll-ups. */
   outputCount(id: string): number {
     return this.outputs.get(id)?.length ?? 0;

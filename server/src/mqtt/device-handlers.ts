@@ -51,6 +51,7 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
       h.birth = p;
       h.dirty = true;
       h.urgent = true;
+      s.clusters.reportFirmware(id, p.firmware);
       void s.deviceConfig.push(id).catch((err) => log.error({ err, clusterId: id }, 'config push failed'));
       // A reconnecting device says which manifest it holds and gets only what changed since.
       void s.manifests.push(id, p.manifestVersion ?? 0).catch((err) => log.error({ err, clusterId: id }, 'manifest push failed'));

@@ -45,8 +45,28 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
   const buckets = new WeakMap<Client, Bucket>();
   const subs = new WeakMap<Client, Set<string>>();
 
+  /** Keep-alive asked for in CONNECT, kept for authenticate (which is not given the packet). */
+  const keepalives = new WeakMap<Client, number>();
+
+  broker.preConnect = (client, packet, done) => {
+    // §2.2: MQTT 3.1.1 (level 4) only. aedes itself accepts 3.1 (level 3); it answers CONNACK 1 only for a level
+    // outside 3–4, so a level 3 CONNECT is marked as such and aedes' own check sends the refusal and closes.
+    if (packet.protocolVersion !== 4) {
+      o.onReject(null, 'protocol_version', String(packet.protocolVersion));
+      packet.protocolVersion = 0 as never;
+    }
+    keepalives.set(client, packet.keepalive ?? 0);
+    done(null, true);
+  };
+
   broker.authenticate = (client, username, password, done) => {
     const id = client.id;
+    // §2.2: keep alive MUST NOT be 0 — the broker could never notice a silent link. MQTT 3.1.1 has no code for a
+    // refused keep-alive; 2 (identifier rejected) is what mosquitto answers for one outside its limits.
+    if (!keepalives.get(client)) {
+      o.onReject(null, 'keepalive_zero', id);
+      return done(fail(2, 'keep alive must not be 0'), false);
+    }
     if (!username || !password) {
       o.onReject(null, 'anonymous');
       return done(fail(5, 'credentials required'), false);
@@ -73,6 +93,8 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
       done(new Error(`publish refused: ${reason}`));
     };
     if (!parsed || parsed.kind !== 'device' || parsed.clusterId !== id || !isUpChannel(parsed.channel)) return deny('topic_not_allowed');
+    // §3: QoS 2 MUST NOT be used; 3.1.1 cannot refuse one PUBLISH, so the connection is closed (§3.2).
+    if (packet.qos === 2) return deny('qos_not_allowed');
     if (packet.retain && parsed.channel !== 'status') return deny('retain_not_allowed');
     if (packet.payload.length > o.maxPacketBytes) return deny('too_large');
     // The last will must go out at once: holding it back would show a dead cluster as online.
