@@ -466,6 +466,8 @@ interface Delivery {
 }
 interface BroadcastRun {
   id: string;
+  /** wall-clock instant of the API call (ms since epoch), to line up with server-side logs */
+  t0At: number;
   /** POST /api/broadcasts → response (ms) */
   apiMs: number;
   /** startAt the server fixed, ms after the API call */
@@ -489,7 +491,11 @@ interface BroadcastRun {
   /** latest − earliest start (ms): how far apart the first and last speaker begin */
   syncSpreadMs: number | null;
   lateMaxMs: number | null;
-  /** clusters that started late (order or content after the start instant) and sought into the programme */
+  /** orders accepted (item event) after the start instant, and orders whose assumed content fetch ended after it */
+  ordersAfterStart: number;
+  contentAfterStart: number;
+  /** clusters whose player started late by any amount and sought into the programme (late timers in a busy fleet
+   *  process count here too: the simulator seeks them away), and the largest seek */
   sought: number;
   soughtMaxMs: number;
   missingStarts: number;
@@ -676,6 +682,7 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
       const errs = col.startErrors;
       const run: BroadcastRun = {
         id: created.id,
+        t0At: t0,
         apiMs: r1(apiMs)!,
         startAtMs: r1(Date.parse(created.startAt) - t0)!,
         raw: dist(rawRel),
@@ -690,6 +697,8 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
         syncSignedMedian: med(errs),
         syncSpreadMs: errs.length ? r1(Math.max(...errs) - Math.min(...errs)) : null,
         lateMaxMs: col.lateMs.length ? r1(Math.max(...col.lateMs)) : null,
+        ordersAfterStart: col.item.filter((x) => x > Date.parse(created.startAt)).length,
+        contentAfterStart: col.item.filter((x) => x + (o.contentFetch === 'assume' ? o.assumeDelayMs : 0) > Date.parse(created.startAt)).length,
         sought: col.sought,
         soughtMaxMs: col.soughtMaxMs,
         missingStarts: col.missingStarts,
@@ -699,12 +708,13 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
       };
       res.broadcasts.push(run);
       res.fleetStats = col.stats;
+      if (server.exitCode !== null || server.signalCode !== null) throw new Error(`server died during broadcast ${b + 1}`);
       ss.setPhase('idle');
       fs.setPhase('idle');
       log(
-        `product ${n} broadcast ${b + 1}: API ${run.apiMs} ms; raw p50 ${run.raw.p50} p99 ${run.raw.p99} max ${run.raw.max} (first ${run.raw.min}, missing ${run.raw.missing}); ` +
+        `product ${n} broadcast ${b + 1} (t0 ${t0.toFixed(1)}): API ${run.apiMs} ms; raw p50 ${run.raw.p50} p99 ${run.raw.p99} max ${run.raw.max} (first ${run.raw.min}, missing ${run.raw.missing}); ` +
           `item p99 ${run.item.p99} max ${run.item.max}; all started ${run.allStartedMs} ms (startAt +${run.startAtMs}), API shows all started ${run.apiAllStartedMs} ms; ` +
-          `sync |e| p50 ${run.syncAbs.p50} p99 ${run.syncAbs.p99} max ${run.syncAbs.max} ms, missing ${run.missingStarts}, late starts sought ${run.sought} (max ${run.soughtMaxMs} ms)`,
+          `sync |e| p50 ${run.syncAbs.p50} p99 ${run.syncAbs.p99} max ${run.syncAbs.max} ms, missing ${run.missingStarts}, orders after the start ${run.ordersAfterStart}, content after the start ${run.contentAfterStart}, starts sought ${run.sought} (max ${run.soughtMaxMs} ms)`,
       );
       // let the 2 s airing finish and the finished reports drain before the next emergency
       await sleep(Math.max(0, (run.startAtMs ?? o.leadMs) + content.durationMs - (now() - t0)) + 4000);
@@ -787,7 +797,16 @@ function machine() {
   } catch {
     /* os.cpus() then */
   }
-  return { nproc, cpu: model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, date: new Date().toISOString() };
+  // the server and simulator measured: the working tree as it is (other work may land while a run goes on)
+  let commit: string | null = null;
+  let dirty: string[] = [];
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    dirty = execFileSync('git', ['status', '--porcelain', '--', 'server', 'firmware-sim', 'schemas'], { cwd: ROOT }).toString().split('\n').filter(Boolean);
+  } catch {
+    /* not a git checkout */
+  }
+  return { nproc, cpu: model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, date: new Date().toISOString(), commit, dirty };
 }
 
 function markdown(o: Options, results: SizeResult[]): string {
@@ -862,7 +881,7 @@ async function main(): Promise<void> {
   }, o.maxMinutes * 60_000);
   watchdog.unref();
   const m = machine();
-  log(`broadcast bench: sizes ${o.sizes.join(',')}, parts ${o.parts.join(',')}; ${m.nproc} cpus (${m.cpu}), ${m.memGb} GB, node ${m.node}; logs in ${logDir}`);
+  log(`broadcast bench: sizes ${o.sizes.join(',')}, parts ${o.parts.join(',')}; ${m.nproc} cpus (${m.cpu}), ${m.memGb} GB, node ${m.node}; commit ${m.commit}${m.dirty.length ? ` + ${m.dirty.length} changed file(s) in server/firmware-sim/schemas` : ''}; logs in ${logDir}`);
   const results: SizeResult[] = [];
   const save = () => writeFileSync(out, JSON.stringify({ options: o, machine: m, results }, null, 2));
   for (const n of o.sizes) {
