@@ -102,6 +102,18 @@ export type BroadcastQuery = Static<typeof BroadcastQuerySchema>;
 
 export const RejectSchema = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) });
 
+/**
+ * Reasons the server itself writes when it closes an airing the device never reported as over, once the item has
+ * expired (the device's own reasons are in device-protocol/playback.ts, AiringReport.reason; `expired` is shared).
+ */
+export const SERVER_AIRING_REASONS = {
+  offline: 'the cluster was offline and never got the item before it expired',
+  not_received: 'the cluster was online but never acknowledged the item before it expired',
+  expired: 'the item reached the cluster but did not start before it expired',
+  unfinished: 'the airing started but no end was reported before it expired (plus its length and a grace period)',
+} as const;
+export type ServerAiringReason = keyof typeof SERVER_AIRING_REASONS;
+
 export const AiringSchema = Type.Object({
   broadcastId: Type.String(),
   clusterId: Type.String(),
@@ -112,5 +124,5 @@ export const AiringSchema = Type.Object({
   downloadedAt: Type.Union([TimestampSchema, Type.Null()]),
   startedAt: Type.Union([TimestampSchema, Type.Null()]),
   finishedAt: Type.Union([TimestampSchema, Type.Null()]),
-  reason: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()], { description: `failed/skipped/cancelled: the device's reason, or one of ${Object.keys(SERVER_AIRING_REASONS).join(', ')} written by the server at expiry` }),
 });

@@ -1,4 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { ServerAiringReason } from '../../../schemas/api/broadcasts.ts';
 import type { DeliverySummary } from '../../../schemas/api/broadcasts.ts';
 import type { AiringReport, AiringState } from '../../../schemas/device-protocol/playback.ts';
 import type { Db } from '../db/client.ts';
@@ -10,6 +11,16 @@ import type { Clock } from '../shared/clock.ts';
 const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
 const TERMINAL = new Set(['finished', 'failed', 'skipped', 'cancelled']);
 export const isTerminal = (s: string) => TERMINAL.has(s);
+
+/** When the latest terminal report (other than `exceptId`) of one airing says it ended, in server time. */
+function lastEnd(tx: Pick<Db, 'select'>, clusterId: string, broadcastId: string, seq: number, exceptId: string): number | null {
+  const rows = tx
+    .select({ at: sql<number>`coalesce(${airingReports.serverTs}, ${airingReports.receivedAt})` })
+    .from(airingReports)
+    .where(and(eq(airingReports.clusterId, clusterId), eq(airingReports.broadcastId, broadcastId), eq(airingReports.seq, seq), inArray(airingReports.state, [...TERMINAL]), ne(airingReports.reportId, exceptId)))
+    .all();
+  return rows.length ? Math.max(...rows.map((x) => Math.round(x.at))) : null;
+}
 
 const median = (xs: number[]) => {
   if (!xs.length) return null;
@@ -54,11 +65,26 @@ export class AiringsService {
       if (r.state === 'received') patch.receivedAt = row.receivedAt ?? at;
       if (r.state === 'downloaded') patch.downloadedAt = row.downloadedAt ?? at;
       if (r.state === 'started') patch.startedAt = row.startedAt ?? at;
-      if (r.state === 'finished') patch.finishedAt = at;
-      if (r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') patch.reason = r.reason ?? r.state;
-      // A terminal state is final, except that a device may still finish an airing it reported failed at first
-      // (e.g. a retried download); otherwise only move forward.
-      if ((RANK[r.state] ?? 0) >= (RANK[row.state] ?? 0) && !(isTerminal(row.state) && r.state !== 'finished')) patch.state = r.state;
+      // The row is the first complete airing of this seq: once finished it is final, and a device that airs the
+      // item again (restarted while it was still unexpired) adds attempts to the report log (see attempts()), not
+      // to this row — a later `finished` must not stretch the span, nor a later failure stick a reason to it.
+      if (row.state === 'finished') {
+        if (r.state === 'started' && row.startedAt === null && (row.finishedAt === null || at <= row.finishedAt)) patch.startedAt = at;
+        else delete patch.startedAt;
+      } else if (r.state === 'finished') {
+        patch.finishedAt = at;
+        patch.state = 'finished';
+        patch.reason = null;
+      } else if (r.state === 'started' && isTerminal(row.state) && row.state !== 'cancelled') {
+        // Started after a failure (a retried download, a reboot mid-airing) or after the server closed it at
+        // expiry: a new attempt with its own span, unless it is an older start arriving late.
+        const ended = lastEnd(tx, clusterId, r.broadcastId, r.seq, r.id);
+        if (ended === null || at > ended) Object.assign(patch, { state: 'started', startedAt: at, finishedAt: null, reason: null });
+      } else if ((RANK[r.state] ?? 0) >= (RANK[row.state] ?? 0) && !isTerminal(row.state)) {
+        // Otherwise only move forward, and a terminal state is final.
+        patch.state = r.state;
+        if (r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') patch.reason = r.reason ?? r.state;
+      }
       tx.update(airings).set(patch).where(key).run();
       applied = true;
     });
@@ -73,6 +99,60 @@ export class AiringsService {
       .set({ state: 'cancelled', reason: 'cancelled', updatedAt: this.clock.now() })
       .where(and(eq(airings.broadcastId, broadcastId), inArray(airings.state, ['pending', 'received', 'downloaded', 'started', 'interrupted', 'resumed'])))
       .run();
+  }
+
+  /**
+   * Closes, once the broadcast has expired, every airing its device never reported as over, with the reason why:
+   * never received (`offline` or `not_received` by the cluster's presence now), received but not started
+   * (`expired`), or started with no end reported by `unfinishedAfter` (`unfinished`). A late report can still
+   * move such an airing on (a `finished` from a device's buffer always wins).
+   */
+  closeExpired(broadcastId: string, online: (clusterId: string) => boolean, unfinished: boolean): number {
+    const now = this.clock.now();
+    let n = 0;
+    this.db.transaction((tx) => {
+      const open = tx.select().from(airings).where(and(eq(airings.broadcastId, broadcastId), inArray(airings.state, ['pending', 'received', 'downloaded', 'started', 'interrupted', 'resumed']))).all();
+      for (const a of open) {
+        let reason: ServerAiringReason;
+        if (a.state === 'pending' && a.receivedAt === null) reason = online(a.clusterId) ? 'not_received' : 'offline';
+        else if (a.startedAt === null) reason = 'expired';
+        else if (unfinished) reason = 'unfinished';
+        else continue;
+        tx.update(airings).set({ state: 'failed', reason, updatedAt: now }).where(and(eq(airings.broadcastId, broadcastId), eq(airings.clusterId, a.clusterId), eq(airings.seq, a.seq))).run();
+        n++;
+      }
+    });
+    return n;
+  }
+
+  /**
+   * Every attempt at one airing as the device reported it: each `started` opens one (a device restarted while the
+   * item was unexpired airs it again), the next terminal report closes it.
+   */
+  attempts(broadcastId: string, clusterId: string, seq: number): { startedAt: number; endedAt: number | null; state: string; reason: string | null }[] {
+    const at = sql<number>`coalesce(${airingReports.serverTs}, ${airingReports.receivedAt})`;
+    const log = this.db
+      .select({ state: airingReports.state, at, reason: airingReports.reason })
+      .from(airingReports)
+      .where(and(eq(airingReports.clusterId, clusterId), eq(airingReports.broadcastId, broadcastId), eq(airingReports.seq, seq)))
+      .orderBy(asc(at), asc(airingReports.receivedAt))
+      .all();
+    const out: { startedAt: number; endedAt: number | null; state: string; reason: string | null }[] = [];
+    for (const r of log) {
+      const cur = out.at(-1);
+      if (r.state === 'started') out.push({ startedAt: Math.round(r.at), endedAt: null, state: 'started', reason: null });
+      else if (cur && cur.endedAt === null && (isTerminal(r.state) || r.state === 'interrupted' || r.state === 'resumed')) {
+        cur.state = r.state;
+        if (isTerminal(r.state)) Object.assign(cur, { endedAt: Math.round(r.at), reason: r.reason });
+      }
+    }
+    return out;
+  }
+
+  /** Whether every airing of the broadcast finished (without reading them all). */
+  allFinished(broadcastId: string): boolean {
+    const open = this.db.select({ s: airings.seq }).from(airings).where(and(eq(airings.broadcastId, broadcastId), ne(airings.state, 'finished'))).limit(1).get();
+    return !open && this.planned(broadcastId);
   }
 
   planned(broadcastId: string): boolean {

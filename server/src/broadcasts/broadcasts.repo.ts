@@ -18,6 +18,10 @@ export class BroadcastsRepo {
   inStates(states: string[]): BroadcastRow[] {
     return this.db.select().from(broadcasts).where(inArray(broadcasts.state, states)).all();
   }
+  /** Expired broadcasts that expired after `since`. */
+  expiredSince(since: number): BroadcastRow[] {
+    return this.db.select().from(broadcasts).where(and(eq(broadcasts.state, 'expired'), gte(broadcasts.expiresAt, since))).all();
+  }
   list(q: { state?: string; level?: string; from?: number; to?: number }, limit: number, offset: number): BroadcastRow[] {
     const where: SQL[] = [];
     if (q.state) where.push(eq(broadcasts.state, q.state));

@@ -9,7 +9,7 @@ import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
 import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import type { AiringsService } from './airings.service.ts';
+import { isTerminal, type AiringsService } from './airings.service.ts';
 import { approvalFor } from './approval.ts';
 import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
 import type { Delivery } from './delivery.ts';
@@ -19,6 +19,8 @@ import { planTiming, resolveContent, type PlayableContent, type Speech, type Tim
 
 /** Devices hold what they must air in the next 48 hours (store-and-forward). */
 export const MANIFEST_WINDOW_MS = 48 * 3_600_000;
+/** How long an expired broadcast still takes late proof of play (a device's buffer after an outage) into account. */
+export const LATE_REPORTS_MS = MANIFEST_WINDOW_MS;
 const CREATORS = new Set(['admin', 'operator', 'approver']);
 
 /** Bulletins from creation to proof of play: levels, approval, delivery, cancellation. */
@@ -179,20 +181,44 @@ export class BroadcastsService {
     return n;
   }
 
-  /** Moves broadcasts along as airings report: scheduled → airing → done, or expired when nothing aired in time. */
+  /**
+   * Moves broadcasts along as airings report: scheduled → airing → done | expired. One rule whichever comes first,
+   * the expiry or the last report: `done` when every targeted cluster finished every airing, `expired` when the
+   * broadcast expired with something not aired. At expiry the airings never reported over are closed with a reason
+   * (AiringsService.closeExpired), so they count as failed. An expired broadcast is looked at again for
+   * `LATE_REPORTS_MS`: a device's buffered reports after an outage can still show it all aired, and then it is done.
+   */
   progress(): void {
     const now = this.clock.now();
-    for (const row of this.repo.inStates(['scheduled', 'airing'])) {
+    const rows = [...this.repo.inStates(['scheduled', 'airing']), ...this.repo.expiredSince(now - LATE_REPORTS_MS)];
+    for (const row of rows) {
+      const past = row.expiresAt !== null && now > row.expiresAt;
+      if (row.state === 'expired') {
+        // Already closed at expiry; only an airing still running then has to be closed later on.
+        const runOn = this.runOn(row);
+        if (now <= row.expiresAt! + runOn + 600_000) this.airings.closeExpired(row.id, (id) => this.clusters.online(id), now > row.expiresAt! + runOn);
+        if (!this.airings.allFinished(row.id)) continue; // stays expired unless every airing turns out finished
+      } else if (past) this.airings.closeExpired(row.id, (id) => this.clusters.online(id), now > row.expiresAt! + this.runOn(row));
       const list = this.airings.list(row.id);
-      const anyStarted = list.some((a) => a.startedAt !== null);
-      const allOver = list.length > 0 && list.every((a) => ['finished', 'failed', 'skipped', 'cancelled'].includes(a.state));
+      const allFinished = list.length > 0 && list.every((a) => a.state === 'finished');
+      const allOver = list.length > 0 && list.every((a) => isTerminal(a.state));
       let next = row.state;
-      if (allOver || (row.expiresAt !== null && now > row.expiresAt)) next = anyStarted ? 'done' : 'expired';
-      else if (anyStarted) next = 'airing';
+      if (allFinished) next = 'done';
+      else if (past || (allOver && row.expiresAt === null)) next = 'expired';
+      else if (list.some((a) => a.startedAt !== null)) next = 'airing';
       if (next !== row.state) {
         this.repo.update(row.id, { state: next });
         this.bus.emit('broadcast.changed', { broadcastId: row.id, state: next });
       }
+    }
+  }
+
+  /** How long after its expiry an airing that started may still be running: the programme's length and a minute. */
+  private runOn(row: BroadcastRow): number {
+    try {
+      return this.content.playable(row.contentId!).durationMs + 60_000;
+    } catch {
+      return 60_000;
     }
   }
 

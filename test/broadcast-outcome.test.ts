@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AiringReport } from '../schemas/device-protocol/playback.ts';
+import { loadConfig } from '../server/src/config.ts';
+import { createDb } from '../server/src/db/client.ts';
+import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
+import { createServices } from '../server/src/services.ts';
+import { systemActor } from '../server/src/shared/actor.ts';
+
+/** How a broadcast ends, with a fake clock: every targeted cluster explained, one rule for done/expired (issue 8 §2). */
+async function setup(n: number) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'loa-outcome-'));
+  const clock = { t: Date.parse('2026-11-24T01:00:00Z'), now() { return this.t; } };
+  const s = createServices(loadConfig({ LOA_DATA_DIR: dataDir }), createDb(':memory:'), clock, { publish: async () => {} });
+  const actor = systemActor('test');
+  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+  const made = s.clusters.create(Array.from({ length: n }, (_, i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `O${i}`, outputs: [{ index: 0, label: 'Loa' }] })), actor);
+  const wav = join(dataDir, 'tone.wav');
+  await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', wav]);
+  const content = await s.content.ingest(wav, { source: 'upload', originalName: 'tone.wav' }, actor);
+  const ids = made.map((c) => c.clusterId);
+  const start = clock.t + 60_000;
+  const b = await s.broadcasts.create(
+    { title: 'Thông báo', level: 'normal', source: { contentId: content.id }, targets: { clusterIds: ids }, startAt: new Date(start).toISOString(), expiresAt: new Date(start + 10 * 60_000).toISOString() },
+    actor,
+  );
+  let k = 0;
+  const report = (clusterId: string, state: AiringReport['state'], at: number, extra: Partial<AiringReport> = {}) =>
+    s.airings.report(clusterId, { id: `r-${k++}`, itemId: b.id, broadcastId: b.id, seq: 0, state, ts: at, serverTs: at, ...extra });
+  const airOnce = (clusterId: string, at = start) => {
+    for (const [i, st] of (['received', 'downloaded', 'started', 'finished'] as const).entries()) report(clusterId, st, at + (st === 'finished' ? 1000 : i));
+  };
+  const get = () => s.broadcasts.get(b.id, actor);
+  return { s, clock, ids, b, start, expiresAt: start + 10 * 60_000, report, airOnce, get };
+}
+
+describe('clusters that never got the item', () => {
+  it('are closed at expiry with a reason and counted as failed', async () => {
+    const { s, clock, ids, b, start, expiresAt, report, get } = await setup(5);
+    // ids[0..2] powered off from before the broadcast until after its expiry; ids[3] online but silent;
+    // ids[4] got it but never started.
+    s.presence.seen(ids[3]);
+    s.presence.seen(ids[4]);
+    report(ids[4], 'received', start - 30_000);
+    clock.t = expiresAt + 3 * 60_000;
+    s.presence.seen(ids[3]);
+    s.broadcasts.progress();
+    const byCluster = Object.fromEntries(s.airings.list(b.id).map((a) => [a.clusterId, a]));
+    for (const id of ids.slice(0, 3)) expect(byCluster[id]).toMatchObject({ state: 'failed', reason: 'offline' });
+    expect(byCluster[ids[3]]).toMatchObject({ state: 'failed', reason: 'not_received' });
+    expect(byCluster[ids[4]]).toMatchObject({ state: 'failed', reason: 'expired' });
+    const bc = get();
+    expect(bc.state).toBe('expired');
+    expect(bc.delivery).toMatchObject({ targeted: 5, started: 0, finished: 0, failed: 5 });
+    expect(bc.delivery.failures.map((f) => f.reason).sort()).toEqual(['expired', 'not_received', 'offline', 'offline', 'offline']);
+  }, 30_000);
+
+  it('closes an airing that started but never reported its end only after its length and a grace period', async () => {
+    const { s, clock, ids, b, start, expiresAt, report, get } = await setup(1);
+    report(ids[0], 'started', expiresAt - 100);
+    clock.t = expiresAt + 1;
+    s.broadcasts.progress();
+    expect(s.airings.list(b.id)[0]).toMatchObject({ state: 'started', reason: null });
+    clock.t = expiresAt + 2 * 60_000;
+    s.broadcasts.progress();
+    expect(s.airings.list(b.id)[0]).toMatchObject({ state: 'failed', reason: 'unfinished', startedAt: expiresAt - 100 });
+    expect(get().delivery).toMatchObject({ started: 1, finished: 0, failed: 1 });
+    void start;
+  }, 30_000);
+});
+
+describe('done or expired: one rule, whichever comes first', () => {
+  it('is done when every cluster finished before the expiry job runs', async () => {
+    const { s, clock, ids, start, expiresAt, airOnce, get } = await setup(2);
+    clock.t = start + 5000;
+    ids.forEach((id) => airOnce(id));
+    s.broadcasts.progress();
+    expect(get().state).toBe('done');
+    clock.t = expiresAt + 3 * 60_000;
+    s.broadcasts.progress();
+    expect(get()).toMatchObject({ state: 'done', delivery: { targeted: 2, finished: 2, failed: 0 } });
+  }, 30_000);
+
+  it('is done when the expiry job runs first and the proof of play arrives afterwards', async () => {
+    const { s, clock, ids, b, start, expiresAt, airOnce, get } = await setup(2);
+    // Both aired on time but were cut off from the server; their buffered reports come after the expiry.
+    clock.t = expiresAt + 3 * 60_000;
+    s.broadcasts.progress();
+    expect(get().state).toBe('expired');
+    clock.t += 60_000;
+    ids.forEach((id) => airOnce(id, start));
+    s.broadcasts.progress();
+    expect(get()).toMatchObject({ state: 'done', delivery: { targeted: 2, finished: 2, failed: 0, failures: [] } });
+    expect(s.airings.list(b.id).map((a) => a.reason)).toEqual([null, null]);
+  }, 30_000);
+
+  it('is expired when something did not air, and stays so', async () => {
+    const { s, clock, ids, start, expiresAt, airOnce, get } = await setup(2);
+    clock.t = start + 5000;
+    airOnce(ids[0]);
+    s.broadcasts.progress();
+    expect(get().state).toBe('airing');
+    clock.t = expiresAt + 1;
+    s.broadcasts.progress();
+    expect(get()).toMatchObject({ state: 'expired', delivery: { finished: 1, failed: 1, failures: [{ clusterId: ids[1], reason: 'offline' }] } });
+    clock.t += 60_000;
+    s.broadcasts.progress();
+    expect(get().state).toBe('expired');
+  }, 30_000);
+});
