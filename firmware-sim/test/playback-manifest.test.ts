@@ -27,7 +27,17 @@ const make = (id: string, extra: Partial<ConstructorParameters<typeof SimCluster
   clusters.push(c);
   return c;
 };
-const states = (id: string, itemId: string) => broker.airings(id).filter((r) => r.itemId === itemId).map((r) => r.state);
+/**
+ * The states a cluster reported for an item, one per report id, as the server keeps them: a report caught in flight
+ * by a reboot or a dropped connection is sent again with its id (QoS 1, docs/device-protocol.md §10.7).
+ */
+const states = (id: string, itemId: string) => {
+  const seen = new Set<string>();
+  return broker
+    .airings(id)
+    .filter((r) => r.itemId === itemId && !seen.has(r.id) && seen.add(r.id))
+    .map((r) => r.state);
+};
 const later = (ms: number, over: Partial<PlayItem> = {}) => ({ startAt: Math.round(trueNow() + ms), ...over });
 
 beforeEach(async () => {
@@ -131,6 +141,34 @@ describe('manifest', () => {
     // The file was not fetched again.
     expect(http.forSha(f.sha256)).toHaveLength(1);
     expect(states('cum-flash', 'fl-1')).toEqual(['received', 'downloaded', 'started', 'finished']);
+  });
+
+  it('a report caught in flight by a reboot is sent again with its id, and no state is reported twice', async () => {
+    const c = make('cum-flash-race');
+    await c.start();
+    const f = http.addRandom(3000, 4);
+    const item = playItem(f, { id: 'fr-1', ...later(1200), durationMs: 200 }, trueNow());
+    // Reboot the moment the broker has `downloaded`, before its PUBACK can reach the device (the race seen under load).
+    let rebooted: Promise<void> | null = null;
+    const onPublish = (packet: { topic: string; payload: Buffer }) => {
+      if (rebooted || packet.topic !== 'loa/v1/dev/cum-flash-race/airing') return;
+      if (JSON.parse(packet.payload.toString()).state === 'downloaded') rebooted = c.reboot('watchdog');
+    };
+    broker.aedes.on('publish', onPublish);
+    await broker.sendManifest('cum-flash-race', { version: 1, baseVersion: 0, items: [item] });
+    await waitFor(() => rebooted, 2000, 'reboot on downloaded');
+    broker.aedes.removeListener('publish', onPublish);
+    await rebooted;
+    await waitFor(() => states('cum-flash-race', 'fr-1').includes('finished'), 4000, 'aired after reboot');
+    // Each state once, each under one id; the only repeat on the wire is `downloaded` again under its own id and
+    // payload (its PUBACK was lost with the connection), which the server keeps once.
+    expect(states('cum-flash-race', 'fr-1')).toEqual(['received', 'downloaded', 'started', 'finished']);
+    const sent = broker.from('cum-flash-race', 'airing').filter((p) => p.json.itemId === 'fr-1');
+    const downloaded = sent.filter((p) => p.json.state === 'downloaded');
+    expect(downloaded.length).toBeGreaterThanOrEqual(1);
+    for (const p of downloaded) expect(p.payload.equals(downloaded[0].payload)).toBe(true);
+    expect(sent.filter((p) => p.json.state !== 'downloaded')).toHaveLength(3);
+    expect(http.forSha(f.sha256)).toHaveLength(1);
   });
 });
 

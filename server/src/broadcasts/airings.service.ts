@@ -47,7 +47,10 @@ export class AiringsService {
     });
   }
 
-  /** Stores a report once (by its id) and advances the airing. Returns false for a duplicate or unknown airing. */
+  /**
+   * Stores a report once (by its id) and advances the airing. Returns false for a duplicate (the same id re-sent
+   * after a lost PUBACK, or a state the airing already records), or an unknown airing.
+   */
   report(clusterId: string, r: AiringReport, receivedAt = this.clock.now()): boolean {
     let applied = false;
     this.db.transaction((tx) => {
@@ -85,6 +88,10 @@ export class AiringsService {
         patch.state = r.state;
         if (r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') patch.reason = r.reason ?? r.state;
       }
+      // The same state again under another id (a device that reported it twice) is kept in the log but changes
+      // nothing in the airing: not even updatedAt, and no event.
+      const changes = Object.entries(patch).some(([k, v]) => k !== 'updatedAt' && row[k as keyof typeof row] !== v);
+      if (!changes) return;
       tx.update(airings).set(patch).where(key).run();
       applied = true;
     });

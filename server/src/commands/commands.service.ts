@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { Value } from '@sinclair/typebox/value';
 import type { CommandRecord, SendCommand } from '../../../schemas/api/commands.ts';
 import { CommandArgsSchemas, type CommandName, type CommandReply } from '../../../schemas/device-protocol/commands.ts';
@@ -43,12 +43,17 @@ export class CommandsService {
     return toRecord(row);
   }
 
-  /** The device's answer. Replies to unknown ids, to another cluster's command, or repeated ones change nothing. */
+  /**
+   * The device's answer. Replies to unknown ids, to another cluster's command, or repeated ones change nothing.
+   * `expired` (set by the expiry job when nobody had answered yet) is provisional: a reply that arrives later is
+   * still what the device did (it may have run the command just in time, or rejected it as expired), so the
+   * outcome does not depend on when the job happened to run.
+   */
   reply(clusterId: string, r: CommandReply, receivedAt: number): boolean {
     const res = this.db
       .update(commands)
       .set({ state: r.result, reason: r.reason ?? null, repliedAt: receivedAt })
-      .where(and(eq(commands.id, r.id), eq(commands.clusterId, clusterId), eq(commands.state, 'sent')))
+      .where(and(eq(commands.id, r.id), eq(commands.clusterId, clusterId), inArray(commands.state, ['sent', 'expired'])))
       .run();
     if (res.changes) this.bus.emit('command.reply', { clusterId, commandId: r.id, state: r.result, reason: r.reason });
     return res.changes > 0;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { AiringReport } from '../schemas/device-protocol/playback.ts';
+import { AiringsService } from '../server/src/broadcasts/airings.service.ts';
+import { createDb } from '../server/src/db/client.ts';
+import { Bus } from '../server/src/shared/bus.ts';
+
+/** Proof of play on the server: a report repeated, by id or by state, changes nothing (issue 8 §5). */
+describe('airing reports', () => {
+  const setup = () => {
+    const db = createDb(':memory:');
+    // The airing log alone: no broadcast or cluster rows behind it.
+    db.$client.pragma('foreign_keys = OFF');
+    let now = 1_000_000;
+    const bus = new Bus();
+    const events: string[] = [];
+    bus.on('airing.report', (p) => events.push(p.state));
+    const s = new AiringsService(db, bus, { now: () => now });
+    s.plan('bc-1', [{ clusterId: 'cl-1', outputs: null, scheduledAt: () => 2_000_000 }], 1);
+    const report = (id: string, state: AiringReport['state'], serverTs: number) => {
+      now += 1000;
+      return s.report('cl-1', { id, itemId: 'it-1', broadcastId: 'bc-1', seq: 0, state, ts: serverTs, serverTs });
+    };
+    return { s, db, events, report };
+  };
+
+  it('keeps a report re-sent with its id (a PUBACK lost to a reboot) once', () => {
+    const { s, events, report } = setup();
+    expect(report('a-1', 'received', 1_000_100)).toBe(true);
+    expect(report('a-2', 'downloaded', 1_000_200)).toBe(true);
+    const before = s.list('bc-1');
+    expect(report('a-2', 'downloaded', 1_000_200)).toBe(false);
+    expect(s.list('bc-1')).toEqual(before);
+    expect(events).toEqual(['received', 'downloaded']);
+  });
+
+  it('ignores the same state again under another id: no field, not even updatedAt, changes', () => {
+    const { s, db, events, report } = setup();
+    report('a-1', 'received', 1_000_100);
+    report('a-2', 'downloaded', 1_000_200);
+    const before = s.list('bc-1');
+    expect(before[0]).toMatchObject({ state: 'downloaded', downloadedAt: 1_000_200 });
+    expect(report('a-3', 'downloaded', 1_000_900)).toBe(false);
+    expect(s.list('bc-1')).toEqual(before);
+    expect(events).toEqual(['received', 'downloaded']);
+    // What the device sent is still in the log.
+    expect((db.$client.prepare('select count(*) n from airing_reports').get() as { n: number }).n).toBe(3);
+    // A later state still moves the airing on.
+    expect(report('a-4', 'started', 1_001_000)).toBe(true);
+    expect(s.list('bc-1')[0]).toMatchObject({ state: 'started', downloadedAt: 1_000_200, startedAt: 1_001_000 });
+  });
+});
