@@ -151,6 +151,8 @@ export function newCounters() {
     manifestsApplied: 0,
     manifestsIgnored: 0,
     manifestGaps: 0,
+    /** "you are current" answers at the version held */
+    manifestsCurrent: 0,
     manifestRequests: 0,
     itemsReceived: 0,
     itemsIgnored: 0,

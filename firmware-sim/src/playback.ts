@@ -64,6 +64,10 @@ export class Playback {
       const listed = new Set(m.items.map((i) => i.id));
       for (const x of [...store.values()]) if (!listed.has(x.item.id)) this.airings.remove(x, 'removed');
       for (const item of m.items) this.accept(item);
+    } else if (m.baseVersion === m.version && m.items.length === 0 && m.removed.length === 0 && m.version === store.version) {
+      // "You are current at `version`": nothing to apply. (Held less: the branch below asks for what was missed.)
+      this.h.counters.manifestsCurrent++;
+      return;
     } else if (m.baseVersion > store.version) {
       // One update was missed: applying this one would leave a hole. Ask for what changed since what we hold.
       this.h.counters.manifestGaps++;

@@ -232,6 +232,7 @@ export const CATALOG: TopicSpec[] = [
       'Keep the manifest and its content across reboots and link loss: a cluster whose link drops still airs its programme on time.',
       'Fetch each item\'s content at once over HTTP (see Content fetch), verify its sha256, and report `downloaded` (or `failed` with `hash_mismatch` / `download_failed`, retrying with back-off until the item expires).',
       'An update whose `version` is not above the version held and whose `baseVersion` is not 0 was already applied: ignore it.',
+      'An update with `baseVersion` = `version`, no items and none removed says "you are current at `version`": holding that version, the device is up to date (nothing to apply); holding less, it missed an update and publishes `manifest/req` with the version held.',
       'An item id listed in `removed` is dropped; if it is airing, stop it and report `cancelled`.',
       'Never air anything after its `expiresAt` (server time): report `skipped` with reason `expired` instead.',
     ],
@@ -245,7 +246,10 @@ export const CATALOG: TopicSpec[] = [
     retain: false,
     schema: ManifestRequestSchema,
     example: { version: 40 },
-    behaviour: ['Publish when an update could not be applied (a gap in versions) or the stored manifest was lost (then `version` 0).'],
+    behaviour: [
+      'Publish when an update could not be applied (a gap in versions) or the stored manifest was lost (then `version` 0).',
+      'The server always answers on `manifest`: a delta, a snapshot, or "you are current" (`baseVersion` = `version`).',
+    ],
   },
   {
     channel: 'group-play',

@@ -41,11 +41,19 @@ export const PlayItemSchema = Type.Object(
 );
 export type PlayItem = Static<typeof PlayItemSchema>;
 
-/** Per-device manifest update: everything to air in the next 48 h, as a delta from `baseVersion`. */
+/**
+ * Per-device manifest update: everything to air in the next 48 h, as a delta from `baseVersion`. `version` strictly
+ * increases over everything the server sends one cluster; different contents never share a version.
+ * `baseVersion` = `version` with no items and none removed is the answer "you are current at `version`".
+ */
 export const ManifestSchema = Type.Object(
   {
-    version: Type.Integer({ minimum: 1 }),
-    baseVersion: Type.Integer({ minimum: 0, description: '0 = full snapshot: drop every item not listed' }),
+    version: Type.Integer({ minimum: 1, description: 'strictly increasing per cluster: different contents never share a version' }),
+    baseVersion: Type.Integer({
+      minimum: 0,
+      description:
+        '0 = full snapshot: drop every item not listed. Equal to `version` (no items, none removed) = "you are current at `version`": a device holding `version` is up to date; one holding less publishes `manifest/req` with what it holds',
+    }),
     items: Type.Array(PlayItemSchema, { maxItems: 500, description: 'added or changed items' }),
     removed: Type.Array(Type.String({ maxLength: 80 }), { maxItems: 500, description: 'item ids to drop; one airing now must stop' }),
   },
@@ -53,8 +61,11 @@ export const ManifestSchema = Type.Object(
 );
 export type Manifest = Static<typeof ManifestSchema>;
 
-/** Device → server: "I hold manifest `version`; send me what changed since". */
-export const ManifestRequestSchema = Type.Object({ version: Type.Integer({ minimum: 0 }) }, { $id: 'ManifestRequest' });
+/** Device → server: "I hold manifest `version`; send me what changed since". Always answered on `manifest`. */
+export const ManifestRequestSchema = Type.Object(
+  { version: Type.Integer({ minimum: 0, description: 'always answered on `manifest`: a delta, a snapshot, or "you are current" (`baseVersion` = `version`)' }) },
+  { $id: 'ManifestRequest' },
+);
 export type ManifestRequest = Static<typeof ManifestRequestSchema>;
 
 /** Group fan-out of one item (one publish reaches a whole commune) or of a cancellation. */

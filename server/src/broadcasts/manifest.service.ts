@@ -75,11 +75,31 @@ export class ManifestService {
     return bumped;
   }
 
-  /** What a device holding `since` needs; a snapshot when `since` is unknown, ahead, or older than the tombstones. */
+  /**
+   * Raises the cluster's version to at least `min` (persisted) and returns it. Whatever the server sends carries a
+   * version it has stored, so an empty snapshot sent before the first item is version 1 and the first item version 2:
+   * different contents never share a version, across restarts too.
+   */
+  private raise(clusterId: string, min: number): number {
+    const cur = this.versions.get(clusterId);
+    if (cur && cur.version >= min) return cur.version;
+    this.statements().upsertVersion.run(clusterId, min);
+    this.versions.set(clusterId, { version: min, floor: cur?.floor ?? 0 });
+    return min;
+  }
+
+  /**
+   * What a device holding `since` needs; a snapshot when `since` is unknown, ahead, or older than the tombstones.
+   * A device already at the current version gets an empty delta with `baseVersion` = `version`: "you are current".
+   */
   delta(clusterId: string, since: number): Manifest {
-    const { version, floor } = this.versions.get(clusterId) ?? { version: 0, floor: 0 };
+    // A device ahead of the server (its store was lost or restored) gets a snapshot above what it holds.
+    const ahead = since > this.version(clusterId);
+    const version = this.raise(clusterId, ahead ? since + 1 : 1);
+    const floor = this.versions.get(clusterId)!.floor;
+    if (since === version) return { version, baseVersion: version, items: [], removed: [] };
     const now = this.clock.now();
-    const snapshot = since <= 0 || since > version || since < floor;
+    const snapshot = since <= 0 || ahead || since < floor;
     const rows = this.db
       .select()
       .from(manifestItems)
@@ -87,16 +107,16 @@ export class ManifestService {
       .all();
     const live = rows.filter((r) => !r.removed && r.expiresAt > now).slice(-MAX_DELTA_ITEMS);
     return {
-      version: Math.max(version, 1),
+      version,
       baseVersion: snapshot ? 0 : since,
       items: live.map((r) => r.item as PlayItem),
       removed: snapshot ? [] : rows.filter((r) => r.removed).map((r) => r.itemId).slice(-MAX_DELTA_ITEMS),
     };
   }
 
+  /** Answers a birth or a `manifest/req`: always one publish — a delta, a snapshot, or "you are current". */
   async push(clusterId: string, since: number): Promise<void> {
     const m = this.delta(clusterId, since);
-    if (since === m.version && since > 0) return;
     await this.publisher.publish(deviceTopic(clusterId, 'manifest'), Buffer.from(JSON.stringify(m)), { qos: 1 });
   }
 

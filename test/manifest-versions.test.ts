@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../schemas/device-protocol/playback.ts';
+import { loadConfig } from '../server/src/config.ts';
+import { createDb } from '../server/src/db/client.ts';
+import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
+import { ManifestService } from '../server/src/broadcasts/manifest.service.ts';
+import { createServices } from '../server/src/services.ts';
+import { systemActor } from '../server/src/shared/actor.ts';
+
+/**
+ * Issue 8 §3: the empty snapshot answering a new cluster's birth and the push of its first broadcast were both
+ * version 1, so a cluster offline during that push reported version 1, got nothing, and never aired the item.
+ */
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function setup() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'loa-mver-'));
+  dirs.push(dataDir);
+  const clock = { t: Date.parse('2026-11-24T01:00:00Z'), now() { return this.t; } };
+  const sent: { topic: string; m: Manifest }[] = [];
+  const publisher = { publish: async (topic: string, payload: Buffer) => void (topic.endsWith('/manifest') && sent.push({ topic, m: JSON.parse(payload.toString()) })) };
+  const db = createDb(':memory:');
+  const s = createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher as any);
+  const actor = systemActor('test');
+  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+  const [c] = s.clusters.create([{ name: 'Cụm', areaId: 'xa', serial: 'MV1', outputs: [{ index: 0, label: 'Loa' }] }], actor);
+  const wav = join(dataDir, 'tone.wav');
+  await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', wav]);
+  const content = await s.content.ingest(wav, { source: 'upload', originalName: 'tone.wav' }, actor);
+  return { s, db, clock, sent, publisher, actor, clusterId: c.clusterId, contentId: content.id };
+}
+
+describe('manifest versions', () => {
+  it('birth → first broadcast → reconnect: versions strictly increase, and a req at the current version is answered', async () => {
+    const { s, sent, actor, clusterId, contentId } = await setup();
+    // A new cluster's birth: the empty snapshot.
+    await s.manifests.push(clusterId, 0);
+    expect(sent).toHaveLength(1);
+    const empty = sent[0].m;
+    expect(empty).toMatchObject({ baseVersion: 0, items: [] });
+
+    // Its first broadcast.
+    const b = await s.broadcasts.create({ title: 'Bản tin', level: 'normal', source: { contentId }, targets: { clusterIds: [clusterId] } }, actor);
+    const first = sent.at(-1)!.m;
+    expect(first.items.map((i) => i.broadcastId)).toEqual([b.id]);
+    expect(first.version).toBeGreaterThan(empty.version);
+
+    // A cluster that missed that push reconnects holding the empty snapshot: it must get the item.
+    sent.length = 0;
+    await s.manifests.push(clusterId, empty.version);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].m.items.map((i) => i.broadcastId)).toEqual([b.id]);
+    expect(sent[0].m.version).toBe(first.version);
+
+    // manifest/req at the current version: an explicit "you are current".
+    sent.length = 0;
+    await s.manifests.push(clusterId, first.version);
+    expect(sent).toEqual([{ topic: `loa/v1/dev/${clusterId}/manifest`, m: { version: first.version, baseVersion: first.version, items: [], removed: [] } }]);
+
+    // Cancelling moves on again.
+    await s.broadcasts.cancel(b.id, actor);
+    expect(s.manifests.version(clusterId)).toBeGreaterThan(first.version);
+  }, 30_000);
+
+  it('keeps the version across a restart (a new service on the same db) and never reuses one', async () => {
+    const { s, db, clock, publisher, clusterId } = await setup();
+    await s.manifests.push(clusterId, 0);
+    const v = s.manifests.version(clusterId);
+    expect(v).toBeGreaterThanOrEqual(1);
+    const again = new ManifestService(db, publisher as any, clock);
+    expect(again.version(clusterId)).toBe(v);
+    const item = { id: 'it-1', broadcastId: 'bc-1', level: 'normal' as const, content: { sha256: 'a'.repeat(64), size: 10, durationMs: 1000 }, startAt: null, expiresAt: clock.t + 3_600_000, volume: null, outputs: null, repeat: { count: 1, intervalS: 0 }, onPreempt: 'resume' as const };
+    expect(again.put([{ clusterId, item }]).get(clusterId)).toBe(v + 1);
+    // A device claiming a version the server never sent (ahead) gets a snapshot above it.
+    const ahead = again.delta(clusterId, v + 10);
+    expect(ahead).toMatchObject({ baseVersion: 0, version: v + 11 });
+    expect(ahead.items.map((i) => i.id)).toEqual(['it-1']);
+  }, 30_000);
+});
