@@ -154,7 +154,7 @@ describe('manifest', () => {
       if (rebooted || packet.topic !== 'loa/v1/dev/cum-flash-race/airing') return;
       if (JSON.parse(packet.payload.toString()).state === 'downloaded') rebooted = c.reboot('watchdog');
     };
-    broker.aedes.on('publish', onPublish);
+    (broker.aedes as unknown as NodeJS.EventEmitter).on('publish', onPublish);
     await broker.sendManifest('cum-flash-race', { version: 1, baseVersion: 0, items: [item] });
     await waitFor(() => rebooted, 2000, 'reboot on downloaded');
     broker.aedes.removeListener('publish', onPublish);
