@@ -48,4 +48,34 @@ describe('airing reports', () => {
     expect(report('a-4', 'started', 1_001_000)).toBe(true);
     expect(s.list('bc-1')[0]).toMatchObject({ state: 'started', downloadedAt: 1_000_200, startedAt: 1_001_000 });
   });
+
+  it('commits reports from devices in batches, each answered once its batch is stored, one bad report failing alone', async () => {
+    const db = createDb(':memory:');
+    db.$client.pragma('foreign_keys = OFF');
+    const bus = new Bus();
+    const events: string[] = [];
+    bus.on('airing.report', (p) => events.push(`${p.clusterId}:${p.state}`));
+    const s = new AiringsService(db, bus, { now: () => 1_000_000 });
+    const ids = Array.from({ length: 2500 }, (_, i) => `cl-${i}`);
+    s.plan('bc-1', ids.map((clusterId) => ({ clusterId, outputs: null, scheduledAt: () => 2_000_000 })), 1);
+    const stored = () => (db.$client.prepare('select count(*) n from airing_reports').get() as { n: number }).n;
+    const bad = { id: 'bad', itemId: 'it-1', broadcastId: 'bc-1', seq: 0, state: null, ts: 1 } as unknown as AiringReport;
+    const answers = ids.map((id, i) => {
+      const p = s.submit(id, { id: `r-${i}`, itemId: 'it-1', broadcastId: 'bc-1', seq: 0, state: 'received', ts: 1_000_100, serverTs: 1_000_100 });
+      // Whether a report resolved is checked against the table: a device may be told "stored" only once it is.
+      return p.then((applied) => ({ applied, durable: (db.$client.prepare('select 1 from airing_reports where cluster_id = ? and report_id = ?').get(id, `r-${i}`) ?? null) !== null }));
+    });
+    const failed = s.submit('cl-0', bad).then(() => 'resolved', (e: Error) => e.message);
+    // A full batch (1,000) commits at once; the rest on the next turn.
+    expect(stored()).toBe(2000);
+    const out = await Promise.all(answers);
+    expect(out.every((o) => o.applied && o.durable)).toBe(true);
+    expect(await failed).toMatch(/NOT NULL/);
+    expect(stored()).toBe(2500);
+    expect(events).toHaveLength(2500);
+    expect(s.summary('bc-1')).toMatchObject({ targeted: 2500, received: 2500 });
+    // The same report again (a PUBACK lost): answered, changes nothing.
+    expect(await s.submit('cl-1', { id: 'r-1', itemId: 'it-1', broadcastId: 'bc-1', seq: 0, state: 'received', ts: 1_000_100, serverTs: 1_000_100 })).toBe(false);
+    expect(events).toHaveLength(2500);
+  });
 });

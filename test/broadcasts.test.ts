@@ -28,7 +28,11 @@ afterAll(async () => {
 
 describe('emergency to a whole commune', () => {
   it('preempts the normal programme on all 18 clusters of Đồng Thạnh, which resumes afterwards', async () => {
-    // Long enough to still be airing when the emergency (synthesised, transcoded, then sent) arrives.
+    // The officer listens to the warning before sending it: the speech is synthesised (and cached) now, so the
+    // emergency below is sent at once and finds the normal programme airing even on a loaded machine (synthesis
+    // under load took longer than the programme, and then there was nothing to preempt).
+    const text = 'Bão số 5 đang tiến vào xã Đồng Thạnh. Bà con khẩn trương chằng chống nhà cửa.';
+    expect((await srv.api('POST', '/api/tts/preview', { text })).status).toBe(201);
     const tone = await uploadTone(15);
     const normal = await srv.api('POST', '/api/broadcasts', { title: 'Chương trình thường', level: 'normal', source: { contentId: tone }, targets: { areaIds: [DT] }, onPreempt: 'resume' });
     expect(normal.status).toBe(201);
@@ -38,7 +42,7 @@ describe('emergency to a whole commune', () => {
     const emergency = await srv.api('POST', '/api/broadcasts', {
       title: 'Cảnh báo bão khẩn cấp',
       level: 'emergency',
-      source: { tts: { text: 'Bão số 5 đang tiến vào xã Đồng Thạnh. Bà con khẩn trương chằng chống nhà cửa.' } },
+      source: { tts: { text } },
       targets: { areaIds: [DT] },
     });
     expect(emergency.status).toBe(201);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { seedDemo } from '../server/src/demo/seed.ts';
 import { startDemo } from '../server/src/demo/start-demo.ts';
 import { startServer, waitFor, type TestServer } from './helpers/server.ts';
 
@@ -55,15 +56,15 @@ describe('demo fleet', () => {
   it('is idempotent: seeding again duplicates nothing and keeps working secrets', async () => {
     const file = join(srv.dataDir, 'demo-fleet.json');
     const before = readFileSync(file, 'utf8');
-    const again = await startDemo(srv.app, srv.mqttPort, Number(new URL(srv.httpUrl).port));
-    try {
-      expect((await srv.api('GET', '/api/clusters')).body.total).toBe(34);
-      expect((await srv.api('GET', '/api/areas')).body.length).toBe(3 + 10);
-      expect(readFileSync(file, 'utf8')).toBe(before);
-      const { directory } = srv.app.loa.services;
-      expect(JSON.parse(before).clusters.every((c: any) => directory.authenticate(c.id, c.secret))).toBe(true);
-    } finally {
-      await again.stop();
-    }
+    // Seeding alone: a second fleet with the same cluster ids would only fight the first over their sessions.
+    const again = seedDemo(srv.app.loa.services, `mqtt://127.0.0.1:${srv.mqttPort}`, srv.httpUrl);
+    expect(again.created).toBe(0);
+    expect((await srv.api('GET', '/api/clusters')).body.total).toBe(34);
+    expect((await srv.api('GET', '/api/areas')).body.length).toBe(3 + 10);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const { directory } = srv.app.loa.services;
+    expect(JSON.parse(before).clusters.every((c: any) => directory.authenticate(c.id, c.secret))).toBe(true);
+    // The running fleet is still the one that is online.
+    await waitFor(() => demo.fleet.stats().online === 34);
   });
 });

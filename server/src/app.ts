@@ -66,7 +66,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (config.LOA_DB_FILE !== ':memory:') mkdirSync(config.LOA_DATA_DIR, { recursive: true });
   const db = createDb(config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'));
   const broker = await createBroker();
-  const services = createServices(config, db, clock, brokerPublisher(broker));
+  const services = createServices(config, db, clock, brokerPublisher(broker), { log: app.log });
   const { metrics } = services;
 
   installPolicy(broker, {
@@ -119,9 +119,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(webConsole);
 
   const stopJobs = startBackgroundJobs(services, app.log);
-  app.addHook('onReady', async () => services.accounts.bootstrap(app.log, config));
+  app.addHook('onReady', async () => {
+    await services.accounts.bootstrap(app.log, config);
+    // Before devices reconnect: a delivery cut short by a crash (its airing log unwritten) is completed first.
+    const redelivered = await services.broadcasts.deliverDue();
+    if (redelivered) app.log.info({ redelivered }, 'completed deliveries left unfinished by the last run');
+  });
   app.addHook('onClose', async () => {
     stopJobs();
+    services.backlog.settle();
+    services.airings.flush();
     await services.content.drain();
     await Promise.all(listeners.map((l) => l.close()));
     await broker.close();

@@ -31,11 +31,23 @@ import { Delivery } from './broadcasts/delivery.ts';
 import { BroadcastsRepo } from './broadcasts/broadcasts.repo.ts';
 import { BroadcastsService } from './broadcasts/broadcasts.service.ts';
 import { parseQuietHours } from './broadcasts/quiet-hours.ts';
+import { Backlog } from './shared/backlog.ts';
 
 /** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
-export function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher) {
+export interface ServiceOptions {
+  /** where failures of background work are told; tests leave it out */
+  log?: { error(obj: object, msg: string): void };
+  /** how deferred delivery bookkeeping is scheduled (a crash test holds it back) */
+  scheduleBacklog?: (run: () => void) => void;
+}
+
+export function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher, opts: ServiceOptions = {}) {
   const bus = new Bus();
   const metrics = new Metrics();
+  const backlog = new Backlog((err) => {
+    metrics.backlogErrors.inc();
+    opts.log?.error({ err }, 'deferred delivery bookkeeping failed');
+  }, opts.scheduleBacklog);
   const audit = new AuditService(db, clock);
   const areas = new AreasService(new AreasRepo(db));
   const directory = new DeviceDirectory(areas);
@@ -66,11 +78,15 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     concurrency: config.LOA_TRANSCODE_CONCURRENCY,
   });
   const tts = createTts(config, db, content, clock);
-  const manifests = new ManifestService(db, publisher, clock);
-  const airings = new AiringsService(db, bus, clock);
+  const settle = () => backlog.settle();
+  const manifests = new ManifestService(db, publisher, clock, settle);
+  const airings = new AiringsService(db, bus, clock, settle);
   const broadcasts = new BroadcastsService(
     new BroadcastsRepo(db),
-    new Delivery(publisher, manifests, airings),
+    new Delivery(publisher, manifests, airings, backlog, (clusterId, err) => {
+      metrics.backlogErrors.inc();
+      opts.log?.error({ err, clusterId }, 'manifest push failed');
+    }),
     airings,
     areas,
     clusters,
@@ -82,7 +98,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     clock,
     { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000, quietHours: parseQuietHours(config.LOA_QUIET_HOURS, config.LOA_TIMEZONE) },
   );
-  return { config, db, clock, bus, metrics, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, manifests, airings, broadcasts };
+  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, manifests, airings, broadcasts };
 }
 
 export type Services = ReturnType<typeof createServices>;

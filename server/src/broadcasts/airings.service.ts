@@ -1,26 +1,17 @@
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { ServerAiringReason } from '../../../schemas/api/broadcasts.ts';
 import type { DeliverySummary } from '../../../schemas/api/broadcasts.ts';
 import type { AiringReport, AiringState } from '../../../schemas/device-protocol/playback.ts';
 import type { Db } from '../db/client.ts';
-import { airingReports, airings } from '../db/schema.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
+import { AiringsRepo, type AiringProgress } from './airings.repo.ts';
 
 /** How far along an airing is; a report never moves it backwards (reports can arrive out of order after an outage). */
 const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
 const TERMINAL = new Set(['finished', 'failed', 'skipped', 'cancelled']);
 export const isTerminal = (s: string) => TERMINAL.has(s);
-
-/** When the latest terminal report (other than `exceptId`) of one airing says it ended, in server time. */
-function lastEnd(tx: Pick<Db, 'select'>, clusterId: string, broadcastId: string, seq: number, exceptId: string): number | null {
-  const rows = tx
-    .select({ at: sql<number>`coalesce(${airingReports.serverTs}, ${airingReports.receivedAt})` })
-    .from(airingReports)
-    .where(and(eq(airingReports.clusterId, clusterId), eq(airingReports.broadcastId, broadcastId), eq(airingReports.seq, seq), inArray(airingReports.state, [...TERMINAL]), ne(airingReports.reportId, exceptId)))
-    .all();
-  return rows.length ? Math.max(...rows.map((x) => Math.round(x.at))) : null;
-}
+/** Reports committed together: one SQLite commit costs more than a hundred of them inside it. */
+const BATCH = 1000;
 
 const median = (xs: number[]) => {
   if (!xs.length) return null;
@@ -29,22 +20,36 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+interface Queued {
+  clusterId: string;
+  report: AiringReport;
+  receivedAt: number;
+  done: (applied: boolean) => void;
+  fail: (err: unknown) => void;
+}
+
 /** The airing log: one row per (broadcast, cluster, repeat) fed by proof-of-play reports. */
 export class AiringsService {
+  private repo: AiringsRepo;
+  private queue: Queued[] = [];
+  private flushing = false;
+
   constructor(
-    private db: Db,
+    db: Db,
     private bus: Bus,
     private clock: Clock,
-  ) {}
+    /** Runs deferred writes of this log (a fan-out's plan) before anything reads or moves it. */
+    private settle: () => void = () => undefined,
+  ) {
+    this.repo = new AiringsRepo(db);
+  }
 
   /** Creates pending airings for every targeted cluster and repeat. */
   plan(broadcastId: string, rows: { clusterId: string; outputs: number[] | null; scheduledAt: (seq: number) => number }[], count: number): void {
     const now = this.clock.now();
-    this.db.transaction((tx) => {
-      const batch: (typeof airings.$inferInsert)[] = [];
-      for (const r of rows) for (let seq = 0; seq < count; seq++) batch.push({ broadcastId, clusterId: r.clusterId, seq, state: 'pending', outputs: r.outputs, scheduledAt: r.scheduledAt(seq), updatedAt: now });
-      for (let i = 0; i < batch.length; i += 500) tx.insert(airings).values(batch.slice(i, i + 500)).onConflictDoNothing().run();
-    });
+    const batch = [];
+    for (const r of rows) for (let seq = 0; seq < count; seq++) batch.push({ broadcastId, clusterId: r.clusterId, seq, state: 'pending', outputs: r.outputs, scheduledAt: r.scheduledAt(seq), updatedAt: now });
+    this.repo.insertPlanned(batch);
   }
 
   /**
@@ -52,60 +57,105 @@ export class AiringsService {
    * after a lost PUBACK, or a state the airing already records), or an unknown airing.
    */
   report(clusterId: string, r: AiringReport, receivedAt = this.clock.now()): boolean {
-    let applied = false;
-    this.db.transaction((tx) => {
-      const ins = tx
-        .insert(airingReports)
-        .values({ clusterId, reportId: r.id, broadcastId: r.broadcastId, seq: r.seq, state: r.state, deviceTs: r.ts, serverTs: r.serverTs, receivedAt, reason: r.reason ?? null, positionMs: r.positionMs ?? null })
-        .onConflictDoNothing()
-        .run();
-      if (!ins.changes) return;
-      const key = and(eq(airings.broadcastId, r.broadcastId), eq(airings.clusterId, clusterId), eq(airings.seq, r.seq));
-      const row = tx.select().from(airings).where(key).get();
-      if (!row) return;
-      const at = Math.round(r.serverTs ?? receivedAt);
-      const patch: Partial<typeof airings.$inferInsert> = { updatedAt: receivedAt };
-      if (r.state === 'received') patch.receivedAt = row.receivedAt ?? at;
-      if (r.state === 'downloaded') patch.downloadedAt = row.downloadedAt ?? at;
-      if (r.state === 'started') patch.startedAt = row.startedAt ?? at;
-      // The row is the first complete airing of this seq: once finished it is final, and a device that airs the
-      // item again (restarted while it was still unexpired) adds attempts to the report log (see attempts()), not
-      // to this row — a later `finished` must not stretch the span, nor a later failure stick a reason to it.
-      if (row.state === 'finished') {
-        if (r.state === 'started' && row.startedAt === null && (row.finishedAt === null || at <= row.finishedAt)) patch.startedAt = at;
-        else delete patch.startedAt;
-      } else if (r.state === 'finished') {
-        patch.finishedAt = at;
-        patch.state = 'finished';
-        patch.reason = null;
-      } else if (r.state === 'started' && isTerminal(row.state) && row.state !== 'cancelled') {
-        // Started after a failure (a retried download, a reboot mid-airing) or after the server closed it at
-        // expiry: a new attempt with its own span, unless it is an older start arriving late.
-        const ended = lastEnd(tx, clusterId, r.broadcastId, r.seq, r.id);
-        if (ended === null || at > ended) Object.assign(patch, { state: 'started', startedAt: at, finishedAt: null, reason: null });
-      } else if ((RANK[r.state] ?? 0) >= (RANK[row.state] ?? 0) && !isTerminal(row.state)) {
-        // Otherwise only move forward, and a terminal state is final.
-        patch.state = r.state;
-        if (r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') patch.reason = r.reason ?? r.state;
-      }
-      // The same state again under another id (a device that reported it twice) is kept in the log but changes
-      // nothing in the airing: not even updatedAt, and no event.
-      const changes = Object.entries(patch).some(([k, v]) => k !== 'updatedAt' && row[k as keyof typeof row] !== v);
-      if (!changes) return;
-      tx.update(airings).set(patch).where(key).run();
-      applied = true;
-    });
-    if (applied) this.bus.emit('airing.report', { broadcastId: r.broadcastId, clusterId, seq: r.seq, state: r.state as AiringState });
+    this.settle();
+    const applied = this.repo.transaction(() => this.apply(clusterId, r, receivedAt));
+    if (applied) this.emit(clusterId, r);
     return applied;
+  }
+
+  /**
+   * The device path: reports queue for a moment and commit together, each resolved once its batch is durable, so
+   * the device's PUBACK still means "stored" (the router acknowledges when the promise settles).
+   */
+  submit(clusterId: string, report: AiringReport, receivedAt = this.clock.now()): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.queue.push({ clusterId, report, receivedAt, done, fail });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+      else if (this.queue.length >= BATCH) this.flush();
+    });
+  }
+
+  /**
+   * Commits what `submit` queued, a batch per transaction. Should one report throw, the batch is rolled back and
+   * its reports committed one by one, so only that report fails (a savepoint per report would double the cost).
+   */
+  flush(): void {
+    if (this.flushing || !this.queue.length) return;
+    this.flushing = true;
+    try {
+      this.settle();
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, BATCH);
+        let outcome: (boolean | { err: unknown })[];
+        try {
+          outcome = this.repo.transaction(() => batch.map((q) => this.apply(q.clusterId, q.report, q.receivedAt)));
+        } catch {
+          outcome = batch.map((q) => {
+            try {
+              return this.repo.transaction(() => this.apply(q.clusterId, q.report, q.receivedAt));
+            } catch (err) {
+              return { err };
+            }
+          });
+        }
+        batch.forEach((q, i) => {
+          const o = outcome[i];
+          if (typeof o === 'boolean') {
+            if (o) this.emit(q.clusterId, q.report);
+            q.done(o);
+          } else q.fail(o.err);
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private emit(clusterId: string, r: AiringReport): void {
+    this.bus.emit('airing.report', { broadcastId: r.broadcastId, clusterId, seq: r.seq, state: r.state as AiringState });
+  }
+
+  private apply(clusterId: string, r: AiringReport, receivedAt: number): boolean {
+    const stored = this.repo.insertReport({
+      clusterId, reportId: r.id, broadcastId: r.broadcastId, seq: r.seq, state: r.state, deviceTs: r.ts, serverTs: r.serverTs ?? null, receivedAt, reason: r.reason ?? null, positionMs: r.positionMs ?? null,
+    });
+    if (!stored) return false;
+    const row = this.repo.progress(r.broadcastId, clusterId, r.seq);
+    if (!row) return false;
+    const at = Math.round(r.serverTs ?? receivedAt);
+    const next: AiringProgress = { ...row };
+    if (r.state === 'received') next.receivedAt = row.receivedAt ?? at;
+    if (r.state === 'downloaded') next.downloadedAt = row.downloadedAt ?? at;
+    if (r.state === 'started') next.startedAt = row.startedAt ?? at;
+    // The row is the first complete airing of this seq: once finished it is final, and a device that airs the
+    // item again (restarted while it was still unexpired) adds attempts to the report log (see attempts()), not
+    // to this row — a later `finished` must not stretch the span, nor a later failure stick a reason to it.
+    if (row.state === 'finished') {
+      next.startedAt = r.state === 'started' && row.startedAt === null && (row.finishedAt === null || at <= row.finishedAt) ? at : row.startedAt;
+    } else if (r.state === 'finished') {
+      Object.assign(next, { finishedAt: at, state: 'finished', reason: null });
+    } else if (r.state === 'started' && isTerminal(row.state) && row.state !== 'cancelled') {
+      // Started after a failure (a retried download, a reboot mid-airing) or after the server closed it at
+      // expiry: a new attempt with its own span, unless it is an older start arriving late.
+      const ended = this.repo.lastEnd(clusterId, r.broadcastId, r.seq, r.id);
+      if (ended === null || at > ended) Object.assign(next, { state: 'started', startedAt: at, finishedAt: null, reason: null });
+    } else if ((RANK[r.state] ?? 0) >= (RANK[row.state] ?? 0) && !isTerminal(row.state)) {
+      // Otherwise only move forward, and a terminal state is final.
+      next.state = r.state;
+      if (r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') next.reason = r.reason ?? r.state;
+    }
+    // The same state again under another id (a device that reported it twice) is kept in the log but changes
+    // nothing in the airing: not even updatedAt, and no event.
+    const changed = (Object.keys(next) as (keyof AiringProgress)[]).some((k) => next[k] !== row[k]);
+    if (!changed) return false;
+    this.repo.setProgress(r.broadcastId, clusterId, r.seq, { ...next, updatedAt: receivedAt });
+    return true;
   }
 
   /** Marks every airing not yet over as cancelled (the devices report their own stop as well). */
   cancelOpen(broadcastId: string): void {
-    this.db
-      .update(airings)
-      .set({ state: 'cancelled', reason: 'cancelled', updatedAt: this.clock.now() })
-      .where(and(eq(airings.broadcastId, broadcastId), inArray(airings.state, ['pending', 'received', 'downloaded', 'started', 'interrupted', 'resumed'])))
-      .run();
+    this.settle();
+    this.repo.closeOpen(broadcastId, 'cancelled', 'cancelled', this.clock.now());
   }
 
   /**
@@ -115,17 +165,17 @@ export class AiringsService {
    * move such an airing on (a `finished` from a device's buffer always wins).
    */
   closeExpired(broadcastId: string, online: (clusterId: string) => boolean, unfinished: boolean): number {
+    this.settle();
     const now = this.clock.now();
     let n = 0;
-    this.db.transaction((tx) => {
-      const open = tx.select().from(airings).where(and(eq(airings.broadcastId, broadcastId), inArray(airings.state, ['pending', 'received', 'downloaded', 'started', 'interrupted', 'resumed']))).all();
-      for (const a of open) {
+    this.repo.transaction(() => {
+      for (const a of this.repo.open(broadcastId)) {
         let reason: ServerAiringReason;
         if (a.state === 'pending' && a.receivedAt === null) reason = online(a.clusterId) ? 'not_received' : 'offline';
         else if (a.startedAt === null) reason = 'expired';
         else if (unfinished) reason = 'unfinished';
         else continue;
-        tx.update(airings).set({ state: 'failed', reason, updatedAt: now }).where(and(eq(airings.broadcastId, broadcastId), eq(airings.clusterId, a.clusterId), eq(airings.seq, a.seq))).run();
+        this.repo.close(broadcastId, a.clusterId, a.seq, 'failed', reason, now);
         n++;
       }
     });
@@ -137,15 +187,9 @@ export class AiringsService {
    * item was unexpired airs it again), the next terminal report closes it.
    */
   attempts(broadcastId: string, clusterId: string, seq: number): { startedAt: number; endedAt: number | null; state: string; reason: string | null }[] {
-    const at = sql<number>`coalesce(${airingReports.serverTs}, ${airingReports.receivedAt})`;
-    const log = this.db
-      .select({ state: airingReports.state, at, reason: airingReports.reason })
-      .from(airingReports)
-      .where(and(eq(airingReports.clusterId, clusterId), eq(airingReports.broadcastId, broadcastId), eq(airingReports.seq, seq)))
-      .orderBy(asc(at), asc(airingReports.receivedAt))
-      .all();
+    this.settle();
     const out: { startedAt: number; endedAt: number | null; state: string; reason: string | null }[] = [];
-    for (const r of log) {
+    for (const r of this.repo.reportsOf(broadcastId, clusterId, seq)) {
       const cur = out.at(-1);
       if (r.state === 'started') out.push({ startedAt: Math.round(r.at), endedAt: null, state: 'started', reason: null });
       else if (cur && cur.endedAt === null && (isTerminal(r.state) || r.state === 'interrupted' || r.state === 'resumed')) {
@@ -156,43 +200,48 @@ export class AiringsService {
     return out;
   }
 
+  /** How many airings, finished, over (terminal), started — what moves a broadcast along, counted in SQL. */
+  counts(broadcastId: string) {
+    this.settle();
+    return this.repo.counts(broadcastId);
+  }
+
   /** Whether every airing of the broadcast finished (without reading them all). */
   allFinished(broadcastId: string): boolean {
-    const open = this.db.select({ s: airings.seq }).from(airings).where(and(eq(airings.broadcastId, broadcastId), ne(airings.state, 'finished'))).limit(1).get();
-    return !open && this.planned(broadcastId);
+    const c = this.counts(broadcastId);
+    return c.total > 0 && c.finished === c.total;
   }
 
   planned(broadcastId: string): boolean {
-    return !!this.db.select({ s: airings.seq }).from(airings).where(eq(airings.broadcastId, broadcastId)).limit(1).get();
+    return this.counts(broadcastId).total > 0;
   }
 
   list(broadcastId: string) {
-    return this.db.select().from(airings).where(eq(airings.broadcastId, broadcastId)).all();
+    this.settle();
+    return this.repo.list(broadcastId);
   }
 
   forCluster(clusterId: string, limit = 100) {
-    return this.db.select().from(airings).where(eq(airings.clusterId, clusterId)).orderBy(airings.updatedAt).limit(limit).all().reverse();
+    this.settle();
+    return this.repo.forCluster(clusterId, limit);
   }
 
   /** "X of Y clusters started, median/max delay, who failed and why" — counted in clusters. */
   summary(broadcastId: string): DeliverySummary {
-    const rows = this.list(broadcastId);
-    const byCluster = new Map<string, typeof rows>();
-    for (const r of rows) byCluster.set(r.clusterId, [...(byCluster.get(r.clusterId) ?? []), r]);
-    const s: DeliverySummary = { targeted: byCluster.size, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, startDelayMs: { median: null, max: null }, failures: [] };
+    this.settle();
+    const s: DeliverySummary = { targeted: 0, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, startDelayMs: { median: null, max: null }, failures: [] };
     const delays: number[] = [];
-    for (const [clusterId, list] of byCluster) {
-      const first = list.find((r) => r.seq === 0) ?? list[0];
-      if (list.some((r) => r.receivedAt !== null || (RANK[r.state] ?? 0) >= 1)) s.received++;
-      if (list.some((r) => r.downloadedAt !== null || r.startedAt !== null)) s.downloaded++;
-      if (list.some((r) => r.startedAt !== null)) s.started++;
-      if (list.every((r) => r.state === 'finished')) s.finished++;
-      const bad = list.find((r) => r.state === 'failed' || (r.state === 'skipped' && r.reason !== 'cancelled'));
-      if (bad) {
+    for (const c of this.repo.folds(broadcastId)) {
+      s.targeted++;
+      if (c.received) s.received++;
+      if (c.downloaded) s.downloaded++;
+      if (c.started) s.started++;
+      if (c.finished) s.finished++;
+      if (c.failState) {
         s.failed++;
-        s.failures.push({ clusterId, state: bad.state, reason: bad.reason });
+        s.failures.push({ clusterId: c.clusterId, state: c.failState, reason: c.failReason });
       }
-      if (first.startedAt !== null && first.scheduledAt !== null) delays.push(first.startedAt - first.scheduledAt);
+      if (c.startDelayMs !== null) delays.push(c.startDelayMs);
     }
     s.startDelayMs = { median: median(delays), max: delays.length ? Math.max(...delays) : null };
     return s;

@@ -9,7 +9,7 @@ import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
 import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import { isTerminal, type AiringsService } from './airings.service.ts';
+import type { AiringsService } from './airings.service.ts';
 import { approvalFor } from './approval.ts';
 import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
 import type { Delivery } from './delivery.ts';
@@ -76,8 +76,8 @@ export class BroadcastsService {
     this.repo.insert(row);
     this.audit.record(actor, 'broadcast.create', { type: 'broadcast', id: row.id }, { title: row.title, level: row.level, targets: input.targets, state: row.state });
     if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
-    if (row.state === 'scheduled') await this.schedule(row, targets);
-    return this.view(this.repo.get(row.id)!);
+    const delivered = row.state === 'scheduled' ? await this.schedule(row, targets) : 0;
+    return this.answer(this.repo.get(row.id)!, delivered);
   }
 
   private timing(row: TimingInput) {
@@ -86,20 +86,27 @@ export class BroadcastsService {
 
   /**
    * Fixes the times and sends the play order — once the first airing is within the devices' 48-hour manifest
-   * window; `deliverDue()` sends the later ones as they come into it.
+   * window; `deliverDue()` sends the later ones as they come into it. Returns how many clusters it went to.
    */
-  private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
-    const { c, startAt, expiresAt } = this.timing(row);
+  private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<number> {
+    const { startAt, expiresAt } = this.timing(row);
     this.repo.update(row.id, { startAt, expiresAt });
-    if (startAt > this.clock.now() + MANIFEST_WINDOW_MS) return;
+    if (startAt > this.clock.now() + MANIFEST_WINDOW_MS) return 0;
+    await this.deliver({ ...row, startAt, expiresAt }, targets);
+    return targets.clusters.size;
+  }
+
+  /** Sends the play order with the times already fixed: a re-delivery must not move an airing devices may hold. */
+  private async deliver(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
+    const c = this.content.playable(row.contentId!);
     const item: PlayItem = {
       id: row.id,
       broadcastId: row.id,
       title: row.title,
       level: row.level as Level,
       content: { sha256: c.sha256, size: c.size, durationMs: c.durationMs },
-      startAt,
-      expiresAt,
+      startAt: row.startAt!,
+      expiresAt: row.expiresAt!,
       volume: row.volume,
       outputs: null,
       repeat: { count: row.repeatCount, intervalS: row.repeatIntervalS },
@@ -131,8 +138,8 @@ export class BroadcastsService {
     this.timing(row);
     this.repo.update(id, { state: 'scheduled', approvedBy: actor.name, approvedAt: this.clock.now() });
     this.audit.record(actor, 'broadcast.approve', { type: 'broadcast', id });
-    await this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
-    return this.view(this.repo.get(id)!);
+    const delivered = await this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
+    return this.answer(this.repo.get(id)!, delivered);
   }
 
   reject(id: string, reason: string, actor: Actor): Broadcast {
@@ -169,13 +176,24 @@ export class BroadcastsService {
   }
 
 
-  /** Sends scheduled broadcasts whose first airing has come within the manifest window. */
+  /**
+   * Sends scheduled broadcasts whose first airing has come within the manifest window, and — run at start-up —
+   * completes any delivery a crash cut short: a broadcast that is scheduled but has no airing log had its bookkeeping
+   * lost (Delivery writes the log last). Its group publish is repeated: devices that have the item already keep it.
+   */
   async deliverDue(): Promise<number> {
-    const horizon = this.clock.now() + MANIFEST_WINDOW_MS;
+    const now = this.clock.now();
+    const horizon = now + MANIFEST_WINDOW_MS;
     let n = 0;
     for (const row of this.repo.inStates(['scheduled'])) {
-      if (row.startAt === null || row.startAt > horizon || this.airings.planned(row.id)) continue;
-      await this.schedule(row, this.retarget(row));
+      if (row.startAt === null || row.startAt > horizon || (row.expiresAt !== null && row.expiresAt <= now) || this.airings.planned(row.id)) continue;
+      let targets: ResolvedTargets;
+      try {
+        targets = this.retarget(row);
+      } catch {
+        continue; // every targeted cluster was removed since: nothing to deliver to, progress() expires it
+      }
+      await this.deliver(row, targets);
       n++;
     }
     return n;
@@ -199,13 +217,13 @@ export class BroadcastsService {
         if (now <= row.expiresAt! + runOn + 600_000) this.airings.closeExpired(row.id, (id) => this.clusters.online(id), now > row.expiresAt! + runOn);
         if (!this.airings.allFinished(row.id)) continue; // stays expired unless every airing turns out finished
       } else if (past) this.airings.closeExpired(row.id, (id) => this.clusters.online(id), now > row.expiresAt! + this.runOn(row));
-      const list = this.airings.list(row.id);
-      const allFinished = list.length > 0 && list.every((a) => a.state === 'finished');
-      const allOver = list.length > 0 && list.every((a) => isTerminal(a.state));
+      const n = this.airings.counts(row.id);
+      const allFinished = n.total > 0 && n.finished === n.total;
+      const allOver = n.total > 0 && n.over === n.total;
       let next = row.state;
       if (allFinished) next = 'done';
       else if (past || (allOver && row.expiresAt === null)) next = 'expired';
-      else if (list.some((a) => a.startedAt !== null)) next = 'airing';
+      else if (n.started > 0) next = 'airing';
       if (next !== row.state) {
         this.repo.update(row.id, { state: next });
         this.bus.emit('broadcast.changed', { broadcastId: row.id, state: next });
@@ -224,6 +242,14 @@ export class BroadcastsService {
 
   private view(r: BroadcastRow): Broadcast {
     return toBroadcast(r, this.airings.summary(r.id));
+  }
+
+  /**
+   * The answer to a create or an approval, given before the airing log is written (Delivery's backlog): reading it
+   * would write it on the request path. Nothing has been reported yet, so the summary is the targeted count alone.
+   */
+  private answer(r: BroadcastRow, targeted: number): Broadcast {
+    return toBroadcast(r, { targeted, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, startDelayMs: { median: null, max: null }, failures: [] });
   }
 
 }

@@ -1,6 +1,7 @@
 import type { PlayItem } from '../../../schemas/device-protocol/playback.ts';
 import { groupTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Publisher } from '../mqtt/publisher.ts';
+import type { Backlog } from '../shared/backlog.ts';
 import type { AiringsService } from './airings.service.ts';
 import type { ManifestService } from './manifest.service.ts';
 import type { ResolvedTargets } from './targets.ts';
@@ -9,26 +10,37 @@ import type { ResolvedTargets } from './targets.ts';
  * Gets a play order to every targeted cluster. Whole areas get one publish on their group topic (for an emergency,
  * one publish per commune); the rest get it on their own manifest topic. Every targeted cluster also gets the item
  * in its stored manifest, so one that was offline picks it up when it reconnects.
+ *
+ * The group publish goes first and the caller is answered as soon as the broker has it: the manifest rows, the
+ * airing log and the per-cluster manifest pushes (a row or a publish per cluster: seconds for a province) follow on
+ * the backlog. No device can see the gap — every manifest and airing read settles the backlog first — and a crash
+ * inside it leaves a broadcast with no airing log, which BroadcastsService.deliverDue delivers again at start-up.
  */
 export class Delivery {
   constructor(
     private publisher: Publisher,
     private manifests: ManifestService,
     private airings: AiringsService,
+    private backlog: Backlog,
+    private onPushError: (clusterId: string, err: unknown) => void,
   ) {}
 
   async deliver(item: PlayItem, targets: ResolvedTargets): Promise<void> {
     const whole = { ...item, outputs: null };
-    // Manifests first: a device taking a snapshot between the group publish and this write would otherwise be
-    // told the item does not exist. The airing log can follow the fan-out.
-    const entries = [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, item: outputs ? { ...item, outputs } : whole }));
-    const versions = this.manifests.put(entries);
-    await Promise.all(targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'play', item: whole })), { qos: 1 })));
-    const start = item.startAt!;
-    // Same rule as the devices: an interval shorter than the programme means back to back.
-    const step = Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
-    this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
-    await Promise.all(targets.direct.map((id) => this.manifests.push(id, (versions.get(id) ?? 1) - 1)));
+    const sent = Promise.all(targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'play', item: whole })), { qos: 1 })));
+    // Queued before the publish is awaited, so that anything reading manifests or airings meanwhile (a device's
+    // manifest request, the window job) settles it and sees the broadcast as delivered.
+    this.backlog.defer(() => {
+      const entries = [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, item: outputs ? { ...item, outputs } : whole }));
+      const versions = this.manifests.put(entries);
+      const start = item.startAt!;
+      // Same rule as the devices: an interval shorter than the programme means back to back.
+      const step = Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
+      // Last: an airing log is what says "delivered" (deliverDue), so it is written only once the manifests are.
+      this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
+      for (const id of targets.direct) this.manifests.push(id, (versions.get(id) ?? 1) - 1).catch((err) => this.onPushError(id, err));
+    }, sent);
+    await sent;
   }
 
   async cancel(broadcastId: string, targets: ResolvedTargets): Promise<void> {
@@ -36,5 +48,10 @@ export class Delivery {
     const versions = this.manifests.removeBroadcast([...targets.clusters.keys()], broadcastId);
     await Promise.all(targets.direct.map((id) => (versions.has(id) ? this.manifests.push(id, versions.get(id)! - 1) : undefined)));
     this.airings.cancelOpen(broadcastId);
+  }
+
+  /** Resolves once the bookkeeping of every delivery so far is written (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.backlog.idle();
   }
 }

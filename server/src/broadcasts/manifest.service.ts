@@ -21,6 +21,8 @@ export class ManifestService {
     private db: Db,
     private publisher: Publisher,
     private clock: Clock,
+    /** Runs deferred manifest writes (a fan-out's) before anything reads a manifest. */
+    private settle: () => void = () => undefined,
   ) {
     for (const r of db.select().from(manifestVersions).all()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
   }
@@ -40,6 +42,7 @@ export class ManifestService {
   }
 
   version(clusterId: string): number {
+    this.settle();
     return this.versions.get(clusterId)?.version ?? 0;
   }
 
@@ -50,6 +53,7 @@ export class ManifestService {
 
   /** Drops every item of a broadcast from the given clusters (tombstones). */
   removeBroadcast(clusterIds: string[], broadcastId: string): Map<string, number> {
+    this.settle();
     const rows = this.db.select().from(manifestItems).where(and(eq(manifestItems.broadcastId, broadcastId), eq(manifestItems.removed, false))).all();
     const wanted = new Set(clusterIds);
     return this.change(rows.filter((r) => wanted.has(r.clusterId)).map((r) => ({ clusterId: r.clusterId, itemId: r.itemId, broadcastId, item: r.item as PlayItem, removed: true })));
@@ -58,8 +62,8 @@ export class ManifestService {
   private change(rows: { clusterId: string; itemId: string; broadcastId: string; item: PlayItem; removed: boolean }[]): Map<string, number> {
     const bumped = new Map<string, number>();
     const { upsertItem, upsertVersion } = this.statements();
-    // This write sits before the emergency fan-out: statements prepared once and one item JSON per distinct
-    // payload keep it to milliseconds for a province (query building cost ~100 µs a row).
+    // Statements prepared once and one item JSON per distinct payload: a province's emergency writes a row per
+    // cluster (query building would cost ~100 µs a row).
     const json = new Map<PlayItem, string>();
     this.db.$client.transaction(() => {
       for (const r of rows) {
@@ -93,6 +97,7 @@ export class ManifestService {
    * A device already at the current version gets an empty delta with `baseVersion` = `version`: "you are current".
    */
   delta(clusterId: string, since: number): Manifest {
+    this.settle();
     // A device ahead of the server (its store was lost or restored) gets a snapshot above what it holds.
     const ahead = since > this.version(clusterId);
     const version = this.raise(clusterId, ahead ? since + 1 : 1);
@@ -122,6 +127,7 @@ export class ManifestService {
 
   /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */
   prune(graceMs = 3_600_000): number {
+    this.settle();
     const cutoff = this.clock.now() - graceMs;
     const gone = this.db.delete(manifestItems).where(lt(manifestItems.expiresAt, cutoff)).run().changes;
     if (gone) {

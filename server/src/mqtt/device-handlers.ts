@@ -59,7 +59,7 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
     .on('telemetry', TelemetrySchema, (id, p, at) => s.telemetry.ingest(id, p, at))
     .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at) && s.telemetry.applyEvent(id, p, at))
     .on('reply', CommandReplySchema, (id, p, at) => s.commands.reply(id, p, at))
-    .on('airing', AiringReportSchema, (id, p, at) => s.airings.report(id, p, at))
+    .on('airing', AiringReportSchema, (id, p, at) => s.airings.submit(id, p, at))
     .on('manifest/req', ManifestRequestSchema, (id, p) => void s.manifests.push(id, p.version).catch((err) => log.error({ err, clusterId: id }, 'manifest push failed')))
     .on('time/req', TimeRequestSchema, (id, p) => {
       // Stamped with the same clock that schedules airings and expiries: that clock is "server time" for devices.
