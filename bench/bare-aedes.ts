@@ -8,7 +8,11 @@
  */
 import { Aedes } from 'aedes';
 import { createServer } from 'node:net';
-import { quantiles } from './stats.ts';
+import { quantiles, type Quantiles } from './stats.ts';
+
+/** IPC with run.ts: the in-process listener's count, and publish → listener latency between lat-start and lat-stop. */
+export type ToBare = { type: 'count' } | { type: 'lat-start' } | { type: 'lat-stop' };
+export type FromBare = { type: 'count'; count: number; at: number } | { type: 'lat-started' } | { type: 'lat'; q: Quantiles };
 
 const port = Number(process.argv[2] ?? 1883);
 const broker = await Aedes.createBroker();
@@ -28,15 +32,16 @@ broker.on('publish', (packet, client) => {
   if (ts > 0) lat.push(Date.now() - ts);
 });
 
-process.on('message', (m: { type: string }) => {
-  if (m.type === 'count') process.send?.({ type: 'count', count, at: Date.now() });
+const send = (m: FromBare) => process.send?.(m);
+process.on('message', (m: ToBare) => {
+  if (m.type === 'count') send({ type: 'count', count, at: Date.now() });
   else if (m.type === 'lat-start') {
     lat = [];
     recording = true;
-    process.send?.({ type: 'lat-started' });
+    send({ type: 'lat-started' });
   } else if (m.type === 'lat-stop') {
     recording = false;
-    process.send?.({ type: 'lat', q: quantiles(lat) });
+    send({ type: 'lat', q: quantiles(lat) });
     lat = [];
   }
 });

@@ -11,18 +11,22 @@ import { Aedes } from 'aedes';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+export type ToBareBroker = { type: 'publish'; topic: string; bytes: number };
+export type FromBareBroker = { type: 'published'; at: number; doneAt: number; error: string | null };
+
 const now = () => performance.timeOrigin + performance.now();
 const port = Number(process.argv[2] ?? 1883);
 const broker = await Aedes.createBroker();
 const server = createServer({ noDelay: true }, broker.handle);
 server.listen(port, '127.0.0.1', () => process.stdout.write(`READY ${port}\n`));
 
-process.on('message', (m: { type: string; topic?: string; bytes?: number }) => {
+process.on('message', (m: ToBareBroker) => {
   if (m.type === 'publish') {
     const payload = Buffer.alloc(m.bytes ?? 1024, 'x');
     const at = now();
-    broker.publish({ cmd: 'publish', topic: m.topic!, payload, qos: 1, retain: false, dup: false }, (err) => {
-      process.send?.({ type: 'published', at, doneAt: now(), error: err ? String(err) : null });
+    broker.publish({ cmd: 'publish', topic: m.topic, payload, qos: 1, retain: false, dup: false }, (err) => {
+      const reply: FromBareBroker = { type: 'published', at, doneAt: now(), error: err ? String(err) : null };
+      process.send?.(reply);
     });
   }
 });

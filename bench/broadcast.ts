@@ -20,15 +20,13 @@
  *     or to every commune (`--target communes`), each timed from just before the POST.
  *
  * All times are on one wall clock (performance.timeOrigin + performance.now() in every process). Results:
- * bench/results/broadcast-<timestamp>.json and a markdown summary on stdout (bench/BROADCAST.md holds the write-up).
+ * bench/results/broadcast-<timestamp>.json and a markdown summary on stdout (BENCHMARKS.md holds the write-up).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
 import { ProcSampler } from './proc.ts';
@@ -36,11 +34,13 @@ import { quantile } from './stats.ts';
 import { monoUs, printProfile, summariseProfile, type ProfileWindow, type WindowSummary } from './broadcast-profile.ts';
 import type { FleetCollect, FromFleet, ToFleet } from './broadcast-fleet.ts';
 import type { FromSubs, ToSubs } from './broadcast-subs.ts';
+import type { FromBareBroker, ToBareBroker } from './broadcast-bare.ts';
+import { Ipc, ROOT, freePort, guardChildren, resultsFiles, runMain, sleep, spawnNode, startWatchdog, stopChild, tcpOpen, until } from './harness.ts';
+import { PROVINCE, api, benchEnv, memberId, provisionFleet, startLoaServer, type LoaServer } from './loa-server.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+guardChildren(log);
 
 // ---------------------------------------------------------------- options
 
@@ -163,137 +163,6 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-// ---------------------------------------------------------------- child processes
-
-const children = new Set<ChildProcess>();
-function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-}
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    log(`${sig}: stopping children`);
-    killAll();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (e) => {
-  log(`uncaught: ${e.stack ?? e}`);
-  killAll();
-  process.exit(1);
-});
-
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** node <args> under bash with the open-files limit raised to the hard limit; exec keeps the pid. */
-function spawnNode(nodeArgs: string[], env: NodeJS.ProcessEnv, logFile: string, ipc: boolean): ChildProcess {
-  const cmd = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${shq(process.execPath)} ${nodeArgs.map(shq).join(' ')}`;
-  const child = spawn('bash', ['-c', cmd], { cwd: ROOT, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile);
-  child.stdout!.pipe(out, { end: false });
-  child.stderr!.pipe(out, { end: false });
-  children.add(child);
-  child.on('exit', () => {
-    children.delete(child);
-    setTimeout(() => out.end(), 100);
-  });
-  return child;
-}
-
-function waitExit(c: ChildProcess, ms: number): Promise<boolean> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(true);
-  return new Promise((res) => {
-    const t = setTimeout(() => res(false), ms);
-    c.once('exit', () => {
-      clearTimeout(t);
-      res(true);
-    });
-  });
-}
-
-async function stopChild(c: ChildProcess | null, graceMs: number): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return;
-  c.kill('SIGTERM');
-  if (!(await waitExit(c, graceMs))) {
-    c.kill('SIGKILL');
-    await waitExit(c, 5000);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = tcpConnect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, everyMs = 200): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let lastErr: unknown = null;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-}
-
-/** Typed request/response over a child's IPC channel. */
-class Ipc<In extends { type: string }, Out extends { type: string }> {
-  private waiters: { type: string; resolve: (m: In) => void }[] = [];
-  last = new Map<string, In>();
-  constructor(readonly child: ChildProcess, name: string) {
-    child.on('message', (m: In) => {
-      this.last.set(m.type, m);
-      if (m.type === 'error') log(`${name} error: ${(m as unknown as { message: string }).message}`);
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-  send(m: Out): void {
-    this.child.send(m);
-  }
-  wait<T extends In['type']>(type: T, timeoutMs: number): Promise<Extract<In, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no '${type}' from child within ${timeoutMs} ms`)), timeoutMs);
-      const onExit = () => reject(new Error(`child exited while waiting for '${type}'`));
-      this.child.once('exit', onExit);
-      this.waiters.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(t);
-          this.child.off('exit', onExit);
-          resolve(m as Extract<In, { type: T }>);
-        },
-      });
-    });
-  }
-  async request<T extends In['type']>(m: Out, type: T, timeoutMs: number): Promise<Extract<In, { type: T }>> {
-    const p = this.wait(type, timeoutMs);
-    this.send(m);
-    return p;
-  }
-}
-
 // ---------------------------------------------------------------- statistics
 
 interface Dist {
@@ -321,8 +190,6 @@ const ratio = (a: number | null, b: number | null) => (a === null || b === null 
 
 // ---------------------------------------------------------------- ids and areas
 
-const PROVINCE = 'bench-p';
-const memberId = (i: number) => `bench-${String(i).padStart(5, '0')}`;
 const communeOf = (i: number, per: number) => `bench-c${String(Math.floor(i / per)).padStart(3, '0')}`;
 const PLAY_TOPIC = `loa/v1/grp/a-${PROVINCE}/play`;
 
@@ -358,10 +225,10 @@ async function runBare(o: Options, n: number, logDir: string): Promise<BareResul
   let ss: ProcSampler | null = null;
   try {
     broker = spawnNode(['--import', 'tsx', 'bench/broadcast-bare.ts', String(port)], env, join(logDir, `bare-${n}.broker.log`), true);
-    const brokerIpc = new Ipc<{ type: 'published'; at: number; doneAt: number; error: string | null }, { type: 'publish'; topic: string; bytes: number }>(broker, 'bare broker');
+    const brokerIpc = new Ipc<FromBareBroker, ToBareBroker>(broker, 'bare broker', log);
     await until('bare broker to listen', 30_000, () => tcpOpen(port));
     const sc = spawnNode(['--max-old-space-size=4096', '--import', 'tsx', 'bench/broadcast-subs.ts'], env, join(logDir, `bare-${n}.subs.log`), true);
-    subs = new Ipc<FromSubs, ToSubs>(sc, 'bare subscribers');
+    subs = new Ipc<FromSubs, ToSubs>(sc, 'bare subscribers', log);
     const ids = Array.from({ length: n }, (_, i) => memberId(i));
     const ready = await subs.request({ type: 'init', url: `mqtt://127.0.0.1:${port}`, ids, topic: PLAY_TOPIC, concurrency: o.concurrency, timeoutMs: 30_000 }, 'ready', 60_000 + n * 20);
     res.connectMs = ready.connectMs;
@@ -431,17 +298,6 @@ async function runBare(o: Options, n: number, logDir: string): Promise<BareResul
 }
 
 // ---------------------------------------------------------------- part 2: the product
-
-async function api<T>(base: string, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
 
 async function uploadTone(base: string, token: string, dir: string, seconds: number): Promise<{ id: string; durationMs: number; sizeBytes: number }> {
   const file = join(dir, `tone-${seconds}s.wav`);
@@ -526,65 +382,43 @@ interface ProductResult {
 
 async function runProduct(o: Options, n: number, logDir: string): Promise<ProductResult> {
   const res: ProductResult = { ok: false, broadcasts: [] };
-  const dataDir = mkdtempSync(join(tmpdir(), `loa-bcast-${n}-`));
-  const mqttPort = await freePort();
-  const httpPort = await freePort();
-  const password = 'bench-' + randomBytes(9).toString('base64url');
-  const base = `http://127.0.0.1:${httpPort}`;
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOA_')));
+  const env = benchEnv();
   const profDir = join(logDir, `prof-${n}`);
-  let server: ChildProcess | null = null;
+  const serverLog = join(logDir, `product-${n}.server.log`);
+  let server: LoaServer | null = null;
   let fleet: Ipc<FromFleet, ToFleet> | null = null;
   let ss: ProcSampler | null = null;
   let fs: ProcSampler | null = null;
   const windows: ProfileWindow[] = [];
   try {
-    const prof = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-    const probe = o.mqProbe ? ['--import', './bench/broadcast-mqprobe.ts'] : [];
-    server = spawnNode([...prof, '--import', 'tsx', ...probe, 'server/src/main.ts'], {
-      ...env,
-      LOA_HTTP_HOST: '127.0.0.1',
-      LOA_HTTP_PORT: String(httpPort),
-      LOA_MQTT_HOST: '127.0.0.1',
-      LOA_MQTT_PORT: String(mqttPort),
-      LOA_DATA_DIR: dataDir,
-      LOA_ADMIN_PASSWORD: password,
-      LOA_LOG_LEVEL: 'warn',
-      LOA_SYNC_LEAD_MS: String(o.leadMs),
-      ...(o.mqConcurrency !== null ? { LOA_BENCH_MQ_CONCURRENCY: String(o.mqConcurrency) } : {}),
-    }, join(logDir, `product-${n}.server.log`), false);
-    const exited = new Promise<never>((_, rej) => server!.once('exit', (code, sig) => rej(new Error(`server exited (code ${code}, signal ${sig}); see ${logDir}/product-${n}.server.log`))));
-    exited.catch(() => {});
-    await Promise.race([exited, until('server to listen', 60_000, async () => (await tcpOpen(mqttPort)) && (await fetch(base + '/healthz')).ok)]);
+    // the working tree as it is (machine() records its commit and changed files)
+    server = await startLoaServer({
+      serverDir: ROOT,
+      logFile: serverLog,
+      name: 'server',
+      dataDirPrefix: `loa-bcast-${n}-`,
+      nodeArgs: o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+      preload: o.mqProbe ? ['--import', './bench/broadcast-mqprobe.ts'] : [],
+      env: {
+        LOA_SYNC_LEAD_MS: String(o.leadMs),
+        ...(o.mqConcurrency !== null ? { LOA_BENCH_MQ_CONCURRENCY: String(o.mqConcurrency) } : {}),
+      },
+    });
+    const { base, exited, mqttPort } = server;
+    const child = server.child;
 
     // provisioning: one province, communes of perCommune clusters, one import call
-    const { token } = await api<{ token: string }>(base, 'POST', '/api/auth/login', null, { username: 'admin', password });
-    const ta = Date.now();
-    await api(base, 'POST', '/api/areas', token, { id: PROVINCE, name: 'Tỉnh Bench', kind: 'province', parentId: null });
-    const communes = [...new Set(Array.from({ length: n }, (_, i) => communeOf(i, o.perCommune)))];
-    let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < communes.length) {
-        const c = communes[next++];
-        await api(base, 'POST', '/api/areas', token, { id: c, name: `Xã ${c}`, kind: 'commune', parentId: PROVINCE });
-      }
-    }));
-    const areasMs = Date.now() - ta;
-    const rows = Array.from({ length: n }, (_, i) => ({ id: memberId(i), name: `Cụm loa ${i}`, areaId: communeOf(i, o.perCommune), serial: `SN-${memberId(i)}`, outputs: [{ index: 0, label: 'Loa 1' }, { index: 1, label: 'Loa 2' }] }));
-    const ti = Date.now();
-    const imp = await api<{ credentials: { clusterId: string; secret: string }[] }>(base, 'POST', '/api/clusters/import', token, rows);
-    const importMs = Date.now() - ti;
-    const secretOf = new Map(imp.credentials.map((c) => [c.clusterId, c.secret]));
-    const members = rows.map((r) => ({ id: r.id, secret: secretOf.get(r.id)! }));
-    if (members.some((m) => !m.secret)) throw new Error('import did not return a secret for every cluster');
+    const prov = await provisionFleet(base, server.password, n, [{ kind: 'commune', idOf: (i) => communeOf(i, o.perCommune) }]);
+    const { token, members, areasMs, importMs } = prov;
+    const communes = prov.areaIds[0];
     const tu = Date.now();
-    const content = await uploadTone(base, token, dataDir, 2);
+    const content = await uploadTone(base, token, server.dataDir, 2);
     const uploadMs = Date.now() - tu;
     log(`product ${n}: ${communes.length} communes in ${areasMs} ms, import ${importMs} ms, content ${content.id} (${content.durationMs} ms) in ${uploadMs} ms`);
 
     // the fleet
     const fc = spawnNode(['--max-old-space-size=6144', '--import', 'tsx', 'bench/broadcast-fleet.ts'], env, join(logDir, `product-${n}.fleet.log`), true);
-    fleet = new Ipc<FromFleet, ToFleet>(fc, 'fleet');
+    fleet = new Ipc<FromFleet, ToFleet>(fc, 'fleet', log);
     const jitter = (r: [number, number]) => ({ delayMs: r[0], jitterMs: r[1] - r[0] });
     await fleet.request({
       type: 'init',
@@ -602,7 +436,7 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
       assumeDelayMs: o.assumeDelayMs,
       network: { up: jitter(o.up), down: jitter(o.down) },
     }, 'inited', 60_000);
-    ss = new ProcSampler(server.pid!, 250);
+    ss = new ProcSampler(child.pid!, 250);
     fs = new ProcSampler(fc.pid!, 250);
     ss.setPhase('connect');
     fs.setPhase('connect');
@@ -612,7 +446,7 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
     let lastLog = 0;
     const readyBudget = (n / o.connectRate) * 1000 + 180_000;
     await Promise.race([exited, until('every cluster online, in its groups and time-synced', readyBudget, () => {
-      const p = fleet!.last.get('progress') as Extract<FromFleet, { type: 'progress' }> | undefined;
+      const p = fleet!.latest('progress');
       if (!p) return false;
       if (!onlineMs && p.online === n) onlineMs = Date.now() - tf;
       if (Date.now() - lastLog > 10_000) {
@@ -708,7 +542,7 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
       };
       res.broadcasts.push(run);
       res.fleetStats = col.stats;
-      if (server.exitCode !== null || server.signalCode !== null) throw new Error(`server died during broadcast ${b + 1}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server died during broadcast ${b + 1}`);
       ss.setPhase('idle');
       fs.setPhase('idle');
       log(
@@ -722,10 +556,11 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
     res.ok = true;
   } catch (e) {
     res.error = String((e as Error).stack ?? e);
-    if (server && (server.exitCode !== null || server.signalCode !== null)) {
+    const sc = server?.child;
+    if (sc && (sc.exitCode !== null || sc.signalCode !== null)) {
       await sleep(300);
-      const tail = readFileSync(join(logDir, `product-${n}.server.log`), 'utf8').split('\n').slice(-25).join('\n');
-      res.error = `server exited (code ${server.exitCode}, signal ${server.signalCode}) after ${res.broadcasts.length} broadcast(s); log tail:\n${tail}`;
+      const tail = readFileSync(serverLog, 'utf8').split('\n').slice(-25).join('\n');
+      res.error = `server exited (code ${sc.exitCode}, signal ${sc.signalCode}) after ${res.broadcasts.length} broadcast(s); log tail:\n${tail}`;
     }
     log(`product ${n} failed: ${res.error}`);
   } finally {
@@ -760,8 +595,7 @@ async function runProduct(o: Options, n: number, logDir: string): Promise<Produc
       }
       await stopChild(fleet.child, 5000);
     }
-    await stopChild(server, 30_000);
-    rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop(30_000);
   }
   if (o.profile && res.broadcasts.length) {
     try {
@@ -869,21 +703,12 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseArgs(process.argv.slice(2));
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const resultsDir = join(ROOT, 'bench', 'results');
-  const logDir = join(resultsDir, `broadcast-${stamp}-logs`);
-  mkdirSync(logDir, { recursive: true });
-  const out = o.out ? resolve(o.out) : join(resultsDir, `broadcast-${stamp}.json`);
-  const watchdog = setTimeout(() => {
-    log(`--max-minutes ${o.maxMinutes} reached: killing children`);
-    killAll();
-    process.exit(3);
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  const { logDir, out, save: write } = resultsFiles('broadcast-', o.out);
+  const watchdog = startWatchdog(o.maxMinutes, 3, log);
   const m = machine();
   log(`broadcast bench: sizes ${o.sizes.join(',')}, parts ${o.parts.join(',')}; ${m.nproc} cpus (${m.cpu}), ${m.memGb} GB, node ${m.node}; commit ${m.commit}${m.dirty.length ? ` + ${m.dirty.length} changed file(s) in server/firmware-sim/schemas` : ''}; logs in ${logDir}`);
   const results: SizeResult[] = [];
-  const save = () => writeFileSync(out, JSON.stringify({ options: o, machine: m, results }, null, 2));
+  const save = () => write({ options: o, machine: m, results });
   for (const n of o.sizes) {
     const r: SizeResult = { size: n };
     results.push(r);
@@ -910,8 +735,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${markdown(o, results)}\n\nresults: ${out}\n`);
 }
 
-main().catch((e) => {
-  log(`failed: ${e?.stack ?? e}`);
-  killAll();
-  process.exit(1);
-});
+runMain(main, log);

@@ -12,19 +12,21 @@
  * capped by --saturation-rate) → drain → subscribe step (every device subscribes and sends its birth, bounded by
  * --subscribe-timeout-s). See bench/README.md.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { cpus, freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FromClients, Member, PhaseResult, ToClients } from './clients.ts';
+import type { FromBare, ToBare } from './bare-aedes.ts';
 import { markdown, targetsVerdict, type HeapInfo, type Lat, type ProcSummary, type RunResult } from './report.ts';
-import type { Quantiles } from './stats.ts';
 import { ProcSampler, SystemSampler } from './proc.ts';
 import { printSummary, summarise, type Window } from './profile.ts';
+import { Ipc, ROOT, exitRejection, freePort, guardChildren, resultsFiles, runMain, sh, sleep, spawnNode, startWatchdog, stopChild, tcpOpen, until, waitExit } from './harness.ts';
+import { PROVINCE, api, benchEnv, memberId, provisionFleet, serverFromRef, startLoaServer, type LoaServer } from './loa-server.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const say = (line: string) => process.stderr.write(`${line}\n`);
+guardChildren(say);
 
 // ---------------------------------------------------------------- options
 
@@ -133,174 +135,7 @@ function readmeUsage(): string {
 `;
 }
 
-// ---------------------------------------------------------------- child processes
-
-const children = new Set<ChildProcess>();
-function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-}
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig}: stopping children\n`);
-    killAll();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (e) => {
-  process.stderr.write(`uncaught: ${e.stack ?? e}\n`);
-  killAll();
-  process.exit(1);
-});
-
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** node <args> under bash with the open-files limit raised to the hard limit; exec keeps the pid. */
-function spawnNode(nodeArgs: string[], env: NodeJS.ProcessEnv, logFile: string, ipc = false): ChildProcess {
-  const cmd = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${shq(process.execPath)} ${nodeArgs.map(shq).join(' ')}`;
-  const child = spawn('bash', ['-c', cmd], { cwd: ROOT, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(logFile);
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
-  children.add(child);
-  child.on('exit', () => {
-    children.delete(child);
-    setTimeout(() => log.end(), 100);
-  });
-  return child;
-}
-
-function waitExit(c: ChildProcess, ms: number): Promise<boolean> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(true);
-  return new Promise((res) => {
-    const t = setTimeout(() => res(false), ms);
-    c.once('exit', () => {
-      clearTimeout(t);
-      res(true);
-    });
-  });
-}
-
-async function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  c.kill('SIGTERM');
-  if (!(await waitExit(c, graceMs))) {
-    c.kill('SIGKILL');
-    await waitExit(c, 5000);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | null | undefined | false>, everyMs = 200): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let lastErr: unknown = null;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
-/** IPC with the clients process: typed requests, responses awaited with a timeout. */
-class ClientsProc {
-  private waiters: { type: FromClients['type']; resolve: (m: FromClients) => void }[] = [];
-  lastProgress: Extract<FromClients, { type: 'progress' }> | null = null;
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m: FromClients) => {
-      if (m.type === 'progress') this.lastProgress = m;
-      if (m.type === 'error') process.stderr.write(`  clients error: ${m.message}\n`);
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-  send(m: ToClients): void {
-    this.child.send(m);
-  }
-  wait<T extends FromClients['type']>(type: T, timeoutMs: number): Promise<Extract<FromClients, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`clients: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      const onExit = () => reject(new Error(`clients process exited while waiting for '${type}'`));
-      this.child.once('exit', onExit);
-      this.waiters.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(t);
-          this.child.off('exit', onExit);
-          resolve(m as Extract<FromClients, { type: T }>);
-        },
-      });
-    });
-  }
-}
-
-type IpcMessage = { type: string; [k: string]: unknown };
-
-/** Request/response over a child's IPC channel (used for the bare broker's in-process counter). */
-class Ipc {
-  private waiters: { type: string; resolve: (m: IpcMessage) => void }[] = [];
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m: IpcMessage) => {
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-  send(m: IpcMessage): void {
-    this.child.send(m);
-  }
-  wait(type: string, timeoutMs: number): Promise<IpcMessage> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`target: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(t);
-          resolve(m);
-        },
-      });
-    });
-  }
-}
-
-// ---------------------------------------------------------------- Loa server HTTP helpers
-
-async function api<T>(base: string, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
+// ---------------------------------------------------------------- /metrics
 
 /** Value of one series in Prometheus text format (first match; labels as a literal substring like `quantile="0.5"`). */
 function metric(text: string, name: string, labels = ''): number | null {
@@ -327,47 +162,11 @@ function metricSum(text: string, name: string): number {
 const SAT_WARMUP_MS = 3000;
 const CLUSTERS_PER_COMMUNE = 100;
 const CLUSTERS_PER_HAMLET = 10;
-const memberId = (i: number) => `bench-${String(i).padStart(5, '0')}`;
 const communeOf = (i: number) => `bench-c${String(Math.floor(i / CLUSTERS_PER_COMMUNE)).padStart(3, '0')}`;
 const hamletOf = (i: number) => `${communeOf(i)}-h${String(Math.floor((i % CLUSTERS_PER_COMMUNE) / CLUSTERS_PER_HAMLET)).padStart(2, '0')}`;
-const PROVINCE = 'bench-p';
 /** Same ids and group topics on both targets: province, commune, hamlet, 100 clusters per commune, 10 per hamlet. */
 function groupsOf(i: number): string[] {
   return [`a-${PROVINCE}`, `a-${communeOf(i)}`, `a-${hamletOf(i)}`];
-}
-
-async function provisionLoa(base: string, n: number, password: string): Promise<{ members: Member[]; token: string; importMs: number; areasMs: number }> {
-  const { token } = await api<{ token: string }>(base, 'POST', '/api/auth/login', null, { username: 'admin', password });
-  const t0 = Date.now();
-  await api(base, 'POST', '/api/areas', token, { id: PROVINCE, name: 'Tỉnh Bench', kind: 'province', parentId: null });
-  const communes = [...new Set(Array.from({ length: n }, (_, i) => communeOf(i)))];
-  const hamlets = [...new Set(Array.from({ length: n }, (_, i) => hamletOf(i)))];
-  const runPool = async (items: (() => Promise<unknown>)[], k: number) => {
-    let next = 0;
-    await Promise.all(Array.from({ length: k }, async () => {
-      while (next < items.length) await items[next++]();
-    }));
-  };
-  await runPool(communes.map((c) => () => api(base, 'POST', '/api/areas', token, { id: c, name: `Xã ${c}`, kind: 'commune', parentId: PROVINCE })), 8);
-  await runPool(hamlets.map((h) => () => api(base, 'POST', '/api/areas', token, { id: h, name: `Thôn ${h}`, kind: 'hamlet', parentId: h.slice(0, h.lastIndexOf('-h')) })), 8);
-  const areasMs = Date.now() - t0;
-  const rows = Array.from({ length: n }, (_, i) => ({
-    id: memberId(i),
-    name: `Cụm loa ${i}`,
-    areaId: hamletOf(i),
-    serial: `SN-${memberId(i)}`,
-    outputs: [
-      { index: 0, label: 'Loa 1' },
-      { index: 1, label: 'Loa 2' },
-    ],
-  }));
-  const t1 = Date.now();
-  const res = await api<{ credentials: { clusterId: string; secret: string }[] }>(base, 'POST', '/api/clusters/import', token, rows);
-  const importMs = Date.now() - t1;
-  const secretOf = new Map(res.credentials.map((c) => [c.clusterId, c.secret]));
-  const members = rows.map((r, i) => ({ id: r.id, secret: secretOf.get(r.id)!, groups: groupsOf(i) }));
-  if (members.some((m) => !m.secret)) throw new Error('import did not return a secret for every cluster');
-  return { members, token, importMs, areasMs };
 }
 
 // ---------------------------------------------------------------- one run
@@ -386,12 +185,7 @@ function heapOf(t: string | null): HeapInfo | null {
 async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number, logDir: string, serverDir: string): Promise<RunResult> {
   const r: RunResult = { target, size: n, rep, ok: false };
   const tag = `${target}-${n}-r${rep}`;
-  const dataDir = mkdtempSync(join(tmpdir(), `loa-bench-${tag}-`));
-  const mqttPort = await freePort();
-  const httpPort = await freePort();
-  const password = 'bench-' + randomBytes(9).toString('base64url');
-  const base = `http://127.0.0.1:${httpPort}`;
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOA_')));
+  const env = benchEnv();
   const profDir = join(logDir, `prof-${tag}`);
   const profiling = o.profile;
   const windows: Window[] = [];
@@ -400,10 +194,11 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
     if (w && w.to === Infinity) w.to = Date.now();
     if (name) windows.push({ name, from: Date.now(), to: Infinity });
   };
-  let targetProc: ChildProcess | null = null;
-  let targetIpc: Ipc | null = null;
-  let clients: ClientsProc | null = null;
-  let subscriber: ClientsProc | null = null;
+  let loa: LoaServer | null = null;
+  let bareProc: ChildProcess | null = null;
+  let targetIpc: Ipc<FromBare, ToBare> | null = null;
+  let clients: Ipc<FromClients, ToClients> | null = null;
+  let subscriber: Ipc<FromClients, ToClients> | null = null;
   let tSampler: ProcSampler | null = null;
   let cSampler: ProcSampler | null = null;
   let sSampler: ProcSampler | null = null;
@@ -412,46 +207,50 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
     // 1. target
     const extra = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
     if (o.heapSnapshot) extra.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profDir}`);
+    const targetLog = join(logDir, `${tag}.target.log`);
+    let mqttPort: number;
+    let exited: Promise<never>;
     if (target === 'bare') {
-      targetProc = spawnNode([...extra, '--import', 'tsx', 'bench/bare-aedes.ts', String(mqttPort)], env, join(logDir, `${tag}.target.log`), true);
-      targetIpc = new Ipc(targetProc);
+      const port = await freePort();
+      bareProc = spawnNode([...extra, '--import', 'tsx', 'bench/bare-aedes.ts', String(port)], env, targetLog, true);
+      targetIpc = new Ipc<FromBare, ToBare>(bareProc, 'target', say);
+      exited = exitRejection(bareProc, 'target', targetLog);
+      await Promise.race([exited, until('target to listen', 60_000, () => tcpOpen(port))]);
+      mqttPort = port;
     } else {
-      targetProc = spawnNode([...o.serverNodeArgs, ...extra, '--import', 'tsx', join(serverDir, 'server/src/main.ts')], {
-        ...env,
-        LOA_HTTP_HOST: '127.0.0.1',
-        LOA_HTTP_PORT: String(httpPort),
-        LOA_MQTT_HOST: '127.0.0.1',
-        LOA_MQTT_PORT: String(mqttPort),
-        LOA_DATA_DIR: dataDir,
-        LOA_ADMIN_PASSWORD: password,
-        LOA_TELEMETRY_INTERVAL_S: String(o.intervalS),
-        LOA_LOG_LEVEL: 'warn',
-      }, join(logDir, `${tag}.target.log`));
+      loa = await startLoaServer({
+        serverDir,
+        logFile: targetLog,
+        name: 'target',
+        dataDirPrefix: `loa-bench-${tag}-`,
+        nodeArgs: [...o.serverNodeArgs, ...extra],
+        env: { LOA_TELEMETRY_INTERVAL_S: String(o.intervalS) },
+      });
+      mqttPort = loa.mqttPort;
+      exited = loa.exited;
     }
-    const tp = targetProc;
+    const base = loa?.base ?? '';
+    const tp = loa?.child ?? bareProc!;
     const pid = tp.pid!;
-    const exited = new Promise<never>((_, rej) => tp.once('exit', (code, sig) => rej(new Error(`target exited (code ${code}, signal ${sig}); see ${logDir}/${tag}.target.log`))));
-    exited.catch(() => {});
-    await Promise.race([exited, until('target to listen', 60_000, async () => (await tcpOpen(mqttPort)) && (target === 'bare' || (await fetch(base + '/healthz')).ok))]);
 
     // 2. fleet
     let members: Member[];
     let token: string | null = null;
-    if (target === 'loa') {
-      const p = await Promise.race([exited, provisionLoa(base, n, password)]);
-      members = p.members;
+    if (loa) {
+      const p = await Promise.race([exited, provisionFleet(base, loa.password, n, [{ kind: 'commune', idOf: communeOf }, { kind: 'hamlet', idOf: hamletOf }])]);
+      members = p.members.map((m, i) => ({ ...m, groups: groupsOf(i) }));
       token = p.token;
       r.setup = { importMs: p.importMs, areasMs: p.areasMs };
     } else {
       members = Array.from({ length: n }, (_, i) => ({ id: memberId(i), secret: randomBytes(24).toString('base64url'), groups: groupsOf(i) }));
     }
     const cp = spawnNode(['--max-old-space-size=6144', '--import', 'tsx', 'bench/clients.ts'], env, join(logDir, `${tag}.clients.log`), true);
-    clients = new ClientsProc(cp);
+    clients = new Ipc<FromClients, ToClients>(cp, 'clients', (line) => say(`  ${line}`));
     clients.send({ type: 'init', url: `mqtt://127.0.0.1:${mqttPort}`, members, concurrency: o.concurrency, connectRate: o.connectRate, stormTimeoutMs: o.stormTimeoutS * 1000, subscriber: false });
     await clients.wait('inited', 60_000);
     if (target === 'bare') {
       // the external telemetry subscriber gets a process of its own, so it does not share an event loop with N publishers
-      subscriber = new ClientsProc(spawnNode(['--import', 'tsx', 'bench/clients.ts'], env, join(logDir, `${tag}.subscriber.log`), true));
+      subscriber = new Ipc<FromClients, ToClients>(spawnNode(['--import', 'tsx', 'bench/clients.ts'], env, join(logDir, `${tag}.subscriber.log`), true), 'subscriber', (line) => say(`  ${line}`));
       subscriber.send({ type: 'init', url: `mqtt://127.0.0.1:${mqttPort}`, members: [], concurrency: 1, connectRate: 0, stormTimeoutMs: 1000, subscriber: true });
       await subscriber.wait('inited', 60_000);
     }
@@ -493,7 +292,7 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
         })()
       : Promise.resolve(null);
     const progress = setInterval(() => {
-      const p = clients!.lastProgress;
+      const p = clients!.latest('progress');
       if (p) process.stderr.write(`  [${tag}] storm ${(p.elapsedMs / 1000).toFixed(0)} s: ${p.connacked} connacked, ${p.ready} ready\n`);
     }, 5000);
     const storm = (await Promise.race([exited, stormP])).result;
@@ -530,20 +329,17 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
     /** Telemetry messages processed so far: loa = rows committed; bare = messages seen by the in-process listener. */
     const processed = async (): Promise<number> => {
       if (target === 'loa') return metric((await scrape())!, 'loa_telemetry_rows_written_total') ?? 0;
-      targetIpc!.send({ type: 'count' });
-      return (await targetIpc!.wait('count', 10_000)).count as number;
+      return (await targetIpc!.request({ type: 'count' }, 'count', 10_000)).count;
     };
     const latStart = async () => {
       if (target === 'bare') {
-        targetIpc!.send({ type: 'lat-start' });
-        await targetIpc!.wait('lat-started', 10_000);
+        await targetIpc!.request({ type: 'lat-start' }, 'lat-started', 10_000);
       }
     };
     /** loa: the persist-latency summary (60 s sliding window); bare: publish → in-process listener since latStart. */
     const latEnd = async (): Promise<Lat | null> => {
       if (target === 'bare') {
-        targetIpc!.send({ type: 'lat-stop' });
-        const q = (await targetIpc!.wait('lat', 30_000)).q as Quantiles;
+        const { q } = await targetIpc!.request({ type: 'lat-stop' }, 'lat', 30_000);
         return { p50: q.p50, p90: q.p90, p99: q.p99 };
       }
       const t = (await scrape())!;
@@ -669,7 +465,7 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
     setPhase('subscribe');
     clients.send({ type: 'subscribe', timeoutMs: o.subscribeTimeoutS * 1000 });
     const progress2 = setInterval(() => {
-      const p = clients!.lastProgress;
+      const p = clients!.latest('progress');
       if (p) process.stderr.write(`  [${tag}] subscribe ${(p.elapsedMs / 1000).toFixed(0)} s: ${p.ready} done\n`);
     }, 10_000);
     const sub = (await Promise.race([exited, clients.wait('subscribed', o.subscribeTimeoutS * 1000 + 30_000)])).result;
@@ -708,7 +504,8 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
     }
     // V8 monotonic clock (profile timestamps, µs) → wall clock: both it and process.hrtime read CLOCK_MONOTONIC
     const wallOffsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
-    if (targetProc) await stopChild(targetProc, 20_000);
+    if (loa) await loa.stop(20_000);
+    else await stopChild(bareProc, 20_000);
     if (profiling && existsSync(profDir)) {
       const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
       if (f) {
@@ -716,7 +513,6 @@ async function runOne(o: Options, target: 'bare' | 'loa', n: number, rep: number
         r.profile = { file, summaries: summarise(file, windows.filter((w) => w.to !== Infinity), wallOffsetMs) };
       }
     }
-    rmSync(dataDir, { recursive: true, force: true });
   }
   return r;
 }
@@ -726,18 +522,6 @@ const fmtS = (x: number | null | undefined) => (x === null || x === undefined ? 
 
 // ---------------------------------------------------------------- main
 
-/**
- * The server under test: a `git archive` of `ref` in a temp dir (node_modules linked), so edits in progress in the
- * working tree neither break nor silently change a run; 'worktree' runs the working tree as it is.
- */
-function snapshotServer(ref: string): string {
-  if (ref === 'worktree') return ROOT;
-  const dir = mkdtempSync(join(tmpdir(), 'loa-bench-server-'));
-  execFileSync('bash', ['-c', `git -C ${shq(ROOT)} archive ${shq(ref)} | tar -x -C ${shq(dir)}`]);
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
-
 function pkgVersion(name: string): string | null {
   try {
     return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -745,31 +529,12 @@ function pkgVersion(name: string): string | null {
     return null;
   }
 }
-function sh(cmd: string, args: string[]): string | null {
-  try {
-    return execFileSync(cmd, args, { cwd: ROOT }).toString().trim();
-  } catch {
-    return null;
-  }
-}
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const resultsDir = join(ROOT, 'bench', 'results');
-  const logDir = join(resultsDir, `${stamp}-logs`);
-  mkdirSync(logDir, { recursive: true });
-  const deadline = setTimeout(() => {
-    process.stderr.write(`\n--max-minutes ${o.maxMinutes} reached: stopping\n`);
-    killAll();
-    process.exit(124);
-  }, o.maxMinutes * 60_000);
-  deadline.unref();
-
-  const serverDir = snapshotServer(o.serverRef);
-  process.on('exit', () => {
-    if (serverDir !== ROOT) rmSync(serverDir, { recursive: true, force: true });
-  });
+  const { logDir, out, save: write } = resultsFiles('', o.out);
+  const deadline = startWatchdog(o.maxMinutes, 124, say);
+  const serverDir = serverFromRef(o.serverRef);
   const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
   const machine = {
     date: new Date().toISOString(),
@@ -788,8 +553,7 @@ async function main(): Promise<void> {
   };
   process.stderr.write(`bench: sizes ${o.sizes.join(',')}, targets ${o.targets.join(',')}, steady ${o.telemetrySeconds} s @ ${o.intervalS} s, saturation ${o.saturationSeconds} s, concurrency ${o.concurrency}, repeat ${o.repeat}, server ${machine.serverCommit}\n`);
   const results: RunResult[] = [];
-  const out = o.out ? resolve(o.out) : join(resultsDir, `${stamp}.json`);
-  const save = () => writeFileSync(out, JSON.stringify({ options: o, machine, results }, null, 2));
+  const save = () => write({ options: o, machine, results });
   for (let rep = 1; rep <= o.repeat; rep++) {
     for (const n of o.sizes) {
       for (const t of o.targets) {
@@ -807,11 +571,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\nresults: ${out}\nlogs: ${logDir}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main, (line) => say(`bench ${line}`));
