@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../server/src/config.ts';
-import { createDb } from '../server/src/db/client.ts';
-import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
-import { createServices } from '../server/src/services.ts';
-import { systemActor } from '../server/src/shared/actor.ts';
+import { oneClusterCommune } from './helpers/services.ts';
 
 async function setup() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'loa-window-'));
-  const clock = { t: Date.parse('2026-11-24T01:00:00Z'), now() { return this.t; } };
   const published: string[] = [];
-  const s = createServices(loadConfig({ LOA_DATA_DIR: dataDir }), createDb(':memory:'), clock, { publish: async (topic) => void published.push(topic) });
-  const actor = systemActor('test');
-  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
-  const [c] = s.clusters.create([{ name: 'Cụm', areaId: 'xa', serial: 'W1', outputs: [{ index: 0, label: 'Loa' }] }], actor);
-  const wav = join(dataDir, 'tone.wav');
-  await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', wav]);
-  const content = await s.content.ingest(wav, { source: 'upload', originalName: 'tone.wav' }, actor);
-  return { s, clock, published, actor, clusterId: c.clusterId, contentId: content.id, toneMs: content.durationMs! };
+  const f = await oneClusterCommune({ dirPrefix: 'loa-window-', serial: 'W1', publisher: { publish: async (topic) => void published.push(topic) } });
+  return { ...f, published };
 }
 
 describe('playlists', () => {

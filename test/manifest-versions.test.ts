@@ -1,39 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../schemas/device-protocol/playback.ts';
-import { loadConfig } from '../server/src/config.ts';
-import { createDb } from '../server/src/db/client.ts';
-import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
 import { ManifestService } from '../server/src/broadcasts/manifest.service.ts';
-import { createServices } from '../server/src/services.ts';
-import { systemActor } from '../server/src/shared/actor.ts';
+import { oneClusterCommune } from './helpers/services.ts';
 
 /**
  * Issue 8 §3: the empty snapshot answering a new cluster's birth and the push of its first broadcast were both
  * version 1, so a cluster offline during that push reported version 1, got nothing, and never aired the item.
  */
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
 async function setup() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'loa-mver-'));
-  dirs.push(dataDir);
-  const clock = { t: Date.parse('2026-11-24T01:00:00Z'), now() { return this.t; } };
   const sent: { topic: string; m: Manifest }[] = [];
   const publisher = { publish: async (topic: string, payload: Buffer) => void (topic.endsWith('/manifest') && sent.push({ topic, m: JSON.parse(payload.toString()) })) };
-  const db = createDb(':memory:');
-  const s = createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher as any);
-  const actor = systemActor('test');
-  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
-  const [c] = s.clusters.create([{ name: 'Cụm', areaId: 'xa', serial: 'MV1', outputs: [{ index: 0, label: 'Loa' }] }], actor);
-  const wav = join(dataDir, 'tone.wav');
-  await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', wav]);
-  const content = await s.content.ingest(wav, { source: 'upload', originalName: 'tone.wav' }, actor);
-  return { s, db, clock, sent, publisher, actor, clusterId: c.clusterId, contentId: content.id };
+  return { ...(await oneClusterCommune({ dirPrefix: 'loa-mver-', serial: 'MV1', publisher })), sent, publisher };
 }
 
 describe('manifest versions', () => {
