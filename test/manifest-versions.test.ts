@@ -24,6 +24,7 @@ describe('manifest versions', () => {
 
     // Its first broadcast.
     const b = await s.broadcasts.create({ title: 'Bản tin', level: 'normal', source: { contentId }, targets: { clusterIds: [clusterId] } }, actor);
+    await s.backlog.idle(); // the push to the cluster follows the answer
     const first = sent.at(-1)!.m;
     expect(first.items.map((i) => i.broadcastId)).toEqual([b.id]);
     expect(first.version).toBeGreaterThan(empty.version);
