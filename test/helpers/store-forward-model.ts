@@ -208,7 +208,11 @@ export class StoreForwardModel {
     if (!u) return false;
     const d = this.devices[u.c];
     if (u.kind === 'subscribe') {
-      if (d.connected && d.conn === u.conn) for (const g of u.groups) d.groups.add(g);
+      if (d.connected && d.conn === u.conn) {
+        for (const g of u.groups) d.groups.add(g);
+        // As device-handlers.ts: a granted group `play` topic gets the cluster what changed since its last manifest.
+        if (u.groups.length) await this.s.manifests.catchUp(d.clusterId);
+      }
     } else {
       // As server/src/mqtt/device-handlers.ts: a birth gets the config, then the manifest; a req the manifest.
       const pushes: Promise<void>[] = [];

@@ -16,6 +16,8 @@ const MAX_DELTA_ITEMS = 500;
  */
 export class ManifestService {
   private versions = new Map<string, { version: number; floor: number }>();
+  /** The version last published to each cluster by this process. */
+  private sent = new Map<string, number>();
 
   constructor(
     private db: Db,
@@ -122,7 +124,20 @@ export class ManifestService {
   /** Answers a birth or a `manifest/req`: always one publish — a delta, a snapshot, or "you are current". */
   async push(clusterId: string, since: number): Promise<void> {
     const m = this.delta(clusterId, since);
+    this.sent.set(clusterId, m.version);
     await this.publisher.publish(deviceTopic(clusterId, 'manifest'), Buffer.from(JSON.stringify(m)), { qos: 1 });
+  }
+
+  /**
+   * A cluster has just been granted a group's `play` topic. Group orders published before that missed it, and a
+   * cluster a group covers gets no manifest push of its own (Delivery): a cluster that learnt its groups only from
+   * the config answering its birth would hold at the birth's version, online, without the item (or with a cancelled
+   * one). So it gets what changed since the last manifest sent to it, if anything did.
+   */
+  async catchUp(clusterId: string): Promise<void> {
+    const last = this.sent.get(clusterId);
+    if (last === undefined || this.version(clusterId) <= last) return;
+    await this.push(clusterId, last);
   }
 
   /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */

@@ -1,4 +1,4 @@
-import type { Aedes, Client } from 'aedes';
+import type { Aedes, Client, Subscription } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
 import { BirthSchema, StatusSchema } from '../../../schemas/device-protocol/presence.ts';
 import { TelemetrySchema } from '../../../schemas/device-protocol/telemetry.ts';
@@ -6,7 +6,7 @@ import { DeviceEventSchema } from '../../../schemas/device-protocol/events.ts';
 import { CommandReplySchema } from '../../../schemas/device-protocol/commands.ts';
 import { TimeRequestSchema } from '../../../schemas/device-protocol/time-sync.ts';
 import { AiringReportSchema, ManifestRequestSchema } from '../../../schemas/device-protocol/playback.ts';
-import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
+import { deviceTopic, parseTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Services } from '../services.ts';
 import { brokerPublisher } from './broker.ts';
 import { MqttRouter } from './router.ts';
@@ -71,6 +71,11 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
   router.attach(broker);
 
   broker.on('clientReady', (client: Client) => s.presence.seen(client.id));
+  // aedes emits 'subscribe' for the subscriptions it granted.
+  broker.on('subscribe', (subs: Subscription[], client: Client) => {
+    if (!client || !subs.some((x) => { const t = parseTopic(x.topic); return t?.kind === 'group' && t.channel === 'play'; })) return;
+    void s.manifests.catchUp(client.id).catch((err) => log.error({ err, clusterId: client.id }, 'manifest catch-up failed'));
+  });
   broker.on('clientDisconnect', (client: Client) => {
     // A newer session of the same cluster may have replaced this one; only the last one out marks offline.
     if (!(broker as unknown as { clients: Record<string, Client> }).clients[client.id]) s.presence.disconnected(client.id);
