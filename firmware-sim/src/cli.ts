@@ -137,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
     if (!values.quiet) {
       const secs = Math.round((Date.now() - t0) / 1000);
       say(
-        `${secs}s online ${s.online}/${s.total} connecting ${s.connecting} offline ${s.started - s.online - s.connecting} telemetry ${s.telemetrySent - prev.telemetrySent}/s ` +
+        `${secs}s online ${s.online}/${s.total} in groups ${s.inGroups} connecting ${s.connecting} offline ${s.started - s.online - s.connecting} telemetry ${s.telemetrySent - prev.telemetrySent}/s ` +
           `events ${s.eventsSent} (pending ${s.eventsPending}) replies ${s.repliesSent} disconnects ${s.disconnects} errors ${s.errors}` +
           (s.airingsReceived
             ? ` airings received ${s.airingsReceived} downloaded ${s.airingsDownloaded} started ${s.airingsStarted} finished ${s.airingsFinished} failed ${s.airingsFailed}`

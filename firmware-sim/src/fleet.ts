@@ -56,6 +56,11 @@ export interface FleetStats {
   online: number;
   /** Came online at least once. */
   everOnline: number;
+  /**
+   * Online and following at least one group topic on this connection: the clusters a commune-wide order can reach
+   * live. Below `online`, they missed or never got their config (issue 8 §2: online 34, in groups 0).
+   */
+  inGroups: number;
   telemetrySent: number;
   eventsRaised: number;
   eventsSent: number;
@@ -248,6 +253,7 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
       connected: 0,
       online: 0,
       everOnline: this.everOnline.size,
+      inGroups: 0,
       telemetrySent: 0,
       eventsRaised: 0,
       eventsSent: 0,
@@ -281,6 +287,7 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
       const k = c.counters;
       if (c.connected) s.connected++;
       if (c.online) s.online++;
+      if (c.online && c.groups.length > 0) s.inGroups++;
       s.telemetrySent += k.telemetrySent;
       s.eventsRaised += k.eventsRaised;
       s.eventsSent += k.eventsSent;
