@@ -15,22 +15,24 @@ export class AiringReporter {
   }
 
   report(x: Held, seq: number, state: AiringState, extra: { positionMs?: number; reason?: string } = {}): void {
+    // `ts` and `serverTs` stamp one instant: from one clock reading (two can be ms apart on a busy CPU).
+    const dev = this.h.clock.now();
     const r: AiringReport = {
       id: `a-${this.reportBase}-${(++this.reportSeq).toString(36)}`,
       itemId: x.item.id,
       broadcastId: x.item.broadcastId,
       seq,
       state,
-      ts: this.h.clock.nowMs(),
-      serverTs: this.serverTs(),
+      ts: Math.round(dev),
+      serverTs: this.serverTs(dev),
       ...(extra.positionMs !== undefined ? { positionMs: Math.round(extra.positionMs) } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
     };
     this.h.report(r);
   }
 
-  private serverTs(): number | null {
+  private serverTs(dev: number): number | null {
     const off = this.h.offset();
-    return off === null ? null : Math.round((this.h.clock.now() + off) * 10) / 10;
+    return off === null ? null : Math.round((dev + off) * 10) / 10;
   }
 }

@@ -85,7 +85,7 @@ export class AiringScheduler implements PlayerOwner {
     if (!due.length) return;
     due.sort(compareDue);
     const best = due[0];
-    if (!onAir) return this.player.start(best, t.s);
+    if (!onAir) return this.player.start(best);
     // Everything that is due waits from now on (maxWaitS counts from its due time).
     for (const d of due) d.h.readySince ??= d.target ?? t.s;
     const curLevel = onAir.item.level;
@@ -93,13 +93,13 @@ export class AiringScheduler implements PlayerOwner {
     const level = best.h.item.level;
     if (level === 'emergency') {
       this.player.interrupt('preempted');
-      return this.player.start(best, t.s);
+      return this.player.start(best);
     }
     // The wait of any priority item is bounded by its maxWaitS; once one runs out, the normal item yields and the
     // priority items air in their order.
     if (level === 'priority' && curLevel === 'normal' && outOfPatience(due, t.s)) {
       this.player.interrupt('preempted');
-      return this.player.start(best, t.s);
+      return this.player.start(best);
     }
   }
 

@@ -20,6 +20,8 @@ export interface PlaybackRecord {
   deviceMs: number;
   /** The device's estimate of server time at the start (null without a measured offset). */
   serverMs: number | null;
+  /** The clock offset (server − device) the start was timed with; a later re-sync does not change it. */
+  offsetMs: number | null;
   /**
    * True time (clock.trueNow()) at which position 0 of this airing plays: for an on-time start, or a late one that
    * seeks, the moment the device believed server time reached `targetMs`. Start error = trueStartMs − targetMs

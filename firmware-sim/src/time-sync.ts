@@ -24,6 +24,12 @@ export interface TimeSyncOptions {
 export interface TimeSyncResult {
   offsetMs: number;
   rttMs: number;
+  /**
+   * The offset is within ± this of the truth, from the burst's own stamps whatever the link or the load did: half
+   * the round trip of the best sample ('min-rtt'), or half the sum of the two smallest one-way delays
+   * ((min(t1 − t0) − max(t2 − t3)) / 2, in which θ cancels: 'min-one-way'). Clock drift during the burst aside.
+   */
+  boundMs: number;
   /** Samples answered in this burst. */
   samples: number;
 }
@@ -101,12 +107,17 @@ export class TimeSync {
     const b = this.burst!;
     if (b.left === 0) {
       this.burst = null;
+      let boundMs = Infinity;
       if (b.best) {
-        if (this.estimator === 'min-one-way') b.best.offsetMs = (b.minUp + b.maxDown) / 2;
+        boundMs = b.best.rttMs / 2;
+        if (this.estimator === 'min-one-way') {
+          b.best.offsetMs = (b.minUp + b.maxDown) / 2;
+          boundMs = Math.max(0, (b.minUp - b.maxDown) / 2);
+        }
         this.offsetMs = b.best.offsetMs;
         this.rttMs = b.best.rttMs;
       }
-      this.done(b.best ? { ...b.best, samples: b.answered } : null);
+      this.done(b.best ? { ...b.best, boundMs, samples: b.answered } : null);
       return;
     }
     b.left--;

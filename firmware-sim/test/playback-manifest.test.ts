@@ -83,10 +83,15 @@ describe('manifest', () => {
     await broker.sendManifest('cum-mani', { version: 3, baseVersion: 0, items: [a, b] });
     await waitFor(() => c.manifestVersion === 3, 2000, 'snapshot');
     expect(c.items.map((i) => i.id)).toEqual(['mi-a', 'mi-b']);
+    // The fetch of their file starts when the snapshot is applied and ends some time later: wait for it, or under
+    // load the delta below removes mi-a before its file arrives (then mi-a is rightly never reported `downloaded`).
+    await waitFor(() => ['mi-a', 'mi-b'].every((id) => states('cum-mani', id).includes('downloaded')), 2000, 'snapshot items downloaded');
 
     await broker.sendManifest('cum-mani', { version: 4, baseVersion: 3, items: [d], removed: ['mi-a'] });
     await waitFor(() => c.manifestVersion === 4, 2000, 'delta');
     expect(c.items.map((i) => i.id)).toEqual(['mi-b', 'mi-d']);
+    // The file is held: mi-d is `downloaded` at once (the report reaches the broker a moment later).
+    await waitFor(() => states('cum-mani', 'mi-d').includes('downloaded'), 2000, 'mi-d downloaded');
 
     // A redelivery of what is held changes nothing (and mi-a, removed, never comes back).
     await broker.sendManifest('cum-mani', { version: 4, baseVersion: 3, items: [a, d] });

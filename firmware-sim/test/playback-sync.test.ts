@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiringReportSchema, payloadCodec } from '../../schemas/device-protocol/index.ts';
-import { DeviceClock, SimFleet, type TimeSyncEstimator } from '../src/index.ts';
+import { DeviceClock, SimFleet, type TimeSyncEstimator, type TimeSyncResult } from '../src/index.ts';
 import { ContentServer, OUTPUTS, SECRET, TestBroker, playItem, waitFor } from './harness.ts';
 
 const trueNow = () => performance.timeOrigin + performance.now();
@@ -23,8 +23,15 @@ const ids = Array.from({ length: N }, (_, i) => `cum-sync-${String(i).padStart(2
 let broker: TestBroker;
 let http: ContentServer;
 let fleet: SimFleet;
+/** Each cluster's last time-sync burst. */
+const synced = new Map<string, TimeSyncResult>();
+/** Floor of each leg: the link's 20 ms, less the 1 ms early its timers may release a packet (link.ts). */
+const LEG_FLOOR_MS = 19;
+
+let suiteStart = 0;
 
 beforeAll(async () => {
+  suiteStart = trueNow();
   broker = await TestBroker.start({ trueNow });
   http = await ContentServer.start();
   // Deterministic "random" clocks: a spread over the whole ±5 s / ±50 ppm range.
@@ -41,6 +48,7 @@ beforeAll(async () => {
   });
   // 4G: jittery and asymmetric (the uplink is the congested leg); equal floors, as on a real cell.
   fleet.applyFault({ kind: 'network', network: { up: { delayMs: 20, jitterMs: 180 }, down: { delayMs: 20, jitterMs: 100 } } });
+  for (const c of fleet.clusters) c.on('timeSync', (r) => r && synced.set(c.id, r));
   fleet.start();
   await fleet.waitOnline(15_000);
   await Promise.all(ids.map((id) => broker.sendConfig(id, { version: 1, groups: [GROUP] })));
@@ -63,22 +71,41 @@ describe('synchronised start', () => {
     const r = fleet.startErrors(item.id);
     const s = r.summary!;
     const syncErr = fleet.clusters.map((c) => Math.abs(c.serverTimeEstimate()! - trueNow()));
+    const slack = r.errors.map((e) => synced.get(e.clusterId)!.boundMs - LEG_FLOOR_MS - Math.abs(e.errorMs));
     console.log(
       `sync start, ${N} clusters, ${SAMPLES} samples, ${ESTIMATOR}: start error median ${s.median.toFixed(2)} ms, ` +
         `mean |e| ${s.meanAbs.toFixed(2)}, p95 |e| ${s.p95Abs.toFixed(2)}, max |e| ${s.maxAbs.toFixed(2)} (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)}); ` +
-        `time-sync |error| now: max ${Math.max(...syncErr).toFixed(2)} ms; player late by up to ${Math.max(...r.errors.map((e) => e.lateMs)).toFixed(2)} ms (sought)`,
+        `time-sync |error| now: max ${Math.max(...syncErr).toFixed(2)} ms; player late by up to ${Math.max(...r.errors.map((e) => e.lateMs)).toFixed(2)} ms (sought); ` +
+        `own bound (B − F) less |e|: min ${Math.min(...slack).toFixed(2)} ms`,
     );
     expect(r.missing).toEqual([]);
     expect(s.n).toBe(N);
-    // The player adds nothing: each start error is the cluster's own time-sync error (± drift since, < 0.5 ms).
+    // The player adds nothing: each start error is the error of the offset it was timed with, at that instant —
+    // the offset in the record (a re-sync since must not count) and the clock's error at the true start, not now.
+    // Exact but for the drift over the seek: lateness (≤ the 2 s sync window) × 50 ppm ≤ 0.1 ms.
     for (const c of fleet.clusters) {
       const rec = c.playbackRecord(item.id)!;
-      const offsetErr = c.clockOffsetMs! + c.clock.errorMs(); // measured θ − true θ
-      expect(Math.abs(rec.trueStartMs - startAt + offsetErr)).toBeLessThan(1);
+      const offsetErr = rec.offsetMs! + (c.clock.at(rec.trueStartMs) - rec.trueStartMs); // measured θ − true θ
+      expect(Math.abs(rec.trueStartMs - startAt + offsetErr)).toBeLessThan(0.2);
     }
-    // Against true time. Measured on a 2-core box over 8 runs (README): median −1.7…−0.1 ms, mean |e| 1.0–2.4 ms,
-    // max |e| 2.6–8.8 ms. A model of this link puts the 99.9th percentile of those three at 2.1, 2.9 and 16 ms; the
-    // bounds sit above it so the test does not flake.
+    // Against true time, cluster by cluster, a bound that holds however loaded the box is: the error is
+    // (U − D) / 2 for the smallest one-way delays U and D of the burst, and the burst's own stamps give
+    // B = (U + D) / 2 (TimeSyncResult.boundMs), so with both legs at least the floor F, |e| ≤ B − F. A busy CPU
+    // only lengthens the legs (a late timer, a late stamp — from inside one process it is the same as jitter) and
+    // so widens B with it; what would break this is the estimator or the player, not the load. Plus drift: true θ
+    // moves with the cluster's clock from the two samples that set θ and B to the start (≤ |ppm| × that time), and B
+    // is off by half the drift between those two samples: ≤ 1.5 × |ppm| × the time since the suite began (< 1.2 ms).
+    for (const e of r.errors) {
+      const b = synced.get(e.clusterId)!;
+      const drift = ((1.5 * Math.abs(fleet.clusters.find((c) => c.id === e.clusterId)!.clock.drift)) / 1e6) * (startAt - suiteStart);
+      expect(Math.abs(e.errorMs), `${e.clusterId}: own bound ${b.boundMs.toFixed(2)} ms`).toBeLessThanOrEqual(b.boundMs - LEG_FLOOR_MS + drift);
+    }
+    // And across the fleet, what this link model gives. Measured on a 2-core box over 8 runs (README): median
+    // −1.7…−0.1 ms, mean |e| 1.0–2.4 ms, max |e| 2.6–8.8 ms; a model of this link puts the 99.9th percentile of those
+    // three at 2.1, 2.9 and 16 ms, and the bounds sit above it. Under load (two busy processes and a second suite
+    // on the same 2 cores, 26 runs, issue 8 §5): median −1.6…+0.2, mean |e| 1.0–2.9, max |e| 4.4–11.5 — within
+    // them, once the player took its lateness from the reading it starts at (player.ts; before, a descheduled
+    // process between two readings added 3–9 ms to one cluster's start).
     expect(Math.abs(s.median)).toBeLessThanOrEqual(3);
     expect(s.meanAbs).toBeLessThanOrEqual(4);
     expect(s.maxAbs).toBeLessThanOrEqual(20);
