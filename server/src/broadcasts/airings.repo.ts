@@ -32,7 +32,7 @@ export interface ClusterFold {
 }
 
 export const OPEN_STATES = ['pending', 'received', 'downloaded', 'started', 'interrupted', 'resumed'];
-const TERMINAL_STATES = ['finished', 'failed', 'skipped', 'cancelled'];
+export const TERMINAL_STATES = ['finished', 'failed', 'skipped', 'cancelled'];
 const list = (xs: string[]) => xs.map((x) => `'${x}'`).join(',');
 
 /**

@@ -4,11 +4,11 @@ import type { AiringReport, AiringState } from '../../../schemas/device-protocol
 import type { Db } from '../db/client.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
-import { AiringsRepo, type AiringProgress } from './airings.repo.ts';
+import { AiringsRepo, TERMINAL_STATES, type AiringProgress } from './airings.repo.ts';
 
 /** How far along an airing is; a report never moves it backwards (reports can arrive out of order after an outage). */
 const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
-const TERMINAL = new Set(['finished', 'failed', 'skipped', 'cancelled']);
+const TERMINAL = new Set(TERMINAL_STATES);
 export const isTerminal = (s: string) => TERMINAL.has(s);
 /** Reports committed together: one SQLite commit costs more than a hundred of them inside it. */
 const BATCH = 1000;
