@@ -215,6 +215,24 @@ export const ttsCache = sqliteTable('tts_cache', {
   createdAt: createdAt(),
 });
 
+/**
+ * How the commune wants a written word read aloud (a hamlet's name, a local word): applied before the built-in
+ * reading rules, so `written` is matched as the operator typed it.
+ */
+export const ttsPronunciations = sqliteTable(
+  'tts_pronunciations',
+  {
+    id: text('id').primaryKey(),
+    communeId: text('commune_id').notNull().references(() => areas.id, { onDelete: 'cascade' }),
+    written: text('written').notNull(),
+    spoken: text('spoken').notNull(),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('tts_pronunciations_written_uq').on(t.communeId, t.written)],
+);
+
 export const broadcasts = sqliteTable(
   'broadcasts',
   {
