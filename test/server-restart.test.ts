@@ -11,7 +11,7 @@ import { uploadTone } from './helpers/broadcast.ts';
  * dies (SIGKILL) under a connected fleet and comes back on the same ports; the clusters reconnect on their own; an
  * emergency to Đồng Thạnh must then reach all 18 live and on time, not from the manifest snapshot of a later
  * reconnect. A restarted broker holds no retained config, so each cluster learns its groups only from the config
- * pushed on its birth — the publish aedes' dedupe used to drop (server/src/mqtt/policy.ts, REMEMBERS_NOTHING).
+ * pushed on its birth — the publish aedes' dedupe used to drop (server/src/mqtt/broker.ts, REMEMBERS_NOTHING).
  */
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'loa-restart-'));

@@ -83,9 +83,9 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   const airings = new AiringsService(db, bus, clock, settle);
   const broadcasts = new BroadcastsService(
     new BroadcastsRepo(db),
-    new Delivery(publisher, manifests, airings, backlog, (clusterId, err) => {
+    new Delivery(publisher, manifests, airings, backlog, (to, err) => {
       metrics.backlogErrors.inc();
-      opts.log?.error({ err, clusterId }, 'manifest push failed');
+      opts.log?.error({ err, to }, 'play order or manifest not sent');
     }),
     airings,
     areas,

@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
 import { api, setUnauthorizedHandler } from './api/client.ts';
 import { startLive, stopLive, onLiveState, liveState } from './api/live.ts';
@@ -68,10 +68,12 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   const title = (path === '/emergency' ? t('emergencyTitle') : here?.[1]) ?? t('appName');
   const mainRef = useRef<HTMLElement>(null);
   const first = useRef(true);
-  useEffect(() => {
+  // Layout effects, not effects: they run in the same task as the render, so the new screen never shows under the
+  // old title or with the focus still on the link that was pressed.
+  useLayoutEffect(() => {
     document.title = title === t('appName') ? title : `${title} – ${t('appName')}`;
   }, [title]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (first.current) first.current = false;
     else mainRef.current?.focus({ preventScroll: true });
   }, [path]);

@@ -76,7 +76,7 @@ export class BroadcastsService {
     this.repo.insert(row);
     this.audit.record(actor, 'broadcast.create', { type: 'broadcast', id: row.id }, { title: row.title, level: row.level, targets: input.targets, state: row.state });
     if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
-    const delivered = row.state === 'scheduled' ? await this.schedule(row, targets) : 0;
+    const delivered = row.state === 'scheduled' ? this.schedule(row, targets) : 0;
     return this.answer(this.repo.get(row.id)!, delivered);
   }
 
@@ -88,16 +88,16 @@ export class BroadcastsService {
    * Fixes the times and sends the play order — once the first airing is within the devices' 48-hour manifest
    * window; `deliverDue()` sends the later ones as they come into it. Returns how many clusters it went to.
    */
-  private async schedule(row: BroadcastRow, targets: ResolvedTargets): Promise<number> {
+  private schedule(row: BroadcastRow, targets: ResolvedTargets): number {
     const { startAt, expiresAt } = this.timing(row);
     this.repo.update(row.id, { startAt, expiresAt });
     if (startAt > this.clock.now() + MANIFEST_WINDOW_MS) return 0;
-    await this.deliver({ ...row, startAt, expiresAt }, targets);
+    this.deliver({ ...row, startAt, expiresAt }, targets);
     return targets.clusters.size;
   }
 
   /** Sends the play order with the times already fixed: a re-delivery must not move an airing devices may hold. */
-  private async deliver(row: BroadcastRow, targets: ResolvedTargets): Promise<void> {
+  private deliver(row: BroadcastRow, targets: ResolvedTargets): void {
     const c = this.content.playable(row.contentId!);
     const item: PlayItem = {
       id: row.id,
@@ -114,7 +114,7 @@ export class BroadcastsService {
       ...(row.priorityOrder !== null ? { order: row.priorityOrder } : {}),
       ...(row.maxWaitS !== null ? { maxWaitS: row.maxWaitS } : {}),
     };
-    await this.delivery.deliver(item, targets);
+    this.delivery.deliver(item, targets);
     this.bus.emit('broadcast.changed', { broadcastId: row.id, state: 'scheduled' });
   }
 
@@ -138,7 +138,7 @@ export class BroadcastsService {
     this.timing(row);
     this.repo.update(id, { state: 'scheduled', approvedBy: actor.name, approvedAt: this.clock.now() });
     this.audit.record(actor, 'broadcast.approve', { type: 'broadcast', id });
-    const delivered = await this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
+    const delivered = this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
     return this.answer(this.repo.get(id)!, delivered);
   }
 
@@ -193,7 +193,7 @@ export class BroadcastsService {
       } catch {
         continue; // every targeted cluster was removed since: nothing to deliver to, progress() expires it
       }
-      await this.deliver(row, targets);
+      this.deliver(row, targets);
       n++;
     }
     return n;

@@ -11,9 +11,11 @@ import type { ResolvedTargets } from './targets.ts';
  * one publish per commune); the rest get it on their own manifest topic. Every targeted cluster also gets the item
  * in its stored manifest, so one that was offline picks it up when it reconnects.
  *
- * The group publish goes first and the caller is answered as soon as the broker has it: the manifest rows, the
- * airing log and the per-cluster manifest pushes (a row or a publish per cluster: seconds for a province) follow on
- * the backlog. No device can see the gap — every manifest and airing read settles the backlog first — and a crash
+ * The group publish goes first and the caller is answered as soon as it is handed to the broker, not once the broker
+ * has written it to every cluster (for a province of 10,000 that is the slowest link's drain: seconds). Nothing is
+ * lost by not waiting: the broker holds no more than memory does either way, and the broadcast row is already stored.
+ * The manifest rows, the airing log and the per-cluster manifest pushes (a row or a publish per cluster: seconds for
+ * a province) follow on the backlog, after the fan-out. No device can see the gap — every manifest and airing read settles the backlog first — and a crash
  * inside it leaves a broadcast with no airing log, which BroadcastsService.deliverDue delivers again at start-up.
  */
 export class Delivery {
@@ -22,12 +24,15 @@ export class Delivery {
     private manifests: ManifestService,
     private airings: AiringsService,
     private backlog: Backlog,
-    private onPushError: (clusterId: string, err: unknown) => void,
+    /** A publish that failed after the caller was answered: to a cluster id, or to a group topic id. */
+    private onPushError: (to: string, err: unknown) => void,
   ) {}
 
-  async deliver(item: PlayItem, targets: ResolvedTargets): Promise<void> {
+  deliver(item: PlayItem, targets: ResolvedTargets): void {
     const whole = { ...item, outputs: null };
-    const sent = Promise.all(targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'play', item: whole })), { qos: 1 })));
+    const sent = Promise.all(
+      targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'play', item: whole })), { qos: 1 }).catch((err) => this.onPushError(g, err))),
+    );
     // Queued before the publish is awaited, so that anything reading manifests or airings meanwhile (a device's
     // manifest request, the window job) settles it and sees the broadcast as delivered.
     this.backlog.defer(() => {
@@ -40,7 +45,6 @@ export class Delivery {
       this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
       for (const id of targets.direct) this.manifests.push(id, (versions.get(id) ?? 1) - 1).catch((err) => this.onPushError(id, err));
     }, sent);
-    await sent;
   }
 
   async cancel(broadcastId: string, targets: ResolvedTargets): Promise<void> {

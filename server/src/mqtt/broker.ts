@@ -8,9 +8,24 @@ import { guardedStream } from './packet-guard.ts';
 import { indexedPersistence } from './persistence.ts';
 import { boundedEmitter } from './emitter.ts';
 
+/**
+ * Stands in for aedes' per-client `duplicates` (lib/client.js dedupe): it remembers nothing, so nothing is dropped.
+ * aedes drops a message whose broker counter is below the last one the client was sent, which is meant to catch a
+ * packet matching two overlapping wildcard subscriptions. But server publishes do not reach the bus in counter order:
+ * a retained one waits for storeRetained, a QoS 0 one skips the offline queue. The retained config published on a
+ * birth was overtaken by the manifest published just after it and dropped, so on a restarted server (no retained
+ * config yet) no cluster learnt its groups and an emergency reached 0 of 18 live (issue 8 §2; moscajs/aedes#994).
+ * Device subscriptions are exact topics (policy.ts, authorizeSubscribe), so no packet matches two: nothing to dedupe.
+ */
+const REMEMBERS_NOTHING: Record<string, number> = new Proxy(Object.create(null), {
+  get: () => undefined,
+  set: () => true,
+  deleteProperty: () => true,
+});
+
 /** The embedded broker. Its session store is in memory: devices re-announce themselves on reconnect. */
 export async function createBroker(): Promise<Aedes> {
-  return Aedes.createBroker({
+  const broker = await Aedes.createBroker({
     persistence: indexedPersistence() as never,
     // Clusters sit behind 4G; a stuck one must not block fan-out to the rest of the commune.
     drainTimeout: 30_000,
@@ -21,6 +36,14 @@ export async function createBroker(): Promise<Aedes> {
     queueLimit: 64,
     heartbeatInterval: 60_000,
   });
+  // Set as the client is made, not on 'client': on a session takeover that event comes after the CONNACK.
+  const handle = broker.handle;
+  broker.handle = (conn, req) => {
+    const client = handle(conn, req);
+    (client as unknown as { duplicates: Record<string, number> }).duplicates = REMEMBERS_NOTHING;
+    return client;
+  };
+  return broker;
 }
 
 export function brokerPublisher(broker: Aedes): Publisher {

@@ -16,21 +16,6 @@ const DOWN_SUBSCRIBABLE = new Set(['cmd', 'config', 'time/res', 'manifest']);
 /** The longest a client is held back by the rate limit before it is cut off instead. */
 const MAX_THROTTLE_MS = 5_000;
 
-/**
- * Stands in for aedes' per-client `duplicates` (lib/client.js dedupe): it remembers nothing, so nothing is dropped.
- * aedes drops a message whose broker counter is below the last one the client was sent, which is meant to catch a
- * packet matching two overlapping wildcard subscriptions. But server publishes do not reach the bus in counter order:
- * a retained one waits for storeRetained, a QoS 0 one skips the offline queue. The retained config published on a
- * birth was overtaken by the manifest published just after it and dropped, so on a restarted server (no retained
- * config yet) no cluster learnt its groups and an emergency reached 0 of 18 live (issue 8 §2; moscajs/aedes#994).
- * Device subscriptions are exact topics (authorizeSubscribe below), so no packet matches two: nothing to dedupe.
- */
-const REMEMBERS_NOTHING: Record<string, number> = new Proxy(Object.create(null), {
-  get: () => undefined,
-  set: () => true,
-  deleteProperty: () => true,
-});
-
 class Bucket {
   tokens: number;
   at: number;
@@ -96,7 +81,6 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
     }
     buckets.set(client, new Bucket(o.publishRate, o.publishRate * 5, Date.now()));
     subs.set(client, new Set());
-    (client as unknown as { duplicates: Record<string, number> }).duplicates = REMEMBERS_NOTHING;
     done(null, true);
   };
 

@@ -9,7 +9,7 @@ export class Metrics {
   readonly mqttHandlerErrors = new Counter({ name: 'loa_mqtt_handler_errors_total', help: 'Device messages whose handler failed (contained: the message is acknowledged and counted)', labelNames: ['channel'], registers: [this.registry] });
   readonly mqttRejected = new Counter({ name: 'loa_mqtt_messages_rejected_total', help: 'Device messages or connections refused, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly telemetryDropped = new Counter({ name: 'loa_telemetry_rows_dropped_total', help: 'Telemetry time-series rows dropped because the write buffer was full (the latest state is still kept)', registers: [this.registry] });
-  readonly backlogErrors = new Counter({ name: 'loa_backlog_errors_total', help: 'Deferred delivery bookkeeping (manifest rows, airing log, manifest pushes) that failed; the broadcast is delivered again at start-up', registers: [this.registry] });
+  readonly backlogErrors = new Counter({ name: 'loa_backlog_errors_total', help: 'Delivery work done after the answer that failed: group play orders, manifest rows, airing log, manifest pushes (a broadcast without its airing log is delivered again at start-up)', registers: [this.registry] });
   readonly telemetryRows = new Counter({ name: 'loa_telemetry_rows_written_total', help: 'Telemetry rows persisted', registers: [this.registry] });
   readonly telemetryPersistLatency = new Summary({
     name: 'loa_telemetry_persist_latency_seconds',
