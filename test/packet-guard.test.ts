@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
-import { PacketSizeGuard } from '../server/src/mqtt/packet-guard.ts';
+import { PacketSizeGuard, guardedStream } from '../server/src/mqtt/packet-guard.ts';
 
 function run(max: number, chunks: Buffer[]): Promise<{ passed: number; tooLarge: number | null; error: boolean }> {
   return new Promise((resolve) => {
@@ -34,5 +34,43 @@ describe('packet size guard', () => {
     expect(r.error).toBe(true);
     expect(r.tooLarge).toBe(70_000 + 2 + 3);
     expect(r.passed).toBe(publish(100).length);
+  });
+});
+
+/** A socket stand-in that records each write the kernel would get: one per _write, one per _writev batch. */
+class RecordingSocket extends Duplex {
+  writes: Buffer[][] = [];
+  _read(): void {}
+  _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
+    this.writes.push([chunk]);
+    cb();
+  }
+  _writev(chunks: { chunk: Buffer }[], cb: () => void): void {
+    this.writes.push(chunks.map((c) => c.chunk));
+    cb();
+  }
+}
+
+describe('guarded socket', () => {
+  it('hands a packet written under cork to the socket as one write, as a bare socket would get it', async () => {
+    const socket = new RecordingSocket();
+    const conn = guardedStream(socket, 65_536, () => {});
+    const packet = { cmd: 'publish' as const, topic: 'loa/v1/grp/a-xa/play', payload: Buffer.alloc(1024, 1), qos: 1 as const, messageId: 7, retain: false, dup: false };
+    // how aedes writes: mqtt-packet corks the stream, writes header, topic, id and payload, uncorks on the next tick
+    mqttPacket.writeToStream(packet, conn);
+    await new Promise((r) => setImmediate(r));
+    expect(socket.writes).toHaveLength(1);
+    expect(Buffer.concat(socket.writes[0])).toEqual(mqttPacket.generate(packet));
+  });
+
+  it('reads through the guard, and ends when the socket does', async () => {
+    const socket = new PassThrough();
+    const conn = guardedStream(socket, 65_536, () => {});
+    const got: Buffer[] = [];
+    conn.on('data', (b: Buffer) => got.push(b));
+    const ended = new Promise((r) => conn.on('end', r));
+    socket.end(publish(10));
+    await ended;
+    expect(Buffer.concat(got)).toEqual(publish(10));
   });
 });
