@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startDemo } from './demo/start-demo.ts';
+import { ffmpegChoice } from './content/ffmpeg.ts';
 
 /** Reads config, builds the app, listens, handles signals — nothing else. */
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await buildApp({ config });
+  app.log.info({ ffmpeg: ffmpegChoice() }, 'transcoding with this ffmpeg');
   await app.listen({ host: config.LOA_HTTP_HOST, port: config.LOA_HTTP_PORT });
   const mqtt = await app.loa.startMqtt();
   app.log.info({ mqttPort: mqtt.port, mqttTlsPort: mqtt.tlsPort, ws: '/mqtt' }, 'MQTT broker listening');

@@ -1,20 +1,81 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+
+/** The ffmpeg every run uses, where it came from and its version; logged at start-up. */
+export interface FfmpegChoice {
+  path: string;
+  /** configured: LOA_FFMPEG (config or environment); system: `ffmpeg` on PATH; bundled: @ffmpeg-installer/ffmpeg */
+  origin: 'configured' | 'system' | 'bundled';
+  /** e.g. "5.1.9-0+deb12u1" or "4.1-static"; null if it would not say */
+  version: string | null;
+}
 
 /**
- * The ffmpeg binary: the one chosen with useFfmpeg() (config LOA_FFMPEG), else the LOA_FFMPEG environment variable
- * (for tools and tests that build no config), else the static build from @ffmpeg-installer/ffmpeg. A system ffmpeg
- * must have libopus and the loudnorm filter. Only this module knows where ffmpeg lives.
+ * The ffmpeg binary: the one configured (useFfmpeg(), from config LOA_FFMPEG; else the LOA_FFMPEG environment
+ * variable, for tools and tests that build no config); else a system ffmpeg on PATH when it is newer than the static
+ * 4.1 build (2018) that @ffmpeg-installer/ffmpeg ships and has libopus (a newer one decodes more of what phones
+ * send, e.g. AMR with DTX); else that bundled build, so `npm install && npm start` works alone. Only this module
+ * knows where ffmpeg lives.
  */
-export function ffmpegPath(): string {
-  return chosen || process.env.LOA_FFMPEG || (installed ??= (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+export function ffmpegChoice(): FfmpegChoice {
+  return (current ??= choose());
 }
-let chosen: string | undefined;
-let installed: string | undefined;
+export const ffmpegPath = (): string => ffmpegChoice().path;
 
-/** Uses this ffmpeg from now on; empty or undefined goes back to the default. */
+let configured: string | undefined;
+let current: FfmpegChoice | undefined;
+
+/** Uses this ffmpeg from now on; empty or undefined goes back to the default choice (made when first needed). */
 export function useFfmpeg(path: string | undefined): void {
-  chosen = path || undefined;
+  configured = path || undefined;
+  current = undefined;
+}
+
+/** The static build npm installs. */
+export const bundledFfmpeg = (): string => (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+
+/** An executable `ffmpeg` on PATH, if any. */
+export function systemFfmpeg(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const file = join(dir, 'ffmpeg');
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+function choose(): FfmpegChoice {
+  const path = configured || process.env.LOA_FFMPEG;
+  if (path) return { path, origin: 'configured', version: versionOf(path)?.version ?? null };
+  const bundled = bundledFfmpeg();
+  const mine = versionOf(bundled);
+  const system = systemFfmpeg();
+  const theirs = system ? versionOf(system) : null;
+  if (system && theirs?.opus && (!mine || compareLibs(theirs.libs, mine.libs) > 0)) return { path: system, origin: 'system', version: theirs.version };
+  return { path: bundled, origin: 'bundled', version: mine?.version ?? null };
+}
+
+/**
+ * `ffmpeg -version`: the release name, libavfilter's version (comparable across distribution builds and git
+ * snapshots, whose release names are not) and whether libopus was built in.
+ */
+export function versionOf(path: string): { version: string; libs: number[]; opus: boolean } | null {
+  const run = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
+  if (run.status !== 0 || !run.stdout) return null;
+  const version = /^ffmpeg version (\S+)/m.exec(run.stdout)?.[1] ?? 'unknown';
+  const lib = /^libavfilter\s+(\d+)\.\s*(\d+)\.\s*(\d+)/m.exec(run.stdout);
+  return { version, libs: lib ? lib.slice(1).map(Number) : [], opus: /--enable-libopus\b/.test(run.stdout) };
+}
+
+function compareLibs(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? -1) !== (b[i] ?? -1)) return (a[i] ?? -1) - (b[i] ?? -1);
+  return 0;
 }
 
 export interface FfmpegRun {

@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors.ts';
 import { errorLines, runFfmpeg } from './ffmpeg.ts';
+import { TranscodeError } from './transcode-error.ts';
 
 export interface Probe {
   /** demuxer name(s) as ffmpeg reports them, e.g. "mp3" or "mov,mp4,m4a,3gp,3g2,mj2" */
@@ -52,6 +53,6 @@ export function clock(ms: number): string {
   return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
-export function tooLong(durationMs: number, maxMs: number): AppError {
-  return new AppError(422, `the audio is ${clock(durationMs)} long; the limit is ${clock(maxMs)}`, FIELD);
+export function tooLong(durationMs: number, maxMs: number): TranscodeError {
+  return new TranscodeError('too-long', `the audio is ${clock(durationMs)} long; the limit is ${clock(maxMs)}`);
 }
