@@ -24,7 +24,13 @@ export const ErrorBodySchema = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBodySchema>;
 
+/**
+ * Without a maximum, ajv accepts 99999999999999999999999 as an integer (1e23) and SQLite refuses it in OFFSET
+ * ("datatype mismatch"), a 500. A billion rows is far past any list this server keeps.
+ */
+export const OffsetSchema = Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 });
+
 export const PageQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(OffsetSchema),
 });

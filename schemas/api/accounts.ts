@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdSchema, TimestampSchema } from '../common.ts';
+import { IdSchema, OffsetSchema, TimestampSchema } from '../common.ts';
 
 /** Same list as server/src/shared/actor.ts ROLES; the web console imports schemas only, never server code. */
 export const USER_ROLES = ['admin', 'operator', 'approver', 'technician', 'viewer'] as const;
@@ -112,6 +112,6 @@ export const AuditQuerySchema = Type.Object({
   from: Type.Optional(TimestampSchema),
   to: Type.Optional(TimestampSchema),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(OffsetSchema),
 });
 export type AuditQuery = Static<typeof AuditQuerySchema>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdSchema, TimestampSchema } from '../common.ts';
+import { IdSchema, OffsetSchema, TimestampSchema } from '../common.ts';
 import { LevelSchema, PREEMPT_POLICIES } from '../device-protocol/playback.ts';
 
 export const BROADCAST_STATES = ['pending_approval', 'rejected', 'scheduled', 'airing', 'done', 'cancelled', 'expired'] as const;
@@ -96,7 +96,7 @@ export const BroadcastQuerySchema = Type.Object({
   from: Type.Optional(TimestampSchema),
   to: Type.Optional(TimestampSchema),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(OffsetSchema),
 });
 export type BroadcastQuery = Static<typeof BroadcastQuerySchema>;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdSchema, TimestampSchema } from '../common.ts';
+import { IdSchema, OffsetSchema, TimestampSchema } from '../common.ts';
 import { TelemetrySchema } from '../device-protocol/telemetry.ts';
 
 export const SpeakerOutputSchema = Type.Object({
@@ -72,7 +72,7 @@ export const ClusterQuerySchema = Type.Object({
   fault: Type.Optional(Type.Boolean({ description: 'true: only clusters with a current fault' })),
   q: Type.Optional(Type.String({ maxLength: 100, description: 'search in name and serial' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(OffsetSchema),
 });
 export type ClusterQuery = Static<typeof ClusterQuerySchema>;
 

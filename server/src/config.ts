@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object({
   LOA_SESSION_TTL_H: Type.Integer({ minimum: 1, maximum: 8760, default: 168 }),
   LOA_METRICS_TOKEN: Type.String({ default: '', description: 'when set, /metrics requires Authorization: Bearer <token>' }),
   LOA_EMERGENCY_VOLUME: Type.Integer({ minimum: 0, maximum: 100, default: 100 }),
-  LOA_TRUST_PROXY: Bool(false),
+  LOA_TRUST_PROXY: Type.Boolean({ default: false, description: 'behind a reverse proxy: believe its X-Forwarded-For/-Proto/-Host (client IP, https for the Secure cookie, the origin checked on console requests)' }),
   LOA_FFMPEG: Type.String({ default: '', description: 'path of an ffmpeg to use instead of the one npm installs (needs libopus and loudnorm)' }),
   LOA_MAX_UPLOAD_MB: Type.Integer({ minimum: 1, maximum: 2048, default: 50 }),
   LOA_MAX_AUDIO_S: Type.Integer({ minimum: 1, maximum: 14_400, default: 1800, description: 'longest audio accepted, seconds' }),

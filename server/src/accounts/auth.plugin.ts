@@ -3,13 +3,17 @@ import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { Services } from '../services.ts';
 import type { Actor } from '../shared/actor.ts';
-import { forbidden, unauthorized } from '../shared/errors.ts';
+import { AppError, forbidden, unauthorized } from '../shared/errors.ts';
+import { fromOwnOrigin } from '../http/security.ts';
 
 export const SESSION_COOKIE = 'loa_session';
 
+const BEARER = /^Bearer ([A-Za-z0-9_-]+)$/;
+const hasBearer = (req: FastifyRequest) => BEARER.test(req.headers.authorization ?? '');
+
 /** The session token of a request: `Authorization: Bearer` (API clients) or the `loa_session` cookie (the console). */
 export function sessionToken(req: FastifyRequest): string | undefined {
-  const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(req.headers.authorization ?? '');
+  const m = BEARER.exec(req.headers.authorization ?? '');
   return m ? m[1] : req.cookies?.[SESSION_COOKIE];
 }
 
@@ -28,6 +32,11 @@ export const authPlugin = fp(
       if (url === undefined || config.auth === 'public' || config.auth === 'device') return;
       const actor = services.accounts.actorFromToken(sessionToken(req), req.ip);
       if (!actor) throw unauthorized('sign in first: send Authorization: Bearer <token> or the loa_session cookie');
+      // A browser attaches the cookie by itself, so only cookie sessions need proof of the sending page; a bearer
+      // token or device credential is sent on purpose by its holder.
+      if (!hasBearer(req) && !fromOwnOrigin(req)) {
+        throw new AppError(403, 'cross-origin request refused: a signed-in console request must carry this server\'s Origin (or Referer)', 'headers/origin');
+      }
       if (config.roles && !(config.roles as readonly string[]).includes(actor.role)) throw forbidden(`requires role ${config.roles.join(' or ')}`);
       req.actor = actor;
     });

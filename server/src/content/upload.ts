@@ -26,6 +26,9 @@ export async function receiveUpload(req: FastifyRequest, dest: string, maxBytes:
     for await (const part of req.parts()) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || filename !== undefined) throw badRequest(`unexpected file field "${part.fieldname}": send one file, in "file"`, 'body/file');
+        // A part cut off by the end of the body ("Part terminated early") arrives already destroyed, without an error
+        // on the stream; piping it would wait for ever.
+        if (part.file.destroyed) throw badRequest('the multipart body ends inside the file part: the upload was cut off', 'body/file');
         await pipeline(part.file, createWriteStream(dest));
         // Browsers send a bare name, other clients sometimes a path; keep the name, shortened for the list.
         filename = (part.filename || 'upload').split(/[\\/]/).pop()!.slice(0, 200) || 'upload';

@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../shared/errors.ts';
 
+/**
+ * What busboy throws for a body that is not well-formed multipart (no or oversized boundary, a part cut off). These
+ * are plain Errors without a status, so they would otherwise be 500s although the client sent the fault.
+ */
+const MALFORMED_MULTIPART = /^(Multipart: Boundary not found|Boundary required|Unexpected end of (multipart data|form)|.* terminated early|Malformed part header|The needle )/;
+
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 502: 'Bad Gateway', 504: 'Gateway Timeout' };
 
 /**
@@ -18,6 +24,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       const missing = (v.params as { missingProperty?: string })?.missingProperty;
       const path = `${fe.validationContext ?? 'body'}${v.instancePath || ''}${missing ? '/' + missing : ''}`;
       return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: `${path} ${v.message ?? 'is invalid'}`, field: path });
+    }
+    if (!fe.statusCode && MALFORMED_MULTIPART.test(fe.message ?? '') && /^multipart\//i.test(req.headers['content-type'] ?? '')) {
+      return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message: `body/file: malformed multipart body (${fe.message})`, field: 'body/file' });
     }
     const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
     if (status >= 500) {

@@ -8,9 +8,12 @@ import { createWebSocketStream } from 'ws';
 import { ErrorBodySchema } from '../../../schemas/common.ts';
 import type { Services } from '../services.ts';
 import { guardedStream } from '../mqtt/packet-guard.ts';
+import { securityHeaders } from './security.ts';
 
-/** Cross-cutting HTTP plumbing: OpenAPI, rate limiting, latency metrics and MQTT over WebSocket at /mqtt. */
+/** Cross-cutting HTTP plumbing: security headers, OpenAPI, rate limiting, latency metrics and MQTT over WebSocket at /mqtt. */
 export const httpPlugins = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
+  // First, so its hook runs for every route registered after it, the docs and the console included.
+  await securityHeaders(app, () => services.config.LOA_TILE_URL);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Loa Xã API', version: '1.0.0', description: 'Commune smart loudspeaker radio: fleet, health, broadcasts.' },
