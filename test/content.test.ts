@@ -142,7 +142,7 @@ describe('content ingest', () => {
       expect(err.message).toMatch(/0:03 long; the limit is 0:02/);
     }
     expect(storeFiles(short.store)).toEqual({ content: [], originals: [], tmp: [] });
-    expect(short.content.list().every((r) => r.state === 'failed')).toBe(true);
+    expect(short.content.list()).toEqual([]);
     rmSync(short.dir, { recursive: true, force: true });
   });
 
@@ -294,6 +294,46 @@ describe('content over HTTP', () => {
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ statusCode: 413, field: 'body/file', message: 'the file is larger than the 1.5 MB limit' });
     expect(storeFiles(http.store)).toEqual(before);
+  });
+
+  it('answers a file that fails in transcoding with 422 naming the cause, and lists nothing for it (wait=true and wait=false)', async () => {
+    const bad = await makeBadFixtures(work, fixtures[0].path);
+    const listed = await (await fetch(`${url}/api/content?limit=500`)).json();
+    const before = storeFiles(http.store);
+    const res = await upload(bad.truncated, { name: 'cat-ngang.mp3' });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ statusCode: 422, field: 'body/file', message: expect.stringMatching(/truncated/) });
+
+    const accepted = await upload(bad.silent, { query: '?wait=false', name: 'im-lang.wav' });
+    expect(accepted.status).toBe(202);
+    const { id } = await accepted.json();
+    let item = { state: 'transcoding', error: null as string | null };
+    for (let i = 0; i < 200 && item.state === 'transcoding'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      item = await (await fetch(`${url}/api/content/${id}`)).json();
+    }
+    expect(item).toMatchObject({ state: 'failed', error: expect.stringMatching(/no audible sound/) });
+    expect(await (await fetch(`${url}/api/content?limit=500`)).json()).toEqual(listed);
+    expect(storeFiles(http.store)).toEqual(before);
+  });
+
+  it('deletes an item for the roles that upload: 204, then neither served nor listed', async () => {
+    const f = await makeSignal(join(work, 'to-delete.wav'), { lufs: -22, seconds: 2, seed: 21, args: ['-ac', '1'] });
+    const { id, sha256 } = await (await upload(f, { name: 'xoa.wav' })).json();
+    const del = (role?: string) => fetch(`${url}/api/content/${id}`, { method: 'DELETE', headers: role ? { 'x-role': role } : {} });
+    for (const role of ['viewer', 'technician']) {
+      const refused = await del(role);
+      expect(refused.status, role).toBe(403);
+      expect((await refused.json()).statusCode).toBe(403);
+    }
+    expect((await del()).status).toBe(204);
+    expect(http.store.has(sha256)).toBe(false);
+    expect((await fetch(`${url}/api/content/${id}`)).status).toBe(404);
+    expect((await fetch(`${url}/api/content/${id}/audio`)).status).toBe(404);
+    expect((await (await fetch(`${url}/api/content?limit=500`)).json()).map((c: { id: string }) => c.id)).not.toContain(id);
+    const again = await del();
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ field: 'params/id' });
   });
 
   it('refuses a body that is not multipart, a missing file and a role that may not upload', async () => {

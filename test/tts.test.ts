@@ -242,10 +242,36 @@ describe('text-to-speech over HTTP', () => {
     expect(res.statusCode).toBe(201);
     const item = res.json();
     expect(item).toMatchObject({ state: 'ready', source: 'tts', createdBy: 'us-operator' });
+    // what was spoken, so the operator can check the reading (issue 9 §1)
+    expect(item.normalisedText).toBe('Xin chào bà con, mười lăm phần trăm số hộ đã được hỗ trợ.');
     const audio = await app.inject({ method: 'GET', url: `/api/content/${item.id}/audio` });
     expect(audio.statusCode).toBe(200);
     expect(audio.headers['content-type']).toBe('audio/ogg');
     expect(audio.rawPayload.subarray(0, 4).toString()).toBe('OggS');
+  });
+
+  it('answers a dry run with the text as it will be spoken, without synthesising', async () => {
+    const { engine, calls } = counted(espeak);
+    const tts = new TtsService(content, new TtsCacheRepo(db), [engine], clock, { dataDir: dir });
+    const dry = await bareApp(async (a) => {
+      await a.register(ttsRoutes, { services: { tts }, prefix: '/api' });
+    });
+    try {
+      const text = 'Sở GD&ĐT thông báo: học kỳ I kết thúc ngày 15/1 âm lịch; hỗ trợ 5 triệu đ.';
+      const res = await dry.inject({ method: 'POST', url: '/api/tts/normalise', payload: { text, voice: 'vi-vn-x-south' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        normalisedText: 'Sở Giáo dục và Đào tạo thông báo: học kỳ một kết thúc ngày rằm tháng Giêng; hỗ trợ năm triệu đồng.',
+        communeId: null,
+      });
+      expect(calls).toEqual([]);
+      const bad = await dry.inject({ method: 'POST', url: '/api/tts/normalise', payload: { text, voice: 'en-us' } });
+      expect(bad.json()).toMatchObject({ statusCode: 400, field: 'body/voice' });
+      expect((await dry.inject({ method: 'POST', url: '/api/tts/normalise', payload: {} })).json()).toMatchObject({ statusCode: 400, field: 'body/text' });
+      expect((await dry.inject({ method: 'POST', url: '/api/tts/normalise', headers: { 'x-role': 'viewer' }, payload: { text } })).statusCode).toBe(403);
+    } finally {
+      await dry.close();
+    }
   });
 
   it('lists engines and voices, and refuses invalid requests and roles', async () => {

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { IdSchema, Sha256Schema, TimestampSchema } from '../common.ts';
+import { IdSchema, OffsetSchema, Sha256Schema, TimestampSchema } from '../common.ts';
 
 export const CONTENT_STATES = ['uploading', 'transcoding', 'ready', 'failed'] as const;
 export type ContentState = (typeof CONTENT_STATES)[number];
@@ -40,9 +40,29 @@ export type Content = Static<typeof ContentSchema>;
 
 export const ContentParamsSchema = Type.Object({ id: IdSchema });
 
+/** 409 to a deletion: the broadcasts not yet over (awaiting approval, scheduled, on air) that air the item. */
+export const ContentInUseSchema = Type.Object(
+  {
+    statusCode: Type.Literal(409),
+    error: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+    details: Type.Array(
+      Type.Object({
+        broadcastId: IdSchema,
+        title: Type.String(),
+        state: Type.String({ description: 'pending_approval, scheduled or airing' }),
+      }),
+      { description: 'cancel these (or wait until they end) before deleting the item' },
+    ),
+  },
+  { $id: 'ContentInUse' },
+);
+export type ContentInUse = Static<typeof ContentInUseSchema>;
+
 export const ContentListQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(OffsetSchema),
 });
 export type ContentListQuery = Static<typeof ContentListQuerySchema>;
 

@@ -24,6 +24,7 @@ import { commandsRoutes } from './commands/commands.routes.ts';
 import { startBackgroundJobs } from './jobs.ts';
 import { contentRoutes } from './content/content.routes.ts';
 import { ttsRoutes } from './tts/tts.routes.ts';
+import { pronunciationsRoutes } from './tts/pronunciations.routes.ts';
 import { broadcastsRoutes } from './broadcasts/broadcasts.routes.ts';
 import { webConsole } from './web/web.plugin.ts';
 
@@ -114,6 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(commandsRoutes, { services, prefix: '/api' });
   await app.register(contentRoutes, { services, prefix: '/api' });
   await app.register(ttsRoutes, { services, prefix: '/api' });
+  await app.register(pronunciationsRoutes, { services, prefix: '/api' });
   await app.register(broadcastsRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
   await app.register(webConsole);

@@ -23,6 +23,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(2_000, 'broadcast-progress', () => s.broadcasts.progress()),
     every(60_000, 'broadcast-window', () => void s.broadcasts.deliverDue().catch((err) => log.error({ err }, 'delivering due broadcasts failed'))),
     every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
+    every(600_000, 'content-prune', () => s.content.prune()),
   ];
   // Proof of play moves a broadcast to 'airing' and 'done'; react within a moment rather than at the next tick.
   let pending: NodeJS.Timeout | null = null;

@@ -20,11 +20,14 @@ import type { Clock } from './shared/clock.ts';
 import { Metrics } from './ops/metrics.ts';
 import { RollupService } from './health/rollup.service.ts';
 import { ContentRepo } from './content/content.repo.ts';
-import { ContentService } from './content/content.service.ts';
+import { ContentService, type ContentUse } from './content/content.service.ts';
 import { ContentStore } from './content/content-store.ts';
 import { useFfmpeg } from './content/ffmpeg.ts';
 import { joinContent } from './content/playlist.ts';
 import { createTts } from './tts/engines.ts';
+import { PronunciationsRepo } from './tts/pronunciations.repo.ts';
+import { PronunciationsService } from './tts/pronunciations.service.ts';
+import { TtsCacheRepo } from './tts/tts-cache.repo.ts';
 import { ManifestService } from './broadcasts/manifest.service.ts';
 import { AiringsService } from './broadcasts/airings.service.ts';
 import { Delivery } from './broadcasts/delivery.ts';
@@ -72,16 +75,23 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   });
   useFfmpeg(config.LOA_FFMPEG);
   const contentStore = new ContentStore(config.LOA_DATA_DIR);
+  const ttsCache = new TtsCacheRepo(db);
   const content = new ContentService(new ContentRepo(db), contentStore, audit, clock, {
     maxUploadBytes: config.LOA_MAX_UPLOAD_MB * 1024 * 1024,
     maxDurationS: config.LOA_MAX_AUDIO_S,
     concurrency: config.LOA_TRANSCODE_CONCURRENCY,
+  }, {
+    // Called only once a request or job runs, when everything below exists.
+    broadcastsUsing: (id: string): ContentUse[] => broadcasts.usingContent(id),
+    inManifests: (sha256: string): boolean => manifests.holdsContent(sha256),
+    forget: (id: string): void => void ttsCache.deleteByContent(id),
   });
-  const tts = createTts(config, db, content, clock);
+  const pronunciations = new PronunciationsService(new PronunciationsRepo(db), areas, audit, clock);
+  const tts = createTts(config, db, content, clock, pronunciations);
   const settle = () => backlog.settle();
   const manifests = new ManifestService(db, publisher, clock, settle);
   const airings = new AiringsService(db, bus, clock, settle);
-  const broadcasts = new BroadcastsService(
+  const broadcasts: BroadcastsService = new BroadcastsService(
     new BroadcastsRepo(db),
     new Delivery(publisher, manifests, airings, backlog, (to, err) => {
       metrics.backlogErrors.inc();
@@ -98,7 +108,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     clock,
     { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000, quietHours: parseQuietHours(config.LOA_QUIET_HOURS, config.LOA_TIMEZONE) },
   );
-  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, manifests, airings, broadcasts };
+  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -11,6 +11,7 @@ import { Dashboard } from './pages/dashboard.tsx';
 import { Emergency } from './pages/emergency.tsx';
 import { BroadcastDetail, BroadcastList } from './pages/broadcasts.tsx';
 import { Compose } from './pages/compose.tsx';
+import { Pronunciations } from './pages/pronunciations.tsx';
 import { Approvals } from './pages/approvals.tsx';
 import { ClusterList, ClusterDetail } from './pages/clusters.tsx';
 import { MapPage } from './pages/map.tsx';
@@ -23,6 +24,7 @@ const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
   ['/broadcasts', () => <BroadcastList />],
   ['/broadcasts/:id', (p) => <BroadcastDetail id={p.id} />],
   ['/compose', () => <Compose />],
+  ['/pronunciations', () => <Pronunciations />],
   ['/approvals', () => <Approvals />],
   ['/clusters', () => <ClusterList />],
   ['/clusters/:id', (p) => <ClusterDetail id={p.id} />],
@@ -57,6 +59,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
     ['/clusters', t('clusters'), true],
     ['/broadcasts', t('broadcasts'), true],
     ['/compose', t('compose'), can.broadcast()],
+    ['/pronunciations', t('pronunciations'), can.broadcast()],
     ['/approvals', t('approvals'), can.approve()],
     ['/devices', t('devices'), can.devices()],
     ['/users', t('users'), can.admin()],

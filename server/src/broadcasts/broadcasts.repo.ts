@@ -18,6 +18,10 @@ export class BroadcastsRepo {
   inStates(states: string[]): BroadcastRow[] {
     return this.db.select().from(broadcasts).where(inArray(broadcasts.state, states)).all();
   }
+  /** Broadcasts in one of `states` that air this content item. */
+  withContent(contentId: string, states: readonly string[]): BroadcastRow[] {
+    return this.db.select().from(broadcasts).where(and(eq(broadcasts.contentId, contentId), inArray(broadcasts.state, [...states]))).all();
+  }
   /** Expired broadcasts that expired after `since`. */
   expiredSince(since: number): BroadcastRow[] {
     return this.db.select().from(broadcasts).where(and(eq(broadcasts.state, 'expired'), gte(broadcasts.expiresAt, since))).all();

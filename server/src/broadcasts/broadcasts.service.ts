@@ -22,6 +22,8 @@ export const MANIFEST_WINDOW_MS = 48 * 3_600_000;
 /** How long an expired broadcast still takes late proof of play (a device's buffer after an outage) into account. */
 export const LATE_REPORTS_MS = MANIFEST_WINDOW_MS;
 const CREATORS = new Set(['admin', 'operator', 'approver']);
+/** States in which a broadcast will still need its content: awaiting approval, scheduled, on air. */
+const NEEDS_CONTENT = ['pending_approval', 'scheduled', 'airing'] as const;
 
 /** Bulletins from creation to proof of play: levels, approval, delivery, cancellation. */
 export class BroadcastsService {
@@ -159,6 +161,11 @@ export class BroadcastsService {
     if (row.state !== 'pending_approval') await this.delivery.cancel(id, this.retarget(row));
     this.bus.emit('broadcast.changed', { broadcastId: id, state: 'cancelled' });
     return this.view(this.repo.get(id)!);
+  }
+
+  /** Broadcasts not yet over that air this content item (whoever may see them: a deletion must not break any). */
+  usingContent(contentId: string): { broadcastId: string; title: string; state: string }[] {
+    return this.repo.withContent(contentId, NEEDS_CONTENT).map((r) => ({ broadcastId: r.id, title: r.title, state: r.state }));
   }
 
   get(id: string, actor: Actor): Broadcast {

@@ -140,6 +140,17 @@ export class ManifestService {
     await this.push(clusterId, last);
   }
 
+  /**
+   * Whether an item still to air — not removed, not expired — has this content, in the manifest of `clusterId` or,
+   * without one, of any cluster. A device may fetch only such content, and its file is kept while any item has it.
+   */
+  holdsContent(sha256: string, clusterId?: string): boolean {
+    this.settle(); // an emergency's rows are written just after its group publish: a device may ask before that
+    const where = [eq(manifestItems.removed, false), gt(manifestItems.expiresAt, this.clock.now()), sql`json_extract(${manifestItems.item}, '$.content.sha256') = ${sha256}`];
+    if (clusterId !== undefined) where.push(eq(manifestItems.clusterId, clusterId));
+    return this.db.select({ one: sql`1` }).from(manifestItems).where(and(...where)).limit(1).get() !== undefined;
+  }
+
   /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */
   prune(graceMs = 3_600_000): number {
     this.settle();

@@ -60,8 +60,15 @@ export class ContentStore {
       await rm(tmp, { force: true });
     }
   }
-  async removeOriginal(sha256: string): Promise<void> {
-    await rm(this.originalPath(sha256), { force: true });
+  // Removals are synchronous: the caller's "is anything still using it?" check and the unlink then happen in one turn
+  // of the event loop, so no ingest can claim the file in between.
+  removeOriginal(sha256: string): void {
+    rmSync(this.originalPath(sha256), { force: true });
+  }
+  /** Removes a stored file (a device may be downloading it: an open download finishes, the next one finds nothing). */
+  removeContent(sha256: string): void {
+    if (!SHA.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    rmSync(this.pathOf(sha256), { force: true });
   }
   async size(sha256: string): Promise<number> {
     return (await stat(this.pathOf(sha256))).size;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { rm } from 'node:fs/promises';
-import { ContentListQuerySchema, ContentParamsSchema, ContentSchema, UploadQuerySchema } from '../../../schemas/api/content.ts';
+import { ContentInUseSchema, ContentListQuerySchema, ContentParamsSchema, ContentSchema, UploadQuerySchema } from '../../../schemas/api/content.ts';
 import { ErrorBodySchema } from '../../../schemas/common.ts';
 import { sendFile } from './audio-response.ts';
 import type { ContentService } from './content.service.ts';
@@ -26,7 +26,9 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: { content: Con
       tags,
       description:
         'Uploads a recording (multipart/form-data: `file`, optional `title`). It is checked, transcoded to Opus/Ogg mono 48 kHz ' +
-        '32 kb/s and loudness-normalised to −16 LUFS. By default the answer waits for that (201); with wait=false it is 202 at once.',
+        '32 kb/s and loudness-normalised to −16 LUFS. By default the answer waits for that (201); with wait=false it is 202 at once. ' +
+        'A file refused while transcoding (truncated, silent, undecodable) is 422 naming the cause; such an item is not listed, ' +
+        'keeps no file, and can be read by id for an hour (so a 202 can be polled to its reason) before it is removed.',
       consumes: ['multipart/form-data'],
       querystring: UploadQuerySchema,
       response: { 201: ContentSchema, 202: ContentSchema, 400: err, 403: err, 413: err, 415: err, 422: err },
@@ -47,6 +49,21 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: { content: Con
     s.content.list(req.query));
 
   app.get('/content/:id', { schema: { tags, params, response: { 200: ContentSchema, 404: err } } }, async (req) => s.content.get(req.params.id));
+
+  app.delete('/content/:id', {
+    config: { roles: ['admin', 'operator', 'approver'] },
+    schema: {
+      tags,
+      params,
+      description:
+        'Deletes an item that is ready or failed. Refused (409, naming them) while a broadcast awaiting approval, scheduled or on air uses it. ' +
+        'Its stored file goes as soon as no other item has the same audio and no cluster\'s manifest lists it; a synthesised bulletin is synthesised again next time.',
+      response: { 204: Type.Null(), 403: err, 404: err, 409: Type.Union([ContentInUseSchema, err]) },
+    },
+  }, async (req, reply) => {
+    s.content.remove(req.params.id, req.actor);
+    return reply.status(204).send(null);
+  });
 
   app.get('/content/:id/audio', {
     schema: {

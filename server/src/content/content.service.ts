@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import type { Content, ContentSource, Playable } from '../../../schemas/api/content.ts';
+import type { Content, ContentInUse, ContentSource, Playable } from '../../../schemas/api/content.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Actor } from '../shared/actor.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -25,6 +25,22 @@ export interface ContentLimits {
 }
 export const DEFAULT_LIMITS: ContentLimits = { maxDurationS: 30 * 60, concurrency: 2, maxUploadBytes: 50 * 1024 * 1024 };
 
+/** How long a failed item can still be read by id (a client polling its 202 learns why) before prune() drops it. */
+export const FAILED_KEPT_MS = 3_600_000;
+
+/** A broadcast not yet over that airs an item: while there is one, the item cannot be deleted. */
+export type ContentUse = ContentInUse['details'][number];
+
+/** What outside the library holds on to its items; the composition root wires it to broadcasts, manifests and TTS. */
+export interface ContentReferences {
+  broadcastsUsing(contentId: string): ContentUse[];
+  /** whether a cluster's manifest still has an item with this file: the file is kept until none has */
+  inManifests(sha256: string): boolean;
+  /** the item was deleted: drop whatever would hand it out again (the TTS cache) */
+  forget(contentId: string): void;
+}
+const NO_REFERENCES: ContentReferences = { broadcastsUsing: () => [], inManifests: () => false, forget: () => undefined };
+
 export interface IngestMeta {
   source: ContentSource;
   originalName?: string;
@@ -45,7 +61,12 @@ export interface Submission {
  * queued behind at most `concurrency` ffmpeg processes) and ends either 'ready' with its file stored under its hash,
  * or 'failed' with the reason — damage found while decoding, for instance, since that needs the whole decode.
  * A failed item leaves no file: temp files are removed and its original too, unless another live item shares it.
- * Rows left unfinished by a crash are marked failed when the service starts.
+ * It is not listed, can still be read by id for FAILED_KEPT_MS, and is then pruned. Rows left unfinished by a crash
+ * are marked failed when the service starts.
+ *
+ * Deleting: refused while a broadcast not yet over airs the item. A deleted item is gone from the library (not
+ * listed, 404) but its row stays, because broadcasts that aired it refer to it. Its stored file is removed as soon as
+ * no other item has the same file and no manifest lists it (prune() retries what a manifest held).
  */
 export class ContentService {
   readonly limits: ContentLimits;
@@ -61,6 +82,7 @@ export class ContentService {
     private audit: AuditService,
     private clock: Clock,
     limits: Partial<ContentLimits> = {},
+    private refs: ContentReferences = NO_REFERENCES,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.queue = new JobQueue(this.limits.concurrency);
@@ -97,9 +119,7 @@ export class ContentService {
   }
 
   get(id: string): ContentRecord {
-    const row = this.repo.get(id);
-    if (!row) throw notFound('content', 'params/id');
-    return this.toRecord(row);
+    return this.toRecord(this.row(id, 'params/id'));
   }
 
   list(q: { limit?: number; offset?: number } = {}): ContentRecord[] {
@@ -108,8 +128,7 @@ export class ContentService {
 
   /** What a broadcast needs to send an item to devices. 404 if unknown, 409 unless ready with its file in place. */
   playable(id: string): Playable {
-    const row = this.repo.get(id);
-    if (!row) throw notFound('content', 'body/contentId');
+    const row = this.row(id, 'body/contentId');
     if (row.state !== 'ready' || !row.sha256) throw conflict(`content ${id} is ${row.state}, not ready to air`, 'body/contentId');
     if (!this.store.has(row.sha256)) throw conflict(`the audio file of content ${id} is missing from the store`, 'body/contentId');
     return { sha256: row.sha256, size: row.bytes ?? 0, durationMs: row.durationMs ?? 0 };
@@ -117,10 +136,40 @@ export class ContentService {
 
   /** The stored file of a ready item, for preview in the console. */
   audioFile(id: string): { path: string; size: number; sha256: string } {
-    const row = this.repo.get(id);
-    if (!row) throw notFound('content', 'params/id');
+    const row = this.row(id, 'params/id');
     if (row.state !== 'ready' || !row.sha256 || !this.store.has(row.sha256)) throw conflict(`content ${id} is ${row.state}, not ready`, 'params/id');
     return { path: this.store.pathOf(row.sha256), size: row.bytes ?? 0, sha256: row.sha256 };
+  }
+
+  /**
+   * Deletes a ready or failed item: 409 naming the broadcasts while any not yet over airs it, 409 while it is still
+   * being processed. Returns whether its stored file went with it (false while another item or a manifest has it).
+   */
+  remove(id: string, actor: Actor): { fileRemoved: boolean } {
+    const row = this.row(id, 'params/id');
+    if (row.state === 'uploading' || row.state === 'transcoding') throw conflict(`content ${id} is still ${row.state}; delete it once it is ready or has failed`, 'params/id');
+    const using = this.refs.broadcastsUsing(id);
+    if (using.length) {
+      const names = using.map((b) => `"${b.title}" (${b.broadcastId}, ${b.state})`).join(', ');
+      throw new AppError(409, `content ${id} is used by ${using.length === 1 ? 'a broadcast' : 'broadcasts'} not yet over: ${names}; cancel ${using.length === 1 ? 'it' : 'them'} or wait until ${using.length === 1 ? 'it ends' : 'they end'}`, 'params/id', using);
+    }
+    // A failed item was never aired (playable() needs 'ready'), so nothing refers to its row.
+    if (row.state === 'failed') this.repo.remove(id);
+    else this.repo.update(id, { state: 'deleted' });
+    this.refs.forget(id);
+    const fileRemoved = row.sha256 !== null && this.releaseFile(row.sha256);
+    if (row.originalSha256) this.releaseOriginal(row.originalSha256);
+    this.audit.record(actor, 'content.delete', { type: 'content', id }, { title: row.title, state: row.state, sha256: row.sha256, fileRemoved });
+    return { fileRemoved };
+  }
+
+  /** Drops failed items older than FAILED_KEPT_MS and the files of deleted items that no manifest lists any more. */
+  prune(): { failed: number; files: number } {
+    const originals = this.repo.removeFailed(this.clock.now() - FAILED_KEPT_MS);
+    for (const o of originals) if (o) this.releaseOriginal(o); // a crash's interrupted items still have theirs
+    let files = 0;
+    for (const sha256 of this.repo.deletedFiles()) if (this.store.has(sha256) && this.releaseFile(sha256)) files++;
+    return { failed: originals.length, files };
   }
 
   /** A path in the store's temp folder for a file about to be ingested (same file system, cleared on start). */
@@ -147,7 +196,7 @@ export class ContentService {
     try {
       await this.store.putOriginal(inputPath, originalSha256);
     } catch (err) {
-      await this.fail(id, originalSha256, err);
+      this.fail(id, originalSha256, err);
       throw err;
     }
     this.repo.update(id, { state: 'transcoding' });
@@ -164,9 +213,13 @@ export class ContentService {
         probe: info,
         maxDurationMs: this.limits.maxDurationS * 1000,
         onProgress: (f) => this.progress.set(id, Math.max(this.progress.get(id) ?? 0, Math.min(99, Math.floor(f * 100)))),
+      }).catch((err) => {
+        throw this.refusal(err);
       });
       const sha256 = await hashFile(tmp);
       const bytes = (await stat(tmp)).size;
+      // Claimed before it is moved in: a deleted item with the same file must not have it removed meanwhile.
+      this.repo.update(id, { sha256 });
       await this.store.putContent(tmp, sha256);
       this.repo.update(id, {
         state: 'ready', error: null, sha256, bytes, durationMs: r.durationMs,
@@ -174,7 +227,7 @@ export class ContentService {
       });
       return this.get(id);
     } catch (err) {
-      await this.fail(id, originalSha256, err);
+      this.fail(id, originalSha256, err);
       throw err;
     } finally {
       this.progress.delete(id);
@@ -182,10 +235,39 @@ export class ContentService {
     }
   }
 
-  private async fail(id: string, originalSha256: string, err: unknown): Promise<void> {
+  private fail(id: string, originalSha256: string, err: unknown): void {
     const message = err instanceof AppError ? err.message : `processing failed: ${(err as Error)?.message ?? String(err)}`;
-    this.repo.update(id, { state: 'failed', error: message.slice(0, 1000) });
-    if (!this.repo.findByOriginal(originalSha256)) await this.store.removeOriginal(originalSha256);
+    this.repo.update(id, { state: 'failed', error: message.slice(0, 1000), sha256: null });
+    this.releaseOriginal(originalSha256);
+  }
+
+  /**
+   * ffmpeg failing on a file it has already probed and accepted (an encoder or measurement error rather than a
+   * refusal) is about that file: 422 with ffmpeg's words, not a bare 500. A system error (disk full) stays a server
+   * fault; an ffmpeg that cannot start fails the probe, before any item exists.
+   */
+  private refusal(err: unknown): unknown {
+    if (err instanceof AppError || !(err instanceof Error) || (err as NodeJS.ErrnoException).code) return err;
+    return new AppError(422, `the file could not be converted: ${err.message.replaceAll(this.store.dir, 'store')}`, 'body/file');
+  }
+
+  /** A row that is in the library, or was until it failed; deleted items are not found. */
+  private row(id: string, field: string): ContentRow {
+    const row = this.repo.get(id);
+    if (!row || row.state === 'deleted') throw notFound('content', field);
+    return row;
+  }
+
+  /** Removes a stored file nothing has any more: no item in the library, no manifest. */
+  private releaseFile(sha256: string): boolean {
+    if (this.repo.hasLiveFile(sha256) || this.refs.inManifests(sha256)) return false;
+    this.store.removeContent(sha256);
+    return true;
+  }
+
+  /** An upload of the same original still before its row is inserted has not copied it in yet, so it copies it again. */
+  private releaseOriginal(originalSha256: string): void {
+    if (!this.repo.findByOriginal(originalSha256)) this.store.removeOriginal(originalSha256);
   }
 
   private toRecord(row: ContentRow): ContentRecord {

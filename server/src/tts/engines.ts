@@ -5,7 +5,7 @@ import type { TtsEngine } from './engine.ts';
 import { EspeakEngine } from './espeak-engine.ts';
 import { HttpTtsEngine } from './http-engine.ts';
 import { TtsCacheRepo } from './tts-cache.repo.ts';
-import { TtsService } from './tts.service.ts';
+import { TtsService, type ReadingSource } from './tts.service.ts';
 
 /** The settings text-to-speech reads; the LOA_TTS_* entries are proposed config entries (all optional). */
 export interface TtsConfig {
@@ -30,9 +30,9 @@ export function createTtsEngines(c: Omit<TtsConfig, 'LOA_DATA_DIR'>): TtsEngine[
   return engines;
 }
 
-/** The composition of the TTS service for services.ts: `createTts(config, db, content, clock)`. */
-export function createTts(config: TtsConfig, db: Db, content: ContentService, clock: Clock): TtsService {
+/** The composition of the TTS service for services.ts: `createTts(config, db, content, clock, readings)`. */
+export function createTts(config: TtsConfig, db: Db, content: ContentService, clock: Clock, readings?: ReadingSource): TtsService {
   const engines = createTtsEngines(config);
   const defaultEngine = config.LOA_TTS_ENGINE && engines.some((e) => e.name === config.LOA_TTS_ENGINE) ? config.LOA_TTS_ENGINE : 'espeak';
-  return new TtsService(content, new TtsCacheRepo(db), engines, clock, { dataDir: config.LOA_DATA_DIR, defaultEngine });
+  return new TtsService(content, new TtsCacheRepo(db), engines, clock, { dataDir: config.LOA_DATA_DIR, defaultEngine, readings });
 }

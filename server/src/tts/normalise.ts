@@ -1,86 +1,46 @@
+
+import { expandAbbreviations } from './abbreviations.ts';
+import { dates, lunarDates, MONTH, placeNames, validMonth } from './dates.ts';
+import { documentNumbers } from './documents.ts';
+import { fractions } from './fractions.ts';
 import { DIGITS, readDigits, readInteger, readNumber, type Dialect } from './numbers.ts';
+import { A, alternation, B, NUM } from './patterns.ts';
+import { applyReadings, type Reading } from './readings.ts';
+import { romanNumerals } from './roman.ts';
 
 /**
  * Turns a written Vietnamese bulletin into the words a announcer would say, so the synthesiser never guesses:
- * numbers (1.250, 2,5), dates (12/9/2026), times (17h30), units (200mm, 100 km/h, 35°C, 4‰), phone numbers
- * (digit by digit), ranges (20-25) and the abbreviations of local government (UBND, PCTT, TP. …).
+ * numbers (1.250, 2,5), dates (12/9/2026), lunar dates (15/1 âm lịch), times (17h30), units (200mm, 100 km/h, 35°C,
+ * 4‰), money (5 triệu đ), fractions (1/3 diện tích), Roman numerals (quý IV), phone numbers (digit by digit), ranges
+ * (20-25), document numbers (100/2019/NĐ-CP) and the abbreviations of local government (UBND, GD&ĐT, TP. …).
+ * The commune's own readings (`readings`: a hamlet's name, a local word) come first, before any built-in rule.
  * Passes run from the most specific pattern to the most general: phone numbers before dates before ranges before
- * plain numbers, so "0912.345.678" is never read as a thousand-grouped number nor "12/9" as a fraction.
+ * plain numbers, so "0912.345.678" is never read as a thousand-grouped number nor "12/9" as a fraction; lunar dates,
+ * street names and fractions before solar dates, which would otherwise take every a/b.
  */
-export function normaliseVietnamese(text: string, dialect: Dialect = {}): string {
-  let s = text.normalize('NFC').replace(/[\u00a0\t\r\n]+/g, ' ');
+export function normaliseVietnamese(text: string, dialect: Dialect = {}, readings: readonly Reading[] = []): string {
+  let s = applyReadings(text.normalize('NFC').replace(/[\u00a0\t\r\n]+/g, ' '), readings);
+  s = documentNumbers(s, dialect);
+  s = romanNumerals(s, dialect);
   s = expandAbbreviations(s);
   s = s.replace(/(^|[\s(:])[-−](?=\d)/g, '$1âm '); // −5°C; a bullet dash has a space after it
   s = phones(s);
+  s = lunarDates(s, dialect);
+  s = placeNames(s, dialect);
+  s = fractions(s, dialect);
   s = dates(s, dialect);
   s = s.replace(/(\d)\s?\/\s?(\d)/g, '$1 trên $2'); // not a date: 24/24h, a ratio → "hai mươi tư trên hai mươi tư giờ"
   s = s.replace(/(?<=\p{L})\s?\/\s?(\d{1,3})\s?h(?![\p{L}\p{N}])/gu, ' trong $1 giờ'); // rainfall: 50-100mm/24h
   s = times(s, dialect);
   s = ordinals(s, dialect);
+  s = money(s);
   s = quantities(s, dialect);
+  // Three or more short numbers joined by dashes are a formula, not a range: phân NPK 16-16-8, 20-20-15.
+  s = s.replace(/(?<![\d/\-–]|\d[.,])\d{1,3}(?:\s?[-–]\s?\d{1,3}){2,}(?![\d/\-–]|[.,]\d)/g, (m) => ` ${m.split(/\s?[-–]\s?/).map((n) => readNumber(n, dialect)).join(', ')} `);
   s = s.replace(new RegExp(`${B}(${NUM})\\s?[-–]\\s?(${NUM})${A}`, 'gu'), (_, a, b) => ` ${readNumber(a, dialect)} đến ${readNumber(b, dialect)} `);
   s = s.replace(new RegExp(NUM, 'g'), (n) => ` ${readNumber(n, dialect)} `);
   s = s.replace(/\s*&\s*/g, ' và ').replace(/[~≈]\s*/g, 'khoảng ').replace(/≥\s*/g, 'từ ').replace(/≤\s*/g, 'đến ');
   return s.replace(/\s+/g, ' ').replace(/\s+([,.;:!?)])/g, '$1').replace(/\(\s+/g, '(').trim();
-}
-
-/** Boundaries that understand Vietnamese letters (\b is ASCII-only: it sees a boundary inside "mẫu"). */
-const B = '(?<![\\p{L}\\p{N}])';
-const A = '(?![\\p{L}\\p{N}])';
-/** A written number: digits with "." thousand groups and/or a "," decimal part (separators only between digits). */
-const NUM = '\\d+(?:[.,]\\d+)*';
-
-// Local-government and bulletin abbreviations, case-sensitive. Bare "TT" is left alone on purpose: it is thị trấn,
-// trung tâm, Thủ tướng or thông tư (39/2020/TT-BTTTT) depending on context; only "TT." before a name is thị trấn.
-const ABBREVIATIONS: Record<string, string> = {
-  UBMTTQVN: 'Ủy ban Mặt trận Tổ quốc Việt Nam',
-  UBMTTQ: 'Ủy ban Mặt trận Tổ quốc',
-  MTTQVN: 'Mặt trận Tổ quốc Việt Nam',
-  MTTQ: 'Mặt trận Tổ quốc',
-  UBND: 'Ủy ban nhân dân',
-  HĐND: 'Hội đồng nhân dân',
-  'NN&PTNT': 'Nông nghiệp và Phát triển nông thôn',
-  'PCTT&TKCN': 'phòng chống thiên tai và tìm kiếm cứu nạn',
-  PCTT: 'phòng chống thiên tai',
-  TKCN: 'tìm kiếm cứu nạn',
-  PCCC: 'phòng cháy chữa cháy',
-  BCH: 'Ban chỉ huy',
-  QS: 'quân sự',
-  CAND: 'Công an nhân dân',
-  CA: 'công an',
-  CSGT: 'cảnh sát giao thông',
-  ATGT: 'an toàn giao thông',
-  'KT-XH': 'kinh tế xã hội',
-  THCS: 'trung học cơ sở',
-  THPT: 'trung học phổ thông',
-  BHYT: 'bảo hiểm y tế',
-  BHXH: 'bảo hiểm xã hội',
-  HTX: 'hợp tác xã',
-  TTYT: 'Trung tâm Y tế',
-  TYT: 'Trạm Y tế',
-  CCCD: 'căn cước công dân',
-  SĐT: 'số điện thoại',
-  QL: 'quốc lộ',
-  ĐBSCL: 'đồng bằng sông Cửu Long',
-  HCM: 'Hồ Chí Minh',
-  VN: 'Việt Nam',
-  'COVID-19': 'cô-vít mười chín',
-  'Covid-19': 'cô-vít mười chín',
-};
-/** Place prefixes written with a dot before a name or number: "TP. Huế", "P.5", "Q. 3", "TT. Phong Điền". */
-const PLACE_PREFIXES: Record<string, string> = { 'TP.': 'thành phố', 'Tp.': 'thành phố', 'TX.': 'thị xã', 'TT.': 'thị trấn', 'P.': 'phường', 'Q.': 'quận', 'X.': 'xã' };
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'); // no "-"/"&": invalid escapes under /u
-const alternation = (keys: string[]) => keys.sort((a, b) => b.length - a.length).map(escape).join('|');
-const ABBREV_RE = new RegExp(`${B}(${alternation(Object.keys(ABBREVIATIONS))})(?![\\p{L}])`, 'gu');
-const PLACE_RE = new RegExp(`${B}(${alternation(Object.keys(PLACE_PREFIXES))})\\s*(?=[\\p{Lu}\\d])`, 'gu');
-
-function expandAbbreviations(s: string): string {
-  return s
-    .replace(/(?<![\p{L}])v\.v(?=\.)/gu, 'vân vân') // the dot after it ends the list (and often the sentence)
-    .replace(/(?<![\p{L}])TP(?=\s|\.?[\p{Lu}])\.?/gu, 'thành phố ') // "TP Huế", "TP.HCM" without a space
-    .replace(PLACE_RE, (_, p: string) => `${PLACE_PREFIXES[p]} `)
-    .replace(ABBREV_RE, (_, a: string) => ` ${ABBREVIATIONS[a]} `);
 }
 
 // Vietnamese phone numbers as people write them: mobiles 0xxx xxx xxx / 0xx xxx xxxx / 0xxxxxxxxx, landlines
@@ -104,39 +64,6 @@ function phones(s: string): string {
     const ok = p.startsWith('+') || p.startsWith('1') || digits.length === 10 || (digits.length === 11 && digits.startsWith('02'));
     return ok ? ` ${spell(p)} ` : p;
   }).replace(EMERGENCY_RE, (_, w, sep, n) => `${w}${sep}${readDigits(n)}`);
-}
-
-const MONTH = (m: number, d: Dialect) => (m === 4 ? 'tư' : readInteger(String(m), d));
-const validDay = (d: string) => +d >= 1 && +d <= 31;
-const validMonth = (m: string) => +m >= 1 && +m <= 12;
-/** Whether the text just before `at` already says "ngày" (Ngày 12/9 → not "ngày ngày"). */
-const saidBefore = (s: string, at: number, words: RegExp) => words.test(s.slice(Math.max(0, at - 12), at));
-const DAY_WORD = /(?:ngày|mùng|mồng|hôm)\s*$/i;
-
-function dates(s: string, d: Dialect): string {
-  const day = (n: string) => readInteger(n, d);
-  const year = (y: string) => readInteger(y, d);
-  return s
-    // 12-15/9/2026: a span of days in one month
-    .replace(/(?<![\d/.])(\d{1,2})\s?[-–]\s?(\d{1,2})\/(\d{1,2})(?:\/(\d{4}))?(?![\d/])/g, (m, a, b, mo, y, at, all) => {
-      if (!validDay(a) || !validDay(b) || !validMonth(mo)) return m;
-      return ` ${saidBefore(all, at, DAY_WORD) ? '' : 'ngày '}${day(a)} đến ngày ${day(b)} tháng ${MONTH(+mo, d)}${y ? ` năm ${year(y)}` : ''} `;
-    })
-    // 12/9/2026, 12-9-2026, 12.9.2026
-    .replace(/(?<![\d/.])(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?![\d/])/g, (m, a, _sep, mo, y, at, all) => {
-      if (!validDay(a) || !validMonth(mo)) return m;
-      return ` ${saidBefore(all, at, DAY_WORD) ? '' : 'ngày '}${day(a)} tháng ${MONTH(+mo, d)} năm ${year(y)} `;
-    })
-    // 9/2026
-    .replace(/(?<![\d/.])(\d{1,2})\/(\d{4})(?![\d/])/g, (m, mo, y, at, all) => {
-      if (!validMonth(mo)) return m;
-      return ` ${saidBefore(all, at, /tháng\s*$/i) ? '' : 'tháng '}${MONTH(+mo, d)} năm ${year(y)} `;
-    })
-    // 20/10
-    .replace(/(?<![\d/.])(\d{1,2})\/(\d{1,2})(?![\d/])/g, (m, a, mo, at, all) => {
-      if (!validDay(a) || !validMonth(mo)) return m;
-      return ` ${saidBefore(all, at, DAY_WORD) ? '' : 'ngày '}${day(a)} tháng ${MONTH(+mo, d)} `;
-    });
 }
 
 // 17h30, 17g30, 17:30, 7h30', 7h30p, 7h: hours 0–24, minutes 00–59.
@@ -171,15 +98,25 @@ const UNITS: Record<string, string> = {
   'km²': 'ki-lô-mét vuông', km2: 'ki-lô-mét vuông', 'm²': 'mét vuông', m2: 'mét vuông', 'm³': 'mét khối', m3: 'mét khối',
   mm: 'mi-li-mét', cm: 'xen-ti-mét', km: 'ki-lô-mét', m: 'mét',
   'mg/l': 'mi-li-gam trên lít', 'g/l': 'gam trên lít', kg: 'ki-lô-gam', mg: 'mi-li-gam', g: 'gam', ml: 'mi-li-lít', l: 'lít',
-  ha: 'héc-ta', '°C': 'độ C', 'ºC': 'độ C', '° C': 'độ C', oC: 'độ C', '°': 'độ',
+  ha: 'héc-ta', '°N': 'độ Vĩ Bắc', '°E': 'độ Kinh Đông', '°C': 'độ C', 'ºC': 'độ C', '° C': 'độ C', oC: 'độ C', '°': 'độ',
   hPa: 'héc-tô-pát-xcan', mb: 'mi-li-ba', kWh: 'ki-lô-oát giờ', kW: 'ki-lô-oát', MW: 'mê-ga-oát', W: 'oát', kV: 'ki-lô-vôn', V: 'vôn',
   '%': 'phần trăm', '‰': 'phần nghìn',
-  VNĐ: 'đồng', VND: 'đồng', đ: 'đồng', USD: 'đô la Mỹ',
+  VNĐ: 'đồng', VND: 'đồng', đ: 'đồng', '₫': 'đồng', USD: 'đô la Mỹ',
 };
 const UNIT_RE = new RegExp(`${B}(${NUM})(?:\\s?[-–]\\s?(${NUM}))?\\s?(${alternation(Object.keys(UNITS))})${A}`, 'gu');
 
 const PER_UNIT_RE = new RegExp(`(?<=\\p{L})\\s?/\\s?(${alternation(Object.keys(UNITS).filter((u) => /^\p{L}/u.test(u)))})${A}`, 'gu');
 const PER_WORD_RE = /(?<=\p{L})\s?\/\s?(hộ|người|khẩu|ngày|tuần|tháng|năm|lần|suất|con|sào|công|tấn)(?![\p{L}\p{N}])/gu;
+
+/**
+ * Money after a number word: "5 triệu đ", "200 nghìn ₫", "1,2 tỷ VNĐ" (VNĐ is expanded with the abbreviations),
+ * and "3 tr đồng" for triệu. The number itself is read by the number passes.
+ */
+function money(s: string): string {
+  return s
+    .replace(/(?<=\d\s?)tr\.?\s?(?=đ|₫|đồng(?![\p{L}]))/gu, ' triệu ')
+    .replace(/(?<=(?:nghìn|ngàn|triệu|tỷ|tỉ|trăm)\s?)(?:đ|₫)(?![\p{L}\p{N}]|\/c)/gu, ' đồng');
+}
 
 /** A number (or a range of them) with a unit: 150-200mm → một trăm năm mươi đến hai trăm mi-li-mét. */
 function quantities(s: string, d: Dialect): string {

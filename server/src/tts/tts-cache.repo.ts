@@ -14,4 +14,8 @@ export class TtsCacheRepo {
   delete(key: string): void {
     this.db.delete(ttsCache).where(eq(ttsCache.key, key)).run();
   }
+  /** Forgets every synthesis that produced this content item (it was deleted: the next request synthesises again). */
+  deleteByContent(contentId: string): number {
+    return this.db.delete(ttsCache).where(eq(ttsCache.contentId, contentId)).run().changes;
+  }
 }

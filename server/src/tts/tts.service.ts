@@ -9,6 +9,7 @@ import { AppError, badRequest } from '../shared/errors.ts';
 import { addChime, ensureChime } from './chime.ts';
 import type { TtsEngine } from './engine.ts';
 import { normaliseVietnamese } from './normalise.ts';
+import type { Reading } from './readings.ts';
 import type { TtsCacheRepo } from './tts-cache.repo.ts';
 
 export interface SynthesisRequest {
@@ -20,6 +21,22 @@ export interface SynthesisRequest {
   /** engine name; default the service's default engine */
   engine?: string;
   title?: string;
+  /** whose pronunciation list applies (a commune or an area inside it); default the actor's only commune */
+  communeId?: string;
+}
+
+/** Where the commune readings come from (PronunciationsService). */
+export interface ReadingSource {
+  readingsFor(actor: Actor, areaId?: string): { communeId: string | null; readings: Reading[] };
+}
+
+/** The text as it will be spoken, with what decided it. */
+export interface Normalised {
+  engine: TtsEngine;
+  voice: string;
+  speed: number;
+  normalisedText: string;
+  communeId: string | null;
 }
 
 export interface TtsOptions {
@@ -27,10 +44,17 @@ export interface TtsOptions {
   dataDir: string;
   /** engine used when a request names none; default the first engine */
   defaultEngine?: string;
+  /** the communes' own readings; none when left out */
+  readings?: ReadingSource;
 }
 
-/** Bump when normalisation or the chime recipe changes in a way that should re-synthesise cached bulletins. */
-const CACHE_VERSION = 1;
+/**
+ * Bump when normalisation or the chime recipe changes in a way that should re-synthesise cached bulletins.
+ * 2: Roman numerals, compound abbreviations, lunar dates, fractions, street names, money, document numbers (issue 9).
+ * A commune's readings need no bump: they change the normalised text, which is in the key, so a changed entry
+ * re-synthesises exactly the bulletins it changes and no other.
+ */
+const CACHE_VERSION = 2;
 
 /**
  * Text-to-speech bulletins: normalise the Vietnamese text, synthesise it, optionally frame it with a chime, then
@@ -60,21 +84,36 @@ export class TtsService {
     return [...this.engines.values()].map((e) => ({ engine: e.name, default: e.name === this.defaultEngine, voices: e.voices() }));
   }
 
-  async synthesize(req: SynthesisRequest, actor: Actor): Promise<ContentRecord> {
+  /**
+   * What the synthesiser will be given, without synthesising: the commune readings and the reading rules applied.
+   * Checks engine, voice and speed as synthesis would, since the voice's region decides how numbers are said.
+   */
+  normalise(req: SynthesisRequest, actor: Actor): Normalised {
     const engine = this.engines.get(req.engine ?? this.defaultEngine);
     if (!engine) throw badRequest(`unknown engine "${req.engine}"; choose ${[...this.engines.keys()].join(' or ')}`, 'body/engine');
     const voice = req.voice ?? engine.voices()[0];
     if (!engine.voices().includes(voice)) throw badRequest(`unknown voice "${voice}"; ${engine.name} has ${engine.voices().join(', ')}`, 'body/voice');
     const speed = req.speed ?? 1;
     if (!(speed >= 0.5 && speed <= 2)) throw badRequest('speed must be between 0.5 and 2', 'body/speed');
+    const { communeId, readings } = this.opts.readings?.readingsFor(actor, req.communeId) ?? { communeId: null, readings: [] };
     // A Southern voice reads numbers the Southern way (ngàn, lẻ).
-    const text = normaliseVietnamese(req.text, { south: /south/i.test(voice) });
+    const normalisedText = normaliseVietnamese(req.text, { south: /south/i.test(voice) }, readings);
+    return { engine, voice, speed, normalisedText, communeId };
+  }
+
+  async synthesize(req: SynthesisRequest, actor: Actor): Promise<ContentRecord & { normalisedText: string }> {
+    const { engine, voice, speed, normalisedText: text } = this.normalise(req, actor);
     if (!/[\p{L}\p{N}]/u.test(text)) throw badRequest('the text has nothing to read aloud', 'body/text');
+    const record = await this.contentFor(req, actor, engine, voice, speed, text);
+    return { ...record, normalisedText: text };
+  }
+
+  private contentFor(req: SynthesisRequest, actor: Actor, engine: TtsEngine, voice: string, speed: number, text: string): Promise<ContentRecord> {
     const chime = { before: req.chime?.before === true, after: req.chime?.after === true };
     const key = createHash('sha256').update(JSON.stringify({ v: CACHE_VERSION, text, engine: engine.name, voice, speed, chime })).digest('hex');
 
     const hit = this.cached(key);
-    if (hit) return hit;
+    if (hit) return Promise.resolve(hit);
     const pending = this.inflight.get(key);
     if (pending) return pending;
     const title = req.title ?? titleOf(req.text);

@@ -7,8 +7,10 @@ import type { Area, AreaRollup } from '../../../schemas/api/areas.ts';
 import type { Cluster, ClusterDetail, IssuedCredential } from '../../../schemas/api/clusters.ts';
 import type { Broadcast, CreateBroadcast } from '../../../schemas/api/broadcasts.ts';
 import type { Content, TtsVoices } from '../../../schemas/api/content.ts';
+import type { TtsNormalised, TtsPreview, TtsPreviewRequest } from '../../../schemas/api/tts.ts';
+import type { CreatePronunciation, Pronunciation, UpdatePronunciation } from '../../../schemas/api/pronunciations.ts';
 
-export type { User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices };
+export type { User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices, TtsNormalised, Pronunciation };
 export interface Airing {
   broadcastId: string;
   clusterId: string;
@@ -119,7 +121,13 @@ export const api = {
   reject: (id: string, reason: string) => request<Broadcast>('POST', `/api/broadcasts/${id}/reject`, { reason }),
   cancel: (id: string) => request<Broadcast>('POST', `/api/broadcasts/${id}/cancel`),
   voices: () => request<TtsVoices>('GET', '/api/tts/voices'),
-  ttsPreview: (body: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean } }) => request<Content>('POST', '/api/tts/preview', body),
+  ttsPreview: (body: TtsPreviewRequest) => request<TtsPreview>('POST', '/api/tts/preview', body),
+  /** the text as it will be spoken, without synthesising; `signal` drops an answer overtaken by typing */
+  ttsNormalise: (body: TtsPreviewRequest, signal?: AbortSignal) => request<TtsNormalised>('POST', '/api/tts/normalise', body, { signal }),
+  pronunciations: (communeId: string) => request<Pronunciation[]>('GET', '/api/tts/pronunciations' + q({ communeId })),
+  addPronunciation: (body: CreatePronunciation) => request<Pronunciation>('POST', '/api/tts/pronunciations', body),
+  updatePronunciation: (id: string, body: UpdatePronunciation) => request<Pronunciation>('PATCH', `/api/tts/pronunciations/${id}`, body),
+  deletePronunciation: (id: string) => request<void>('DELETE', `/api/tts/pronunciations/${id}`),
   content: (id: string) => request<Content>('GET', `/api/content/${id}`),
 };
 

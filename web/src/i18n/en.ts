@@ -63,4 +63,10 @@ export const en: Dict = {
   searchDevice: 'Search by name, id or serial',
   v_required: 'Required.', v_min: 'At least {n} characters.', v_max: 'At most {n} characters.', v_pattern: 'Wrong format.', v_gte: 'Must be ≥ {n}.',
   v_lte: 'Must be ≤ {n}.', v_format: 'Wrong format.', v_badLogin: 'Wrong username or password.', v_conflict: 'Already exists.', v_generic: 'Invalid value.',
+  pronunciations: 'Readings', willRead: 'Will be read as:', written: 'Written', spoken: 'Read as', addReading: 'Add a reading', delete: 'Delete',
+  pronunciationsIntro: "Correct how the synthesiser reads a word in this commune's bulletins, such as a hamlet's name or a local word. These readings apply before the built-in reading rules, to every text-to-speech bulletin of the commune.",
+  writtenHint: 'Exactly as written in bulletins (upper and lower case matter), e.g. Mỹ I', spokenHint: 'Spelt as it is said, e.g. Mỹ Một',
+  noReadings: 'This commune has no readings of its own yet.', readingAdded: 'Added the reading of “{written}”.', deleteReadingConfirm: 'Delete the reading of “{written}”?',
+  v_readingTaken: '“{written}” already has a reading in this commune; edit that one.',
+  v_writtenLetter: 'The written form needs at least one letter or digit.', v_spokenLetter: 'The reading needs at least one letter (write numbers out in words).',
 };

@@ -45,6 +45,9 @@ export function messageText(m: string): string {
   if ((r = m.match(/^cluster id (\S+) is taken/))) return t('v_idTaken', { id: r[1] });
   if ((r = m.match(/^username (\S+) is taken/))) return t('v_usernameTaken', { name: r[1] });
   if ((r = m.match(/would fall in quiet hours (\S+)/))) return t('v_quiet', { hours: r[1] });
+  if ((r = m.match(/^"(.+)" already has a reading in this commune/))) return t('v_readingTaken', { written: r[1] });
+  if (/^the written form needs at least one letter or digit/.test(m)) return t('v_writtenLetter');
+  if (/^the reading needs at least one letter/.test(m)) return t('v_spokenLetter');
   if (/in the past|has passed/.test(m)) return t('v_past');
   if (/output indexes must be unique/.test(m)) return t('v_outputsUnique');
   if (/needs at least one area/.test(m)) return t('v_needArea');

@@ -64,5 +64,12 @@ export const vi = {
   searchDevice: 'Tìm theo tên, mã hoặc số sê-ri',
   v_required: 'Bắt buộc nhập.', v_min: 'Cần ít nhất {n} ký tự.', v_max: 'Tối đa {n} ký tự.', v_pattern: 'Sai định dạng.', v_gte: 'Phải lớn hơn hoặc bằng {n}.',
   v_lte: 'Phải nhỏ hơn hoặc bằng {n}.', v_format: 'Sai định dạng.', v_badLogin: 'Sai tên đăng nhập hoặc mật khẩu.', v_conflict: 'Đã tồn tại.', v_generic: 'Giá trị không hợp lệ.',
+  // cách đọc (pronunciation list) and the spoken text under the composer (issue 9)
+  pronunciations: 'Cách đọc', willRead: 'Máy sẽ đọc:', written: 'Chữ viết', spoken: 'Đọc là', addReading: 'Thêm cách đọc', delete: 'Xóa',
+  pronunciationsIntro: 'Sửa cách máy đọc một từ trong bản tin của xã, như tên thôn, ấp hay từ địa phương. Cách đọc ở đây được dùng trước các quy tắc đọc sẵn có, cho mọi bản tin chuyển văn bản thành giọng nói của xã.',
+  writtenHint: 'Đúng như khi viết trong bản tin (phân biệt chữ hoa, chữ thường), ví dụ: Mỹ I', spokenHint: 'Viết ra như khi đọc, ví dụ: Mỹ Một',
+  noReadings: 'Xã chưa có cách đọc riêng nào.', readingAdded: 'Đã thêm cách đọc «{written}».', deleteReadingConfirm: 'Xóa cách đọc «{written}»?',
+  v_readingTaken: '«{written}» đã có cách đọc trong xã này; hãy sửa dòng đó.',
+  v_writtenLetter: 'Chữ viết cần có ít nhất một chữ cái hoặc chữ số.', v_spokenLetter: 'Cách đọc cần có ít nhất một chữ cái (viết số thành chữ).',
 };
 export type Dict = typeof vi;

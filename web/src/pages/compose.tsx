@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, uploadAudio, type Area, type Content, type CreateBroadcast } from '../api/client.ts';
 import { t, errorText, type Key } from '../i18n/index.ts';
 import { fmtDate, fmtDateTime, fromWall, parseDate, parseTime, wall } from '../i18n/time.ts';
@@ -39,6 +39,33 @@ export function startInstant(date: string, time: string): { ms?: number; error?:
   const d = date.trim() ? parseDate(date) : wall(Date.now());
   if (!d) return { error: ['startDate', t('v_date')] };
   return { ms: fromWall({ y: d.y, M: d.M, d: d.d, h: tm.h, m: tm.m }) };
+}
+
+/**
+ * What the synthesiser will say, under the text as the operator types: a dry run (POST /tts/normalise) once typing
+ * pauses, an answer overtaken by more typing dropped. The commune's own readings apply as they will on air.
+ */
+function SpokenText({ text, voice, speed }: { text: string; voice?: string; speed?: number }) {
+  const [spoken, setSpoken] = useState<{ text?: string; error?: string }>({});
+  const empty = !text.trim();
+  useEffect(() => {
+    if (empty) return setSpoken({});
+    const ctl = new AbortController();
+    const timer = setTimeout(() => {
+      api.ttsNormalise({ text, voice, speed }, ctl.signal).then(
+        (r) => setSpoken({ text: r.normalisedText }),
+        (e) => ctl.signal.aborted || setSpoken({ error: errorText(e) }),
+      );
+    }, 350);
+    return () => (clearTimeout(timer), ctl.abort());
+  }, [text, voice, speed]);
+  if (empty) return null;
+  return (
+    <blockquote aria-live="polite">
+      <p class="hint">{t('willRead')}</p>
+      {spoken.error ? <p class="field-error">{spoken.error}</p> : <p lang="vi" data-testid="tts-normalised">{spoken.text ?? '…'}</p>}
+    </blockquote>
+  );
 }
 
 /** Targets grouped by commune, hamlets under their commune. */
@@ -159,6 +186,7 @@ export function Compose() {
               <Field label={t('text')} error={err.errors.text}>
                 {(id, d) => <textarea id={id} name="text" aria-describedby={d} rows={5} lang="vi" value={f.text} onInput={(e) => set({ text: e.currentTarget.value })} />}
               </Field>
+              <SpokenText text={f.text} {...tts()} />
               <div class="grid-wide">
                 <Select
                   label={t('voice')}
