@@ -24,6 +24,8 @@ export interface PhysicsOptions {
 }
 
 export const BATTERY_LOW_PCT = 20;
+/** Fires once the battery *reads* under BATTERY_LOW_PCT at the reported 0.1 % resolution: at 19.97 % the event and the telemetry would both say 20.0. */
+const LOW_AT_PCT = BATTERY_LOW_PCT - 0.05;
 const BATTERY_LOW_REARM_PCT = 25;
 export const OVERHEAT_C = 75;
 /** Amplifier heatsink time constant: minutes, not seconds. */
@@ -78,7 +80,7 @@ export class DeviceState {
     this.batteryPct = clamp(this.batteryPct + (this.onBackup ? -this.drain : this.charge) * min, 0, 100);
     this.tempC = this.targetC() + (this.tempC - this.targetC()) * Math.exp(-dt / THERMAL_TAU_MS);
     const out: StateEvent[] = [];
-    if (!this.batteryLow && this.onBackup && this.batteryPct < BATTERY_LOW_PCT) {
+    if (!this.batteryLow && this.onBackup && this.batteryPct < LOW_AT_PCT) {
       this.batteryLow = true;
       out.push({ type: 'battery_low', batteryPct: round1(this.batteryPct) });
     } else if (this.batteryLow && this.batteryPct >= BATTERY_LOW_REARM_PCT) {
@@ -90,7 +92,7 @@ export class DeviceState {
   /** How long until battery_low should fire, so the device can wake exactly then; null if it will not. */
   msUntilBatteryLow(): number | null {
     if (!this.onBackup || this.batteryLow || this.drain <= 0) return null;
-    return Math.max(0, ((this.batteryPct - BATTERY_LOW_PCT) / this.drain) * 60_000) + 50;
+    return Math.max(0, ((this.batteryPct - LOW_AT_PCT) / this.drain) * 60_000) + 50;
   }
 
   setMains(present: boolean): StateEvent[] {
