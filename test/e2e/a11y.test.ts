@@ -114,6 +114,8 @@ describe.skipIf(!hasChromium)('console accessibility', () => {
       return r.delivery.started === 18 ? r : null;
     }, 30_000, 250);
     expect(b).toMatchObject({ level: 'emergency', targets: { areaIds: ['dong-thanh'] } });
+    // Issue 10: the badge says "Khẩn cấp"; a title starting with it again read "Khẩn cấp Khẩn cấp: …".
+    expect(b.title).toMatch(/^Bão đang đổ bộ/);
     console.info(`keyboard emergency: ${toEmergency} + ${toPreset} + ${toConfirm} Tab presses, 3 Enter`);
     await ctx.close();
   }, 90_000);

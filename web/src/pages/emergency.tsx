@@ -28,7 +28,8 @@ export function Emergency() {
     setBusy(true);
     try {
       const b = await api.createBroadcast({
-        title: /^khẩn cấp/i.test(f.text.trim()) ? short(f.text.trim(), 80) : 'Khẩn cấp: ' + short(f.text.trim(), 70),
+        // The level badge says "Khẩn cấp" wherever the title shows: the title starts with what happens.
+        title: capitalise(short(f.text.trim().replace(/^khẩn cấp\s*[:\-–]?\s*/iu, '') || f.text.trim(), 80)),
         level: 'emergency',
         source: { tts: { text: f.text, chime: true } },
         targets: { areaIds: [areaId] },
@@ -70,3 +71,5 @@ export function Emergency() {
     </section>
   );
 }
+
+const capitalise = (s: string) => s.charAt(0).toLocaleUpperCase('vi') + s.slice(1);
