@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { provision, startServer, type TestServer } from './helpers/server.ts';
 
 /**
  * A commune's own readings (issue 9 §1): an operator corrects how a hamlet's name or a local word is read, the
@@ -126,6 +126,19 @@ describe('pronunciation list', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.body.normalisedText).toBe('Bà con ấp Mỹ Một họp tại Ủy ban nhân dân xã lúc tám giờ.');
     expect((await opA('POST', '/api/tts/preview', { text })).body.id).toBe(first.body.id);
+
+    // A broadcast reads with the readings of the commune it airs in, whoever sends it (the admin sees every commune).
+    // The areas exist: these only add a cluster to each.
+    await provision(srv, 1, 'ap-a1');
+    await provision(srv, 1, 'xa-b');
+    const inCommune = (await srv.api('POST', '/api/tts/preview', { text, communeId: 'xa-a' })).body.id;
+    const send = (areaIds: string[]) => srv.api('POST', '/api/broadcasts', { title: 'Họp ấp', level: 'normal', source: { tts: { text } }, targets: { areaIds }, startAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const hamlet = await send(['ap-a1']);
+    expect(hamlet.status, JSON.stringify(hamlet.body)).toBe(201);
+    expect(hamlet.body.contentId).toBe(inCommune);
+    const province = await send(['prov']);
+    expect(province.status, JSON.stringify(province.body)).toBe(201);
+    expect(province.body.contentId).not.toBe(inCommune); // the province's clusters are in two communes: no one commune's list
 
     await opA('PATCH', `/api/tts/pronunciations/${entry.id}`, { spoken: 'Mỹ Nhất' });
     const changed = await opA('POST', '/api/tts/preview', { text });

@@ -15,7 +15,8 @@ export interface Playable {
   durationMs: number;
 }
 export interface Speech {
-  synthesize(req: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean } }, actor: Actor): Promise<{ id: string }>;
+  /** `airsIn`: the areas the bulletin airs in, whose commune's readings apply */
+  synthesize(req: { text: string; voice?: string; speed?: number; chime?: { before?: boolean; after?: boolean }; airsIn?: string[] }, actor: Actor): Promise<{ id: string }>;
 }
 export interface TimingOptions {
   /** lead time between the order and a "now" start, so every cluster of a commune can start together */
@@ -27,12 +28,12 @@ export interface TimingOptions {
 export type TimingInput = Pick<BroadcastRow, 'startAt' | 'expiresAt' | 'level' | 'repeatCount' | 'repeatIntervalS' | 'contentId'>;
 
 /** A ready content id for any source: synthesised, uploaded, or several joined into one programme. */
-export async function resolveContent(source: BroadcastSource, title: string, actor: Actor, content: PlayableContent, speech: Speech): Promise<string> {
+export async function resolveContent(source: BroadcastSource, title: string, actor: Actor, content: PlayableContent, speech: Speech, airsIn: string[]): Promise<string> {
   if ('items' in source) {
     const ids = [];
     for (const [i, item] of source.items.entries()) {
       try {
-        ids.push(await resolveContent(item, title, actor, content, speech));
+        ids.push(await resolveContent(item, title, actor, content, speech, airsIn));
       } catch (e) {
         // Point at the item that failed, keeping the status that says why.
         if (e instanceof AppError) throw new AppError(e.statusCode, `item ${i + 1}: ${e.message}`, `body/source/items/${i}`);
@@ -42,7 +43,7 @@ export async function resolveContent(source: BroadcastSource, title: string, act
     return (await content.join(ids, actor, title)).id;
   }
   const id = 'tts' in source
-    ? (await speech.synthesize({ ...source.tts, chime: source.tts.chime ? { before: true, after: true } : undefined }, actor)).id
+    ? (await speech.synthesize({ ...source.tts, chime: source.tts.chime ? { before: true, after: true } : undefined, airsIn }, actor)).id
     : source.contentId;
   content.playable(id); // 404/409 before anything is written
   return id;

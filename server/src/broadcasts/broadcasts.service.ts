@@ -48,7 +48,7 @@ export class BroadcastsService {
     const now = this.clock.now();
     const requested = input.startAt ? Date.parse(input.startAt) : null;
     if (requested !== null && input.expiresAt && Date.parse(input.expiresAt) <= requested) throw badRequest('expiresAt must be after startAt', 'body/expiresAt');
-    const contentId = await resolveContent(input.source, input.title, actor, this.content, this.speech);
+    const contentId = await resolveContent(input.source, input.title, actor, this.content, this.speech, targets.areaIds);
     const approval = approvalFor(actor, input.level, targets.areaIds, this.areas);
     const row: BroadcastRow = {
       id: newId('bc'),

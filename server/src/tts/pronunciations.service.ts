@@ -58,11 +58,15 @@ export class PronunciationsService {
   }
 
   /**
-   * The readings a synthesis uses: those of the named commune (or of the commune an area lies in), else of the
-   * actor's own commune when exactly one is in their scope, else none.
+   * The readings a synthesis uses: those of the named commune (or of the commune an area lies in); else of the one
+   * commune a broadcast airs in (`airsIn`: its target areas; none when they span several); else of the actor's own
+   * commune when exactly one is in their scope; else none.
    */
-  readingsFor(actor: Actor, areaId?: string): { communeId: string | null; readings: Reading[] } {
-    const communeId = areaId !== undefined ? this.commune(areaId, actor, 'body/communeId') : this.onlyCommune(actor);
+  readingsFor(actor: Actor, areaId?: string, airsIn?: string[]): { communeId: string | null; readings: Reading[] } {
+    const communeId =
+      areaId !== undefined ? this.commune(areaId, actor, 'body/communeId')
+      : airsIn?.length ? single(airsIn.map((a) => this.nearestCommune(a)))
+      : this.onlyCommune(actor);
     return { communeId, readings: communeId ? this.repo.list(communeId).map(({ written, spoken }) => ({ written, spoken })) : [] };
   }
 
@@ -79,13 +83,7 @@ export class PronunciationsService {
   }
 
   private onlyCommune(actor: Actor): string | null {
-    const communes = new Set<string>();
-    for (const a of this.areas.list(actor.scope)) {
-      const c = this.nearestCommune(a.id);
-      if (c) communes.add(c);
-      if (communes.size > 1) return null;
-    }
-    return [...communes][0] ?? null;
+    return single(this.areas.list(actor.scope).map((a) => this.nearestCommune(a.id)).filter((c) => c !== null)); // a province in scope is not a commune of its own
   }
 
   private owned(id: string, actor: Actor): PronunciationRow {
@@ -93,6 +91,12 @@ export class PronunciationsService {
     if (!row || !this.areas.inScope(actor.scope, row.communeId)) throw notFound('reading', 'params/id');
     return row;
   }
+}
+
+/** The one commune of a list (a null is an area above any commune, which spans several), or null when there is none or several. */
+function single(communes: (string | null)[]): string | null {
+  const set = new Set(communes);
+  return set.size === 1 ? [...set][0] : null;
 }
 
 const collapse = (s: string) => s.normalize('NFC').replace(/\s+/g, ' ').trim();

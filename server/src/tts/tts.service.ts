@@ -23,11 +23,13 @@ export interface SynthesisRequest {
   title?: string;
   /** whose pronunciation list applies (a commune or an area inside it); default the actor's only commune */
   communeId?: string;
+  /** where the bulletin airs (a broadcast's target areas): their commune's readings apply when it names none */
+  airsIn?: string[];
 }
 
 /** Where the commune readings come from (PronunciationsService). */
 export interface ReadingSource {
-  readingsFor(actor: Actor, areaId?: string): { communeId: string | null; readings: Reading[] };
+  readingsFor(actor: Actor, areaId?: string, airsIn?: string[]): { communeId: string | null; readings: Reading[] };
 }
 
 /** The text as it will be spoken, with what decided it. */
@@ -95,7 +97,7 @@ export class TtsService {
     if (!engine.voices().includes(voice)) throw badRequest(`unknown voice "${voice}"; ${engine.name} has ${engine.voices().join(', ')}`, 'body/voice');
     const speed = req.speed ?? 1;
     if (!(speed >= 0.5 && speed <= 2)) throw badRequest('speed must be between 0.5 and 2', 'body/speed');
-    const { communeId, readings } = this.opts.readings?.readingsFor(actor, req.communeId) ?? { communeId: null, readings: [] };
+    const { communeId, readings } = this.opts.readings?.readingsFor(actor, req.communeId, req.airsIn) ?? { communeId: null, readings: [] };
     // A Southern voice reads numbers the Southern way (ngàn, lẻ).
     const normalisedText = normaliseVietnamese(req.text, { south: /south/i.test(voice) }, readings);
     return { engine, voice, speed, normalisedText, communeId };
