@@ -73,7 +73,7 @@ describe('airing reports', () => {
     expect(await failed).toMatch(/NOT NULL/);
     expect(stored()).toBe(2500);
     expect(events).toHaveLength(2500);
-    expect(s.summary('bc-1')).toMatchObject({ targeted: 2500, received: 2500 });
+    expect(s.summary('bc-1', { name: (id) => id, online: () => true, offlineSince: () => null })).toMatchObject({ targeted: 2500, received: 2500 });
     // The same report again (a PUBACK lost): answered, changes nothing.
     expect(await s.submit('cl-1', { id: 'r-1', itemId: 'it-1', broadcastId: 'bc-1', seq: 0, state: 'received', ts: 1_000_100, serverTs: 1_000_100 })).toBe(false);
     expect(events).toHaveLength(2500);

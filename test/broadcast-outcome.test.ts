@@ -96,15 +96,49 @@ describe('done or expired: one rule, whichever comes first', () => {
     expect(s.airings.list(b.id).map((a) => a.reason)).toEqual([null, null]);
   }, 30_000);
 
-  it('is expired when something did not air, and stays so', async () => {
+  it('is done once every reachable cluster finished: an offline one is a failure, not a reason to stay on air', async () => {
+    const { s, clock, ids, b, start, expiresAt, airOnce, report, get } = await setup(2);
+    s.presence.seen(ids[0]);
+    // ids[1] is offline from the start: before the airing's time it is only waiting, named with its reason.
+    clock.t = start - 1000;
+    expect(get().delivery).toMatchObject({ notReceived: 2, waiting: [{ clusterId: ids[1], name: 'Cụm 1', reason: 'offline' }, { clusterId: ids[0], reason: 'not_received' }] });
+    clock.t = start + 5000;
+    airOnce(ids[0]);
+    s.broadcasts.progress();
+    expect(get()).toMatchObject({ state: 'done', delivery: { finished: 1, failed: 1, notReceived: 0, waiting: [], failures: [{ clusterId: ids[1], name: 'Cụm 1', reason: 'offline' }] } });
+    // It comes back before the expiry and airs the item it still holds: the log says so, the broadcast stays done.
+    clock.t = expiresAt - 60_000;
+    report(ids[1], 'received', clock.t);
+    airOnce(ids[1], clock.t);
+    s.broadcasts.progress();
+    expect(get()).toMatchObject({ state: 'done', delivery: { finished: 2, failed: 0, failures: [] } });
+    expect(s.airings.list(b.id).find((a) => a.clusterId === ids[1])).toMatchObject({ state: 'finished', reason: null });
+  }, 30_000);
+
+  it('waits for an offline cluster until its airing time is over', async () => {
+    const { s, clock, ids, start, airOnce, get } = await setup(2);
+    s.presence.seen(ids[0]);
+    clock.t = start;
+    airOnce(ids[0], start - 2000);
+    s.broadcasts.progress();
+    // The programme (1 s) of ids[1] would still be on now: it may yet be airing it from its own manifest.
+    expect(get().state).toBe('airing');
+    clock.t = start + 1500;
+    s.broadcasts.progress();
+    expect(get().state).toBe('done');
+  }, 30_000);
+
+  it('is expired when a reachable cluster did not air, and stays so', async () => {
     const { s, clock, ids, start, expiresAt, airOnce, get } = await setup(2);
+    s.presence.seen(ids[1]);
     clock.t = start + 5000;
     airOnce(ids[0]);
     s.broadcasts.progress();
     expect(get().state).toBe('airing');
     clock.t = expiresAt + 1;
+    s.presence.seen(ids[1]);
     s.broadcasts.progress();
-    expect(get()).toMatchObject({ state: 'expired', delivery: { finished: 1, failed: 1, failures: [{ clusterId: ids[1], reason: 'offline' }] } });
+    expect(get()).toMatchObject({ state: 'expired', delivery: { finished: 1, failed: 1, failures: [{ clusterId: ids[1], reason: 'not_received' }] } });
     clock.t += 60_000;
     s.broadcasts.progress();
     expect(get().state).toBe('expired');

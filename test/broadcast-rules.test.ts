@@ -112,7 +112,11 @@ describe('approval and roles', () => {
     const b = await create({ source: { contentId: tone2 }, targets: { clusterIds: ['bp-09'] } }, users.operator);
     expect(b.status).toBe(201);
     expect(b.body.state).toBe('pending_approval');
-    expect(b.body.delivery.targeted).toBe(0);
+    // Before approval it shows what will happen: where, how many clusters, in names; and nothing has aired.
+    expect(b.body.delivery).toMatchObject({ targeted: 1, received: 0, finished: 0 });
+    expect(b.body.reach).toEqual({ clusters: 1, places: [expect.stringMatching(/\S/)] });
+    expect(b.body.reach.places[0]).not.toBe('bp-09');
+    expect((await srv.api('GET', `/api/broadcasts/${b.body.id}`, undefined, users.approver)).body).toMatchObject({ state: 'pending_approval', reach: { clusters: 1 }, createdBy: 'operator-bp' });
     expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/approve`, undefined, users.operator)).status).toBe(403);
     const ok = await srv.api('POST', `/api/broadcasts/${b.body.id}/approve`, undefined, users.approver);
     expect(ok.body).toMatchObject({ state: 'scheduled', approvedBy: 'approver-bp' });

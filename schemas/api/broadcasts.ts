@@ -50,6 +50,14 @@ export const CreateBroadcastSchema = Type.Object({
 });
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>;
 
+/**
+ * Why a targeted cluster has not aired a broadcast yet, while it is not over: offline (it gets the order when it
+ * reconnects, if before expiry), online but the order not acknowledged, or acknowledged with the audio not fetched.
+ */
+export const WAITING_REASONS = ['offline', 'not_received', 'not_downloaded'] as const;
+export type WaitingReason = (typeof WAITING_REASONS)[number];
+export const WAITING_LISTED = 200;
+
 export const DeliverySummarySchema = Type.Object({
   targeted: Type.Integer(),
   received: Type.Integer(),
@@ -58,7 +66,17 @@ export const DeliverySummarySchema = Type.Object({
   finished: Type.Integer(),
   failed: Type.Integer(),
   startDelayMs: Type.Object({ median: Type.Union([Type.Number(), Type.Null()]), max: Type.Union([Type.Number(), Type.Null()]) }),
-  failures: Type.Array(Type.Object({ clusterId: Type.String(), state: Type.String(), reason: Type.Union([Type.String(), Type.Null()]) })),
+  notReceived: Type.Integer({ description: 'targeted clusters that have not acknowledged the order (nor failed)' }),
+  failures: Type.Array(Type.Object({ clusterId: Type.String(), name: Type.String(), state: Type.String(), reason: Type.Union([Type.String(), Type.Null()]) })),
+  waiting: Type.Array(
+    Type.Object({
+      clusterId: Type.String(),
+      name: Type.String(),
+      reason: Type.Union(WAITING_REASONS.map((r) => Type.Literal(r))),
+      since: Type.Union([TimestampSchema, Type.Null()], { description: 'offline: when the cluster was last connected' }),
+    }),
+    { maxItems: WAITING_LISTED, description: `clusters that have not yet got what they need to air it, and why (at most ${WAITING_LISTED}; notReceived counts them all)` },
+  ),
 });
 export type DeliverySummary = Static<typeof DeliverySummarySchema>;
 
@@ -79,8 +97,17 @@ export const BroadcastSchema = Type.Object(
     order: Type.Union([Type.Integer(), Type.Null()]),
     maxWaitS: Type.Union([Type.Integer(), Type.Null()]),
     createdBy: Type.Union([Type.String(), Type.Null()]),
+    createdByName: Type.Union([Type.String(), Type.Null()], { description: 'display name of createdBy, when the account has one' }),
     createdAt: TimestampSchema,
     approvedBy: Type.Union([Type.String(), Type.Null()]),
+    approvedByName: Type.Union([Type.String(), Type.Null()]),
+    reach: Type.Object(
+      {
+        clusters: Type.Integer({ description: 'clusters the broadcast goes to (for one awaiting approval: would go to, if approved now)' }),
+        places: Type.Array(Type.String(), { description: 'names of the targeted areas and clusters, as the sender chose them (at most 20)' }),
+      },
+      { description: 'where it airs, in names; delivery counts what happened' },
+    ),
     rejectReason: Type.Union([Type.String(), Type.Null()]),
     cancelledBy: Type.Union([Type.String(), Type.Null()]),
     delivery: DeliverySummarySchema,
@@ -107,10 +134,11 @@ export const RejectSchema = Type.Object({ reason: Type.String({ minLength: 1, ma
  * expired (the device's own reasons are in device-protocol/playback.ts, AiringReport.reason; `expired` is shared).
  */
 export const SERVER_AIRING_REASONS = {
-  offline: 'the cluster was offline and never got the item before it expired',
+  offline: 'the cluster was offline and never got the item: by its expiry, or by the time every reachable cluster had finished',
   not_received: 'the cluster was online but never acknowledged the item before it expired',
   expired: 'the item reached the cluster but did not start before it expired',
   unfinished: 'the airing started but no end was reported before it expired (plus its length and a grace period)',
+  went_offline: 'the cluster got the item, then went offline and did not report the end by the time every reachable cluster had finished',
 } as const;
 export type ServerAiringReason = keyof typeof SERVER_AIRING_REASONS;
 
@@ -124,5 +152,7 @@ export const AiringSchema = Type.Object({
   downloadedAt: Type.Union([TimestampSchema, Type.Null()]),
   startedAt: Type.Union([TimestampSchema, Type.Null()]),
   finishedAt: Type.Union([TimestampSchema, Type.Null()]),
-  reason: Type.Union([Type.String(), Type.Null()], { description: `failed/skipped/cancelled: the device's reason, or one of ${Object.keys(SERVER_AIRING_REASONS).join(', ')} written by the server at expiry` }),
+  reason: Type.Union([Type.String(), Type.Null()], { description: `failed/skipped/cancelled: the device's reason, or one of ${Object.keys(SERVER_AIRING_REASONS).join(', ')} written by the server when it closes the broadcast` }),
+  clusterName: Type.String(),
 });
+export type Airing = Static<typeof AiringSchema>;

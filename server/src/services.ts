@@ -107,6 +107,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     bus,
     clock,
     { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000, quietHours: parseQuietHours(config.LOA_QUIET_HOURS, config.LOA_TIMEZONE) },
+    (username) => accounts.displayNameOf(username),
   );
   return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts };
 }

@@ -150,6 +150,11 @@ export class AccountsService {
   }
 
   /** Hourly job: expired sessions are already refused; this only reclaims their rows. */
+  /** The name a person goes by (for "sent by", "approved by"), or null when the account has none or is gone. */
+  displayNameOf(username: string): string | null {
+    return this.repo.byUsername(username)?.displayName ?? null;
+  }
+
   pruneSessions(): number {
     return this.sessions.deleteExpired(this.clock.now());
   }

@@ -43,6 +43,11 @@ export class AreasService {
     return this.toArea(a);
   }
 
+  /** The area's name for people (its id if it was removed since). */
+  nameOf(id: string): string {
+    return this.byId.get(id)?.name ?? id;
+  }
+
   approvalPolicyOf(id: string): string | null {
     return this.byId.get(id)?.approvalPolicy ?? null;
   }

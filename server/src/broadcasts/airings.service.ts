@@ -1,5 +1,5 @@
 import type { ServerAiringReason } from '../../../schemas/api/broadcasts.ts';
-import type { DeliverySummary } from '../../../schemas/api/broadcasts.ts';
+import { WAITING_LISTED, type DeliverySummary, type WaitingReason } from '../../../schemas/api/broadcasts.ts';
 import type { AiringReport, AiringState } from '../../../schemas/device-protocol/playback.ts';
 import type { Db } from '../db/client.ts';
 import type { Bus } from '../shared/bus.ts';
@@ -10,9 +10,19 @@ import { AiringsRepo, TERMINAL_STATES, type AiringProgress } from './airings.rep
 const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
 const TERMINAL = new Set(TERMINAL_STATES);
 export const isTerminal = (s: string) => TERMINAL.has(s);
+/** What the summary needs to know of a cluster besides its airings: its name and whether it is connected. */
+export interface ClusterLookup {
+  name(clusterId: string): string;
+  online(clusterId: string): boolean;
+  /** When an offline cluster was last connected (epoch ms), if known. */
+  offlineSince(clusterId: string): number | null;
+}
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 /** Reports committed together: one SQLite commit costs more than a hundred of them inside it. */
 const BATCH = 1000;
 
+const byName = new Intl.Collator('vi', { numeric: true });
 const median = (xs: number[]) => {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -183,6 +193,24 @@ export class AiringsService {
   }
 
   /**
+   * Closes the airings that hold a broadcast open only because their cluster cannot be reached: the cluster is
+   * offline now and the airing's time is over (its scheduled start plus the programme's length). Called once
+   * every other airing is over, so a broadcast ends when every reachable cluster finished rather than at its expiry;
+   * the item stays in the cluster's manifest, and if it reconnects before expiry and airs it, its reports move the
+   * airing on as after any server-side close. Returns how many it closed; none when some airing still runs.
+   */
+  closeUnreachable(broadcastId: string, online: (clusterId: string) => boolean, durationMs: number): number {
+    this.settle();
+    const now = this.clock.now();
+    const open = this.repo.open(broadcastId);
+    if (!open.length || open.some((a) => online(a.clusterId) || (a.scheduledAt ?? Infinity) + durationMs > now)) return 0;
+    this.repo.transaction(() => {
+      for (const a of open) this.repo.close(broadcastId, a.clusterId, a.seq, 'failed', a.receivedAt === null && a.state === 'pending' ? 'offline' : 'went_offline', now);
+    });
+    return open.length;
+  }
+
+  /**
    * Every attempt at one airing as the device reported it: each `started` opens one (a device restarted while the
    * item was unexpired airs it again), the next terminal report closes it.
    */
@@ -227,9 +255,9 @@ export class AiringsService {
   }
 
   /** "X of Y clusters started, median/max delay, who failed and why" — counted in clusters. */
-  summary(broadcastId: string): DeliverySummary {
+  summary(broadcastId: string, who: ClusterLookup, over = false): DeliverySummary {
     this.settle();
-    const s: DeliverySummary = { targeted: 0, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, startDelayMs: { median: null, max: null }, failures: [] };
+    const s: DeliverySummary = { targeted: 0, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, notReceived: 0, startDelayMs: { median: null, max: null }, failures: [], waiting: [] };
     const delays: number[] = [];
     for (const c of this.repo.folds(broadcastId)) {
       s.targeted++;
@@ -239,11 +267,21 @@ export class AiringsService {
       if (c.finished) s.finished++;
       if (c.failState) {
         s.failed++;
-        s.failures.push({ clusterId: c.clusterId, state: c.failState, reason: c.failReason });
+        s.failures.push({ clusterId: c.clusterId, name: who.name(c.clusterId), state: c.failState, reason: c.failReason });
+      } else if (!c.received) s.notReceived++;
+      // A broadcast that is over (cancelled, or closed by the server) waits for nothing: whatever did not air is a failure.
+      if (!over && !c.failState && !c.started && !c.finished) {
+        const up = who.online(c.clusterId);
+        const reason: WaitingReason | null = !c.received ? (up ? 'not_received' : 'offline') : !c.downloaded ? 'not_downloaded' : null;
+        if (reason && s.waiting.length < WAITING_LISTED) s.waiting.push({ clusterId: c.clusterId, name: who.name(c.clusterId), reason, since: up ? null : iso(who.offlineSince(c.clusterId)) });
       }
       if (c.startDelayMs !== null) delays.push(c.startDelayMs);
     }
     s.startDelayMs = { median: median(delays), max: delays.length ? Math.max(...delays) : null };
+    // The officer looks for the clusters that lost the link first, then those still fetching.
+    const order: Record<WaitingReason, number> = { offline: 0, not_received: 1, not_downloaded: 2 };
+    s.waiting.sort((a, b) => order[a.reason] - order[b.reason] || byName.compare(a.name, b.name));
+    s.failures.sort((a, b) => byName.compare(a.name, b.name));
     return s;
   }
 }

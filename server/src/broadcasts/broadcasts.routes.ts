@@ -21,7 +21,7 @@ export const broadcastsRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
 
   app.get('/broadcasts/:id/airings', { schema: { tags, params, response: { 200: Type.Array(AiringSchema) } } }, async (req) => {
     s.broadcasts.get(req.params.id, req.actor);
-    return s.airings.list(req.params.id).map(airingView);
+    return s.airings.list(req.params.id).map((a) => ({ ...airingView(a), clusterName: s.clusters.nameOf(a.clusterId) }));
   });
 
   app.post('/broadcasts/:id/approve', { config: { roles: ['admin', 'approver'] }, schema: { tags, params, response: { 200: BroadcastSchema } } }, async (req) =>
@@ -38,6 +38,6 @@ export const broadcastsRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
 
   app.get('/clusters/:id/airings', { schema: { tags, params, response: { 200: Type.Array(AiringSchema) } } }, async (req) => {
     s.clusters.get(req.params.id, req.actor);
-    return s.airings.forCluster(req.params.id).map(airingView);
+    return s.airings.forCluster(req.params.id).map((a) => ({ ...airingView(a), clusterName: s.clusters.nameOf(a.clusterId) }));
   });
 };

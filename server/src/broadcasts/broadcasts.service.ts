@@ -9,7 +9,7 @@ import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
 import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import type { AiringsService } from './airings.service.ts';
+import type { AiringsService, ClusterLookup } from './airings.service.ts';
 import { approvalFor } from './approval.ts';
 import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
 import type { Delivery } from './delivery.ts';
@@ -40,7 +40,16 @@ export class BroadcastsService {
     private bus: Bus,
     private clock: Clock,
     private opts: TimingOptions,
+    /** The display name of an account (created by, approved by), null when it has none. */
+    private personName: (username: string) => string | null = () => null,
   ) {}
+
+  /** Names and presence of clusters for the delivery summary. */
+  private readonly who: ClusterLookup = {
+    name: (id) => this.clusters.nameOf(id),
+    online: (id) => this.clusters.online(id),
+    offlineSince: (id) => this.clusters.offlineSince(id),
+  };
 
   async create(input: CreateBroadcast, actor: Actor): Promise<Broadcast> {
     if (!CREATORS.has(actor.role) && actor.role !== 'system') throw forbidden('only operators, approvers and admins create broadcasts');
@@ -79,7 +88,8 @@ export class BroadcastsService {
     this.audit.record(actor, 'broadcast.create', { type: 'broadcast', id: row.id }, { title: row.title, level: row.level, targets: input.targets, state: row.state });
     if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
     const delivered = row.state === 'scheduled' ? this.schedule(row, targets) : 0;
-    return this.answer(this.repo.get(row.id)!, delivered);
+    if (row.state === 'pending_approval') this.bus.emit('broadcast.changed', { broadcastId: row.id, state: row.state, cause: 'submitted', by: actor.name, byName: this.personName(actor.name), createdBy: row.createdBy });
+    return this.answer(this.repo.get(row.id)!, row.state === 'pending_approval' ? targets.clusters.size : delivered);
   }
 
   private timing(row: TimingInput) {
@@ -141,6 +151,7 @@ export class BroadcastsService {
     this.repo.update(id, { state: 'scheduled', approvedBy: actor.name, approvedAt: this.clock.now() });
     this.audit.record(actor, 'broadcast.approve', { type: 'broadcast', id });
     const delivered = this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
+    this.bus.emit('broadcast.changed', { broadcastId: id, state: 'scheduled', cause: 'approved', by: actor.name, byName: this.personName(actor.name), createdBy: row.createdBy });
     return this.answer(this.repo.get(id)!, delivered);
   }
 
@@ -149,7 +160,7 @@ export class BroadcastsService {
     if (row.state !== 'pending_approval') throw conflict(`broadcast is ${row.state}, not pending approval`);
     this.repo.update(id, { state: 'rejected', rejectReason: reason });
     this.audit.record(actor, 'broadcast.reject', { type: 'broadcast', id }, { reason });
-    this.bus.emit('broadcast.changed', { broadcastId: id, state: 'rejected' });
+    this.bus.emit('broadcast.changed', { broadcastId: id, state: 'rejected', cause: 'rejected', by: actor.name, byName: this.personName(actor.name), createdBy: row.createdBy });
     return this.view(this.repo.get(id)!);
   }
 
@@ -224,12 +235,16 @@ export class BroadcastsService {
         if (now <= row.expiresAt! + runOn + 600_000) this.airings.closeExpired(row.id, (id) => this.clusters.online(id), now > row.expiresAt! + runOn);
         if (!this.airings.allFinished(row.id)) continue; // stays expired unless every airing turns out finished
       } else if (past) this.airings.closeExpired(row.id, (id) => this.clusters.online(id), now > row.expiresAt! + this.runOn(row));
-      const n = this.airings.counts(row.id);
+      let n = this.airings.counts(row.id);
+      // Done when every reachable cluster is: the airings left open only for clusters offline past their time are
+      // closed as not received (or lost mid-airing), rather than holding the broadcast "on air" until it expires.
+      if (!past && row.state !== 'expired' && n.total > n.over && this.airings.closeUnreachable(row.id, (id) => this.clusters.online(id), this.runOn(row) - 60_000) > 0) n = this.airings.counts(row.id);
       const allFinished = n.total > 0 && n.finished === n.total;
       const allOver = n.total > 0 && n.over === n.total;
       let next = row.state;
       if (allFinished) next = 'done';
-      else if (past || (allOver && row.expiresAt === null)) next = 'expired';
+      else if (allOver && !past && row.state !== 'expired' && n.finished > 0) next = 'done';
+      else if (past || allOver) next = 'expired';
       else if (n.started > 0) next = 'airing';
       if (next !== row.state) {
         this.repo.update(row.id, { state: next });
@@ -248,7 +263,33 @@ export class BroadcastsService {
   }
 
   private view(r: BroadcastRow): Broadcast {
-    return toBroadcast(r, this.airings.summary(r.id));
+    const over = !['scheduled', 'airing'].includes(r.state);
+    let summary = this.airings.summary(r.id, this.who, over);
+    if (r.state === 'pending_approval' || (r.state === 'scheduled' && summary.targeted === 0)) summary = { ...summary, targeted: this.reachOf(r) };
+    // Audio still being fetched before the start is how it should be; after the start it is why a cluster is silent.
+    if (r.startAt === null || r.startAt > this.clock.now()) summary = { ...summary, waiting: summary.waiting.filter((w) => w.reason !== 'not_downloaded') };
+    return this.decorate(toBroadcast(r, summary));
+  }
+
+  /** How many clusters it would go to now (awaiting approval, or beyond the manifest window): nothing is planned yet. */
+  private reachOf(r: BroadcastRow): number {
+    try {
+      return this.retarget(r).clusters.size;
+    } catch {
+      return 0; // every targeted cluster was removed since
+    }
+  }
+
+  /** People's and places' names, so nobody reads a login or an id. */
+  private decorate(b: Broadcast): Broadcast {
+    const t = b.targets;
+    const places = [...(t.areaIds ?? []).map((id) => this.areas.nameOf(id)), ...[...(t.clusterIds ?? []), ...(t.outputs ?? []).map((o) => o.clusterId)].map((id) => this.clusters.nameOf(id))];
+    return {
+      ...b,
+      createdByName: b.createdBy ? this.personName(b.createdBy) : null,
+      approvedByName: b.approvedBy ? this.personName(b.approvedBy) : null,
+      reach: { clusters: b.delivery.targeted, places: [...new Set(places)].slice(0, 20) },
+    };
   }
 
   /**
@@ -256,7 +297,7 @@ export class BroadcastsService {
    * would write it on the request path. Nothing has been reported yet, so the summary is the targeted count alone.
    */
   private answer(r: BroadcastRow, targeted: number): Broadcast {
-    return toBroadcast(r, { targeted, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, startDelayMs: { median: null, max: null }, failures: [] });
+    return this.decorate(toBroadcast(r, { targeted, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, notReceived: targeted, startDelayMs: { median: null, max: null }, failures: [], waiting: [] }));
   }
 
 }

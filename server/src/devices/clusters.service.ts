@@ -224,6 +224,16 @@ export class ClustersService {
   online(id: string): boolean {
     return this.health.peek(id)?.online ?? false;
   }
+  /** The cluster's name for people (its id if it was removed since). */
+  nameOf(id: string): string {
+    return this.rows.get(id)?.name ?? id;
+  }
+  /** When an offline cluster was last connected: its last change of presence, else the last message heard. */
+  offlineSince(id: string): number | null {
+    const h = this.health.peek(id);
+    if (!h || h.online) return null;
+    return h.changedAt ?? h.lastSeen;
+  }
   /** Outputs per cluster, for roll-ups. */
   outputCount(id: string): number {
     return this.outputs.get(id)?.length ?? 0;

@@ -9,7 +9,8 @@ export interface DomainEvents {
   'device.revoked': { clusterId: string };
   'registry.changed': { clusterIds: string[] };
   'airing.report': { broadcastId: string; clusterId: string; seq: number; state: string };
-  'broadcast.changed': { broadcastId: string; state: string };
+  /** cause/by/createdBy when a person moved it (approval), so the sender can be told live. */
+  'broadcast.changed': { broadcastId: string; state: string; cause?: 'submitted' | 'approved' | 'rejected'; by?: string; byName?: string | null; createdBy?: string | null };
 }
 
 export class Bus {
