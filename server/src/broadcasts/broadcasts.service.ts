@@ -238,7 +238,7 @@ export class BroadcastsService {
       let n = this.airings.counts(row.id);
       // Done when every reachable cluster is: the airings left open only for clusters offline past their time are
       // closed as not received (or lost mid-airing), rather than holding the broadcast "on air" until it expires.
-      if (!past && row.state !== 'expired' && n.total > n.over && this.airings.closeUnreachable(row.id, (id) => this.clusters.online(id), this.runOn(row) - 60_000) > 0) n = this.airings.counts(row.id);
+      if (!past && row.state !== 'expired' && n.total > n.over && now > this.lastAiringEnd(row) && this.airings.closeUnreachable(row.id, (id) => this.clusters.online(id), this.runOn(row) - 60_000) > 0) n = this.airings.counts(row.id);
       const allFinished = n.total > 0 && n.finished === n.total;
       const allOver = n.total > 0 && n.over === n.total;
       let next = row.state;
@@ -251,6 +251,16 @@ export class BroadcastsService {
         this.bus.emit('broadcast.changed', { broadcastId: row.id, state: next });
       }
     }
+  }
+
+  /**
+   * When its last airing should be over (start, repeats, length): before then nothing is left open for want of a
+   * cluster, and a province's scheduled broadcast is not read airing by airing on every progress tick.
+   */
+  private lastAiringEnd(row: BroadcastRow): number {
+    if (row.startAt === null) return Infinity;
+    const durationMs = this.runOn(row) - 60_000;
+    return row.startAt + (row.repeatCount - 1) * Math.max(row.repeatIntervalS * 1000, durationMs) + durationMs;
   }
 
   /** How long after its expiry an airing that started may still be running: the programme's length and a minute. */
