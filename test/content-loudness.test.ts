@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundledFfmpeg, systemFfmpeg, versionOf } from '../server/src/content/ffmpeg.ts';
+import { bundledFfmpeg, runFfmpeg, systemFfmpeg, versionOf } from '../server/src/content/ffmpeg.ts';
 import { ebur128, makeLongRecording, makeZoo, type ZooAnimal } from './helpers/audio-zoo.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
@@ -94,6 +94,20 @@ describe.each(FFMPEGS)('loudness of stored content, $label ffmpeg', ({ path }) =
     expectOnTarget(long.name, item, await measured(item));
     expect(item.durationMs).toBeGreaterThan(299_000);
   }, 180_000);
+
+  it("brings a browser's microphone take (WebM/Opus) with a loud first moment on target", async () => {
+    // As MediaRecorder hands it over (issue 10): the tap on the phone and the automatic gain control settling make the
+    // first 0.4 s hit full scale over speech 20 dB quieter. A dB of gain then gives about half a LU, which the
+    // second encode's correction alone does not make up (it came out at −17.7 LUFS and was refused).
+    const take = join(dir, 'ghi-am-03-12-2026-1730.webm');
+    const run = await runFfmpeg(['-hide_banner', '-v', 'error', '-y', '-i', join(dir, 'speech.wav'),
+      '-af', "volume=eval=frame:volume='if(lt(t\\,0.4)\\,20dB\\,0dB)',alimiter=limit=0.99:level=0",
+      '-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '64k', '-f', 'webm', take]);
+    expect(run.code, run.stderr).toBe(0);
+    const item = await upload({ name: 'microphone take', file: 'ghi-am-03-12-2026-1730.webm', path: take, seconds: 6, lufs: -17 });
+    expectOnTarget('microphone take', item, await measured(item));
+    expect(item.loudness!.inputLufs).toBeGreaterThan(-19);
+  }, 60_000);
 
   it('brings synthesised speech (TTS, through the same pipeline) on target', async () => {
     const res = await fetch(`${srv.httpUrl}/api/tts/preview`, {

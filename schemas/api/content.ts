@@ -40,6 +40,14 @@ export type Content = Static<typeof ContentSchema>;
 
 export const ContentParamsSchema = Type.Object({ id: IdSchema });
 
+/** A broadcast not yet over (awaiting approval, scheduled, on air) that airs an item. */
+export const ContentUseSchema = Type.Object({
+  broadcastId: IdSchema,
+  title: Type.String(),
+  state: Type.String({ description: 'pending_approval, scheduled or airing' }),
+});
+export type ContentUse = Static<typeof ContentUseSchema>;
+
 /** 409 to a deletion: the broadcasts not yet over (awaiting approval, scheduled, on air) that air the item. */
 export const ContentInUseSchema = Type.Object(
   {
@@ -47,14 +55,7 @@ export const ContentInUseSchema = Type.Object(
     error: Type.String(),
     message: Type.String(),
     field: Type.Optional(Type.String()),
-    details: Type.Array(
-      Type.Object({
-        broadcastId: IdSchema,
-        title: Type.String(),
-        state: Type.String({ description: 'pending_approval, scheduled or airing' }),
-      }),
-      { description: 'cancel these (or wait until they end) before deleting the item' },
-    ),
+    details: Type.Array(ContentUseSchema, { description: 'cancel these (or wait until they end) before deleting the item' }),
   },
   { $id: 'ContentInUse' },
 );
@@ -63,8 +64,22 @@ export type ContentInUse = Static<typeof ContentInUseSchema>;
 export const ContentListQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   offset: Type.Optional(OffsetSchema),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'part of the title; case and Vietnamese diacritics are ignored ("tiem chung" finds "Tiêm chủng")' })),
+  source: Type.Optional(Type.Union(CONTENT_SOURCES.map((s) => Type.Literal(s)), { description: 'only items of this origin (the recordings library lists uploads)' })),
 });
 export type ContentListQuery = Static<typeof ContentListQuerySchema>;
+
+/** An item as the library lists it: with what holds it (deletion is refused while usedBy is not empty) and its last airing. */
+export const ContentListItemSchema = Type.Object(
+  {
+    ...ContentSchema.properties,
+    createdByName: Nullable(Type.String({ description: 'the uploader\'s display name, else username (createdBy is the user id); null for the system or a removed account' })),
+    usedBy: Type.Array(ContentUseSchema, { description: 'broadcasts not yet over that air it; deleting is refused while there is one' }),
+    lastAiredAt: Nullable(Type.String({ format: 'date-time', description: 'when a broadcast of it last went on air (airing or over); null if none has' })),
+  },
+  { $id: 'ContentListItem' },
+);
+export type ContentListItem = Static<typeof ContentListItemSchema>;
 
 export const UploadQuerySchema = Type.Object({
   wait: Type.Optional(

@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)('console accessibility', () => {
       ['compose', '/compose', () => page.getByLabel('Tiêu đề').waitFor()],
       ['cluster list', '/clusters', () => page.locator('main ul.list > li').nth(33).waitFor()],
       ['cluster detail', '/clusters/dt-02', () => page.locator('.charts .uplot').first().waitFor()],
-      ['map', '/map', () => page.locator('circle[data-cluster]').first().waitFor()],
+      ['map', '/map', () => page.locator('[data-testid=map][data-state=ready] .leaflet-marker-icon').first().waitFor()],
       ['broadcasts', '/broadcasts', () => page.getByRole('heading', { name: 'Phát thanh' }).waitFor()],
       ['devices', '/devices', () => page.locator('[data-cluster]').first().waitFor()],
       ['users', '/users', () => page.locator('[data-user]').first().waitFor()],

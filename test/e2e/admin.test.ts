@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { connectRaw, waitFor } from '../helpers/server.ts';
-import { hasChromium, newPage, shot, signIn, PHONE, DESKTOP } from './browser.ts';
+import { openPlace, hasChromium, newPage, shot, signIn, PHONE, DESKTOP } from './browser.ts';
 import { ADMIN, startDemoConsole, type DemoConsole } from './demo.ts';
 
 const TECH = { username: 'kythuat', password: 'mat-khau-ky-thuat-1', role: 'technician', areaIds: ['tien-giang'] };
@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
   it('creates an operator scoped to Bình Phú, who then sees only Bình Phú clusters', async () => {
     const { page, ctx } = await newPage(d.browser, d.srv.httpUrl, PHONE);
     await signIn(page, ADMIN.username, ADMIN.password);
-    await page.getByRole('link', { name: 'Người dùng' }).click();
+    await openPlace(page, 'Người dùng');
     const form = page.getByRole('form', { name: 'Thêm người dùng' });
     await form.getByLabel('Tên đăng nhập').fill(BP_OP.username);
     await form.getByLabel('Họ và tên').fill('Trần Thị Bình');
@@ -74,7 +74,7 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
   it('edits a user: areas and role, a password reset, then disables the account', async () => {
     const { page, ctx } = await newPage(d.browser, d.srv.httpUrl, PHONE);
     await signIn(page, ADMIN.username, ADMIN.password);
-    await page.getByRole('link', { name: 'Người dùng' }).click();
+    await openPlace(page, 'Người dùng');
     await page.getByRole('button', { name: 'Sửa: binhphu' }).click();
     const form = page.getByTestId('edit-binhphu');
     await form.getByLabel('Đồng Thạnh', { exact: true }).check();
@@ -109,7 +109,7 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     const before = (await d.srv.api('GET', '/api/clusters')).body.total;
     const { page, ctx } = await newPage(d.browser, d.srv.httpUrl, PHONE);
     await signIn(page, TECH.username, TECH.password);
-    await page.getByRole('link', { name: 'Thiết bị' }).click();
+    await openPlace(page, 'Thiết bị');
     const form = page.getByRole('form', { name: 'Thêm cụm loa' });
     await form.getByLabel('Tên').fill('Cụm loa Chợ Bình Phú');
     await form.getByLabel('Khu vực').selectOption('bp-binh-phu');
@@ -129,7 +129,7 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     expect(await mqttAccepts(d.srv.mqttUrl, username, value)).toBe(true);
     // Leave and come back: the secret is not shown again, anywhere on the page.
     await page.getByRole('link', { name: 'Tổng quan' }).click();
-    await page.getByRole('link', { name: 'Thiết bị' }).click();
+    await openPlace(page, 'Thiết bị');
     await page.locator(`[data-cluster="${username}"]`).waitFor();
     expect(await page.getByTestId('secret').count()).toBe(0);
     expect(await page.content()).not.toContain(value);
@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     const before = (await d.srv.api('GET', '/api/clusters')).body.total;
     const { page, ctx } = await newPage(d.browser, d.srv.httpUrl, PHONE);
     await signIn(page, TECH.username, TECH.password);
-    await page.getByRole('link', { name: 'Thiết bị' }).click();
+    await openPlace(page, 'Thiết bị');
     const csv = [
       'name,areaId,serial,outputs,lat,lon',
       'Cụm loa Bình Phú 17,bp-binh-tri,LX4-BP-9101,4,10.385,106.561',
@@ -231,10 +231,10 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     const cfg = d.srv.app.loa.services.config;
     // Not set: plain background, no tile requested, and the settings say so.
     const none = await fetch(d.srv.httpUrl + '/config.json');
-    expect(await none.json()).toEqual({ tileUrl: '', timezone: 'Asia/Ho_Chi_Minh' });
+    expect(await none.json()).toEqual({ tileUrl: '', timezone: 'Asia/Ho_Chi_Minh', tileAttribution: '', mapOutlines: false });
     cfg.LOA_TILE_URL = d.srv.httpUrl + '/tiles/{z}/{x}/{y}.png';
     try {
-      expect(await (await fetch(d.srv.httpUrl + '/config.json')).json()).toEqual({ tileUrl: d.srv.httpUrl + '/tiles/{z}/{x}/{y}.png', timezone: 'Asia/Ho_Chi_Minh' });
+      expect(await (await fetch(d.srv.httpUrl + '/config.json')).json()).toEqual({ tileUrl: d.srv.httpUrl + '/tiles/{z}/{x}/{y}.png', timezone: 'Asia/Ho_Chi_Minh', tileAttribution: '', mapOutlines: false });
       // The shell carries the same settings, so the map needs no extra request before drawing.
       expect(await (await fetch(d.srv.httpUrl + '/map')).text()).toContain(`<script type="application/json" id="loa-config">{"tileUrl":"${d.srv.httpUrl}/tiles/{z}/{x}/{y}.png"`);
 
@@ -242,15 +242,15 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
       const served: string[] = [];
       await ctx.route('**/tiles/**', (route) => (served.push(new URL(route.request().url()).pathname), route.fulfill({ status: 200, contentType: 'image/png', body: PNG })));
       await signIn(page, TECH.username, TECH.password);
-      await page.getByRole('link', { name: 'Bản đồ' }).click();
-      await page.locator('circle[data-cluster]').first().waitFor();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid=map] image').length > 0);
-      const hrefs = await page.locator('[data-testid=map] image').evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
+      await openPlace(page, 'Bản đồ');
+      await page.locator('.leaflet-marker-icon').first().waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=map] img.leaflet-tile').length > 0);
+      const hrefs = await page.locator('[data-testid=map] img.leaflet-tile').evaluateAll((els) => els.map((e) => e.getAttribute('src')!));
       for (const h of hrefs) expect(h).toMatch(/\/tiles\/(\d+)\/(\d+)\/(\d+)\.png$/);
       expect(new Set(hrefs.map((h) => h.split('/').at(-3))).size).toBe(1); // one zoom level
       await waitFor(() => served.length >= hrefs.length, 10_000);
       expect(await page.getByTestId('no-tiles').count()).toBe(0);
-      expect(await page.locator('circle[data-cluster]').count()).toBeGreaterThanOrEqual(34);
+      expect(await drawnPins(page)).toBeGreaterThanOrEqual(34);
       await shot(page, 'map-tiles-1440');
       await ctx.unroute('**/tiles/**');
       await ctx.close();
@@ -260,10 +260,10 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
       const down = await newPage(d.browser, d.srv.httpUrl, PHONE);
       await down.ctx.route('**/tiles/**', (route) => route.fulfill({ status: 503, body: 'down' }));
       await signIn(down.page, TECH.username, TECH.password);
-      await down.page.getByRole('link', { name: 'Bản đồ' }).click();
+      await openPlace(down.page, 'Bản đồ');
       await down.page.getByTestId('no-tiles').getByText('Không tải được bản đồ nền; hiển thị vị trí trên nền trơn.').waitFor();
-      expect(await down.page.locator('[data-testid=map] image').count()).toBe(0);
-      expect(await down.page.locator('circle[data-cluster]').count()).toBeGreaterThanOrEqual(34);
+      expect(await down.page.locator('[data-testid=map] img.leaflet-tile:not(.tile-failed)').count()).toBe(0);
+      expect(await drawnPins(down.page)).toBeGreaterThanOrEqual(34);
       await shot(down.page, 'map-no-tiles-360');
       await down.ctx.close();
     } finally {
@@ -303,3 +303,8 @@ describe.skipIf(!hasChromium)('console administration with the demo fleet', () =
     await ctx.close();
   }, 90_000);
 });
+
+/** Clusters on the map: single pins plus the members of each group of close pins. */
+function drawnPins(page: import('playwright-core').Page): Promise<number> {
+  return page.evaluate(() => document.querySelectorAll('.pin-hit').length + [...document.querySelectorAll<HTMLElement>('.pin-group')].reduce((n, g) => n + Number(g.dataset.count), 0));
+}

@@ -55,3 +55,20 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await page.getByRole('button', { name: 'Đăng nhập' }).click();
   await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
 }
+
+/**
+ * Goes to a place of the menu as a person would: on a phone most places are under "Thêm" (the bottom bar holds four),
+ * on a desktop every place is in the top menu.
+ */
+export async function openPlace(page: Page, name: string): Promise<void> {
+  const link = page.getByRole('navigation').getByRole('link', { name, exact: false }).filter({ visible: true }).first();
+  if (!(await link.isVisible().catch(() => false))) await page.getByRole('button', { name: /^Thêm|^More/ }).click();
+  await link.click();
+}
+
+/** Signs out through the menu (under "Thêm" on a phone). */
+export async function signOutVia(page: Page, label = 'Đăng xuất'): Promise<void> {
+  const button = page.getByRole('button', { name: label }).filter({ visible: true }).first();
+  if (!(await button.isVisible().catch(() => false))) await page.getByRole('button', { name: /^Thêm|^More/ }).click();
+  await button.click();
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
-import { hasChromium, launch, newPage, shot, signIn, PHONE } from './browser.ts';
+import { openPlace, hasChromium, launch, newPage, shot, signIn, PHONE } from './browser.ts';
 import { ensureBuilt } from './build.ts';
 
 const OP = { username: 'vanhanh', password: 'mat-khau-van-hanh-1' };
@@ -32,7 +32,7 @@ describe.skipIf(!hasChromium)('console: readings of the commune', () => {
     const { page, ctx, external } = await newPage(b.browser, srv.httpUrl, PHONE);
     page.on('dialog', (d) => void d.accept());
     await signIn(page, OP.username, OP.password);
-    await page.getByRole('link', { name: 'Cách đọc' }).click();
+    await openPlace(page, 'Cách đọc');
     await page.getByRole('heading', { name: 'Cách đọc' }).waitFor();
     await page.getByText('Xã chưa có cách đọc riêng nào.').waitFor();
 
@@ -49,12 +49,12 @@ describe.skipIf(!hasChromium)('console: readings of the commune', () => {
     const stored = (await srv.api('GET', '/api/tts/pronunciations?communeId=xa-my')).body;
     expect(stored).toMatchObject([{ written: 'Mỹ I', spoken: 'Mỹ Một', createdBy: OP.username }]);
 
-    await page.getByRole('link', { name: 'Soạn bản tin' }).click();
-    await page.getByLabel('Nội dung (chuyển văn bản thành giọng nói)').fill('Bà con ấp Mỹ I họp lúc 8h ngày 15/1 âm lịch.');
+    await openPlace(page, 'Soạn bản tin');
+    await page.getByLabel('Nội dung (máy sẽ đọc thành tiếng)').fill('Bà con ấp Mỹ I họp lúc 8h ngày 15/1 âm lịch.');
     await page.getByTestId('tts-normalised').filter({ hasText: 'Bà con ấp Mỹ Một họp lúc tám giờ ngày rằm tháng Giêng.' }).waitFor();
     await shot(page, 'compose-spoken-360');
 
-    await page.getByRole('link', { name: 'Cách đọc' }).click();
+    await openPlace(page, 'Cách đọc');
     await page.getByRole('button', { name: 'Sửa' }).click();
     await page.getByTestId('reading-edit').getByLabel('Đọc là').fill('Mỹ Nhứt');
     await page.getByRole('button', { name: 'Lưu' }).click();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { startFreshServer } from './fresh-server.ts';
-import { hasChromium, launch, newPage, shot, PHONE, CHROMIUM } from './browser.ts';
+import { signOutVia, hasChromium, launch, newPage, shot, PHONE, CHROMIUM } from './browser.ts';
 import { WEB_DIST } from '../../server/src/web/web.plugin.ts';
 import { ensureBuilt } from './build.ts';
 
@@ -40,7 +40,7 @@ describe.skipIf(!hasChromium)('console: first run', () => {
     await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
     expect(srv.app.loa.services.accounts.setupNeeded()).toBe(false);
 
-    await page.getByRole('button', { name: 'Đăng xuất' }).click();
+    await signOutVia(page);
     await page.getByLabel('Tên đăng nhập').fill('admin');
     await page.getByLabel('Mật khẩu').fill('sai-mat-khau-123');
     await page.getByRole('button', { name: 'Đăng nhập' }).click();

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { rm } from 'node:fs/promises';
-import { ContentInUseSchema, ContentListQuerySchema, ContentParamsSchema, ContentSchema, UploadQuerySchema } from '../../../schemas/api/content.ts';
+import { ContentInUseSchema, ContentListItemSchema, ContentListQuerySchema, ContentParamsSchema, ContentSchema, UploadQuerySchema } from '../../../schemas/api/content.ts';
 import { ErrorBodySchema } from '../../../schemas/common.ts';
 import { sendFile } from './audio-response.ts';
 import type { ContentService } from './content.service.ts';
@@ -45,7 +45,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: { content: Con
     }
   });
 
-  app.get('/content', { schema: { tags, querystring: ContentListQuerySchema, response: { 200: Type.Array(ContentSchema) } } }, async (req) =>
+  app.get('/content', { schema: { tags, querystring: ContentListQuerySchema, response: { 200: Type.Array(ContentListItemSchema) } } }, async (req) =>
     s.content.list(req.query));
 
   app.get('/content/:id', { schema: { tags, params, response: { 200: ContentSchema, 404: err } } }, async (req) => s.content.get(req.params.id));

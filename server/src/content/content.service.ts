@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import type { Content, ContentInUse, ContentSource, Playable } from '../../../schemas/api/content.ts';
+import type { Content, ContentInUse, ContentListItem, ContentListQuery, ContentSource, Playable } from '../../../schemas/api/content.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Actor } from '../shared/actor.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -122,8 +122,35 @@ export class ContentService {
     return this.toRecord(this.row(id, 'params/id'));
   }
 
-  list(q: { limit?: number; offset?: number } = {}): ContentRecord[] {
-    return this.repo.list(q.limit ?? 50, q.offset ?? 0).map((r) => this.toRecord(r));
+  /**
+   * The library, newest first, a page at a time; `q` matches part of the title ignoring case and diacritics, since
+   * officers often type without them on a phone. Each item says which broadcasts not yet over hold it (so the console
+   * can say why it cannot be deleted) and when it last aired.
+   */
+  list(q: ContentListQuery = {}): ContentListItem[] {
+    const limit = q.limit ?? 50;
+    const offset = q.offset ?? 0;
+    const needle = fold(q.q ?? '');
+    let rows: ContentRow[];
+    if (!needle) rows = this.repo.list(limit, offset, q.source);
+    else {
+      // SQLite's LIKE folds ASCII case only ("Đ" ≠ "đ", "ê" ≠ "e"), so titles are matched here; ids and titles of a
+      // commune's library are a few hundred short strings.
+      const ids = this.repo.titles(q.source).filter((r) => fold(r.title ?? '').includes(needle)).slice(offset, offset + limit).map((r) => r.id);
+      const byId = new Map(this.repo.byIds(ids).map((r) => [r.id, r]));
+      rows = ids.map((id) => byId.get(id)).filter((r) => r !== undefined);
+    }
+    const aired = this.repo.lastAired(rows.map((r) => r.id));
+    const names = this.repo.uploaderNames([...new Set(rows.map((r) => r.createdBy).filter((u) => u !== null))]);
+    return rows.map((r) => {
+      const at = aired.get(r.id);
+      return {
+        ...this.toRecord(r),
+        createdByName: r.createdBy ? (names.get(r.createdBy) ?? null) : null,
+        usedBy: this.refs.broadcastsUsing(r.id),
+        lastAiredAt: at === undefined ? null : new Date(at).toISOString(),
+      };
+    });
   }
 
   /** What a broadcast needs to send an item to devices. 404 if unknown, 409 unless ready with its file in place. */
@@ -290,6 +317,11 @@ export class ContentService {
       createdAt: new Date(row.createdAt).toISOString(),
     };
   }
+}
+
+/** Lower case without diacritics ("Đê điều" → "de dieu"): what a title search compares. */
+export function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/đ/g, 'd').replace(/Đ/g, 'd').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 export function hashFile(path: string): Promise<string> {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { servesTiles } from '../map/tiles.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
@@ -11,13 +12,23 @@ export interface ConsoleConfig {
   tileUrl: string;
   /** IANA zone of the station: every time the console shows or reads is wall-clock time there */
   timezone: string;
+  /** text shown on the map for the tiles (LOA_TILE_ATTRIBUTION), e.g. "© OpenStreetMap"; '' = none */
+  tileAttribution: string;
+  /** whether GET /api/map/outlines has area outlines to draw (LOA_AREA_OUTLINES is set) */
+  mapOutlines: boolean;
 }
 
 /** The console settings from the server configuration (read per request: a test may change them on a live app). */
 export function consoleConfig(app: FastifyInstance): ConsoleConfig {
   const cfg = app.loa?.services?.config;
   const str = (v: unknown, d: string) => (typeof v === 'string' && v.trim() ? v.trim() : d);
-  return { tileUrl: str(cfg?.LOA_TILE_URL, ''), timezone: str(cfg?.LOA_TIMEZONE, 'Asia/Ho_Chi_Minh') };
+  return {
+    // The server's own tiles win: they were set up for a commune office with no internet.
+    tileUrl: servesTiles(cfg) ? '/tiles/{z}/{x}/{y}' : str(cfg?.LOA_TILE_URL, ''),
+    timezone: str(cfg?.LOA_TIMEZONE, 'Asia/Ho_Chi_Minh'),
+    tileAttribution: str(cfg?.LOA_TILE_ATTRIBUTION, ''),
+    mapOutlines: Boolean(str(cfg?.LOA_AREA_OUTLINES, '')),
+  };
 }
 
 /** JSON inside <script type="application/json">: `<` escaped so no value can close the element. */
@@ -58,8 +69,8 @@ export async function webConsole(app: FastifyInstance, opts: { root?: string } =
   app.get('/config.json', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(consoleConfig(app)));
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0];
-    // API, device and MQTT paths keep their JSON 404s; only console routes fall back to the shell.
-    if (/^\/(api|mqtt|assets)(\/|$)/.test(path)) return reply.callNotFound();
+    // API, device, MQTT and tile paths keep their JSON 404s; only console routes fall back to the shell.
+    if (/^\/(api|mqtt|assets|tiles)(\/|$)/.test(path)) return reply.callNotFound();
     const html = indexHtml();
     if (!html) return reply.status(503).type('text/plain; charset=utf-8').send('Console not built: run `npm run build:web` (npm start does it when web/dist is missing).');
     const withConfig = html.replace('</head>', `<script type="application/json" id="loa-config">${inlineJson(consoleConfig(app))}</script></head>`);

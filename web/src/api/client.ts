@@ -5,24 +5,12 @@
 import type { User, LoginResponse } from '../../../schemas/api/accounts.ts';
 import type { Area, AreaRollup } from '../../../schemas/api/areas.ts';
 import type { Cluster, ClusterDetail, IssuedCredential } from '../../../schemas/api/clusters.ts';
-import type { Broadcast, CreateBroadcast } from '../../../schemas/api/broadcasts.ts';
+import type { Airing, Broadcast, CreateBroadcast } from '../../../schemas/api/broadcasts.ts';
 import type { Content, TtsVoices } from '../../../schemas/api/content.ts';
 import type { TtsNormalised, TtsPreview, TtsPreviewRequest } from '../../../schemas/api/tts.ts';
 import type { CreatePronunciation, Pronunciation, UpdatePronunciation } from '../../../schemas/api/pronunciations.ts';
 
-export type { User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices, TtsNormalised, Pronunciation };
-export interface Airing {
-  broadcastId: string;
-  clusterId: string;
-  seq: number;
-  state: string;
-  scheduledAt: string | null;
-  receivedAt: string | null;
-  downloadedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  reason: string | null;
-}
+export type { Airing, User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices, TtsNormalised, Pronunciation };
 export interface TelemetryPoint {
   t: string;
   mainsV: number | null;
@@ -129,6 +117,10 @@ export const api = {
   updatePronunciation: (id: string, body: UpdatePronunciation) => request<Pronunciation>('PATCH', `/api/tts/pronunciations/${id}`, body),
   deletePronunciation: (id: string) => request<void>('DELETE', `/api/tts/pronunciations/${id}`),
   content: (id: string) => request<Content>('GET', `/api/content/${id}`),
+  // recordings library (issue 10): a page of items with what holds each; DELETE is 409 with `details` while one does
+  contentList: (p: { q?: string; source?: 'upload' | 'tts' | 'playlist'; limit?: number; offset?: number } = {}) =>
+    request<import('../../../schemas/api/content.ts').ContentListItem[]>('GET', '/api/content' + q(p)),
+  deleteContent: (id: string) => request<void>('DELETE', `/api/content/${id}`),
 };
 
 /** Multipart upload with byte progress (fetch has no upload progress; XHR does). Answers 202 at once with ?wait=false. */

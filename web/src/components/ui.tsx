@@ -2,6 +2,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.ts';
 import { errorText, t, type Key } from '../i18n/index.ts';
+import { fmtNum } from '../i18n/numbers.ts';
 
 let uid = 0;
 /** A labelled input with its server error underneath (aria-describedby), so screen readers hear both. */
@@ -97,7 +98,7 @@ export function Progress({ value, label }: { value: number; label: string }) {
     <div class="progress" role="progressbar" aria-label={label} aria-valuenow={value} aria-valuemin={0} aria-valuemax={100}>
       <div style={{ width: value + '%' }} />
       <span>
-        {label} {value}%
+        {label} {fmtNum(value)} %
       </span>
     </div>
   );

@@ -49,6 +49,14 @@ export function messageText(m: string): string {
   if (/^the written form needs at least one letter or digit/.test(m)) return t('v_writtenLetter');
   if (/^the reading needs at least one letter/.test(m)) return t('v_spokenLetter');
   if (/in the past|has passed/.test(m)) return t('v_past');
+  if (/^no cluster is targeted/.test(m)) return t('v_noTarget');
+  if ((r = m.match(/^cluster (\S+) does not exist/))) return t('v_noCluster', { id: r[1] });
+  if ((r = m.match(/^cluster (\S+) has no output (\d+)/))) return t('v_noOutput', { id: r[1], n: Number(r[2]) + 1 });
+  if (/^expiresAt must be after startAt/.test(m)) return t('v_expiresBeforeStart');
+  if (/would expire before it starts/.test(m)) return t('v_expireBeforeStart');
+  if (/not pending approval/.test(m)) return t('v_notPending');
+  if (/^broadcast is \w+ and cannot be cancelled/.test(m)) return t('v_cannotCancel');
+  if (/^content \S+ is \w+, not ready|^item \d+: content \S+ is not ready/.test(m)) return t('v_contentNotReady');
   if (/output indexes must be unique/.test(m)) return t('v_outputsUnique');
   if (/needs at least one area/.test(m)) return t('v_needArea');
   if (/last admin with access to all areas/.test(m)) return t('v_lastAdmin');

@@ -3,6 +3,7 @@ import { api, type Broadcast } from '../api/client.ts';
 import { t, fmtDateTime } from '../i18n/index.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Loading, Input, useFormErrors, FormError } from '../components/ui.tsx';
+import { WillAir } from '../components/broadcast-parts.tsx';
 
 function Item({ b, onDone }: { b: Broadcast; onDone: () => void }) {
   const [f, setF, clear] = useDraft('reject-' + b.id, { reason: '' });
@@ -23,8 +24,9 @@ function Item({ b, onDone }: { b: Broadcast; onDone: () => void }) {
     <li class="card" data-testid={'approval-' + b.id}>
       <h2>{b.title}</h2>
       <p class="muted small">
-        {t(b.level === 'emergency' ? 'emergencyLevel' : b.level)} · {fmtDateTime(b.startAt ?? b.createdAt)} · {b.createdBy}
+        <span class={'lvl lvl-' + b.level}>{t(b.level === 'emergency' ? 'emergencyLevel' : b.level)}</span> · {t('sentBy', { name: b.createdByName ?? b.createdBy ?? '—' })} · {t('sentAt', { when: fmtDateTime(b.createdAt) })}
       </p>
+      <WillAir b={b} />
       {src?.tts?.text && <blockquote lang="vi">{src.tts.text}</blockquote>}
       {b.contentId && <audio controls preload="none" src={`/api/content/${b.contentId}/audio`} />}
       <FormError msg={err.errors._} />

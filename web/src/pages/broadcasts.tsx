@@ -3,9 +3,11 @@ import { api } from '../api/client.ts';
 import { t, fmtDateTime, errorText } from '../i18n/index.ts';
 import { can } from '../session.ts';
 import { useLoad } from '../hooks.ts';
-import { Loading, StateBadge, Stat, FormError } from '../components/ui.tsx';
+import { Loading, StateBadge, FormError } from '../components/ui.tsx';
+import { DeliveryStats, MissingLists, SpreadLine, WillAir } from '../components/broadcast-parts.tsx';
 import { BroadcastRow } from './dashboard.tsx';
 import { airingStateText, reasonText } from '../i18n/codes.ts';
+import { fmtNum } from '../i18n/numbers.ts';
 import { fmtTime, wall } from '../i18n/time.ts';
 
 export function BroadcastList() {
@@ -13,7 +15,7 @@ export function BroadcastList() {
   return (
     <section>
       <h1>{t('broadcasts')}</h1>
-      {!list.data ? <Loading error={list.error} /> : list.data.length ? <ul class="list">{list.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{t('none')}</p>}
+      {!list.data ? <Loading error={list.error} /> : list.data.length ? <ul class="list">{list.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{t('noBroadcasts')}</p>}
     </section>
   );
 }
@@ -43,10 +45,10 @@ function Airings({ id }: { id: string }) {
                 {list.data.slice(0, 500).map((a) => (
                   <tr>
                     <td>
-                      {a.clusterId}
+                      {a.clusterName}
                       {a.seq > 0 ? ` (#${a.seq + 1})` : ''}
                     </td>
-                    <td>{airingStateText(a.state)}</td>
+                    <td>{a.state === 'failed' && reasonText(a.reason) ? reasonText(a.reason) : airingStateText(a.state)}</td>
                     <td>{a.startedAt ? fmtTime(wall(Date.parse(a.startedAt)), true) : '—'}</td>
                     <td>{reasonText(a.reason)}</td>
                   </tr>
@@ -86,37 +88,27 @@ export function BroadcastDetail({ id }: { id: string }) {
       </p>
       {x.rejectReason && <p class="banner error">{t('reason')}: {x.rejectReason}</p>}
       <FormError msg={msg} />
-      <h2>{t('delivery')}</h2>
-      <div class="stats" data-testid="delivery">
-        <Stat label={t('targeted')} value={d.targeted} />
-        <Stat label={t('received')} value={d.received} />
-        <Stat label={t('started')} value={<span data-testid="started">{d.started}</span>} />
-        <Stat label={t('finished')} value={<span data-testid="finished">{d.finished}</span>} tone={d.finished === d.targeted && d.targeted ? 'ok' : undefined} />
-        <Stat label={t('failedN')} value={d.failed} tone={d.failed ? 'bad' : 'ok'} />
-      </div>
-      <div class="bar" aria-hidden="true">
-        <div class="bar-started" style={{ width: (d.targeted ? (d.started / d.targeted) * 100 : 0) + '%' }} />
-        <div class="bar-finished" style={{ width: (d.targeted ? (d.finished / d.targeted) * 100 : 0) + '%' }} />
-      </div>
-      {d.startDelayMs.median !== null && (
-        <p class="muted small">
-          {t('delayLine', { median: Math.round(d.startDelayMs.median), max: Math.round(d.startDelayMs.max ?? 0) })}
-        </p>
-      )}
-      {d.failures.length > 0 && (
+      <p class="muted small">
+        {t('sentBy', { name: x.createdByName ?? x.createdBy ?? '—' })}
+        {x.approvedBy && x.approvedBy !== x.createdBy ? ' · ' + t('approvedBy', { name: x.approvedByName ?? x.approvedBy }) : ''}
+      </p>
+      {x.state === 'pending_approval' || x.state === 'rejected' ? (
+        <WillAir b={x} />
+      ) : (
         <>
-          <h2>{t('failures')}</h2>
-          <ul class="list">
-            {d.failures.map((f) => (
-              <li>
-                <strong>{f.clusterId}</strong>
-                <span class="row-meta">
-                  {airingStateText(f.state)}
-                  {reasonText(f.reason) ? ': ' + reasonText(f.reason) : ''}
-                </span>
-              </li>
-            ))}
-          </ul>
+          <h2>{t('delivery')}</h2>
+          {x.state === 'done' && d.failed > 0 && (
+            <p class="banner warn" role="status" data-testid="done-missing">
+              {t('doneWithMissing', { ok: fmtNum(d.finished), n: fmtNum(d.targeted), bad: fmtNum(d.failed) })}
+            </p>
+          )}
+          <DeliveryStats b={x} />
+          <div class="bar" aria-hidden="true">
+            <div class="bar-started" style={{ width: (d.targeted ? (d.started / d.targeted) * 100 : 0) + '%' }} />
+            <div class="bar-finished" style={{ width: (d.targeted ? (d.finished / d.targeted) * 100 : 0) + '%' }} />
+          </div>
+          <SpreadLine b={x} />
+          <MissingLists b={x} />
         </>
       )}
       {can.broadcast() && ['scheduled', 'airing', 'pending_approval'].includes(x.state) && (

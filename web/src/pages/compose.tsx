@@ -1,11 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, uploadAudio, type Area, type Content, type CreateBroadcast } from '../api/client.ts';
 import { t, errorText, type Key } from '../i18n/index.ts';
 import { fmtDate, fmtDateTime, fromWall, parseDate, parseTime, wall } from '../i18n/time.ts';
 import { navigate } from '../router.ts';
 import { session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
-import { Field, FormError, Input, Progress, Select, useFormErrors } from '../components/ui.tsx';
+import { Recorder } from '../components/recorder.tsx';
+import { Field, Input, Progress, Select, useFormErrors } from '../components/ui.tsx';
 
 const EMPTY = {
   title: '',
@@ -21,7 +22,7 @@ const EMPTY = {
   voice: '',
   speed: '1',
   repeatCount: '1',
-  intervalS: '0',
+  intervalMin: '0',
   volume: '',
 };
 
@@ -45,20 +46,20 @@ export function startInstant(date: string, time: string): { ms?: number; error?:
  * What the synthesiser will say, under the text as the operator types: a dry run (POST /tts/normalise) once typing
  * pauses, an answer overtaken by more typing dropped. The commune's own readings apply as they will on air.
  */
-function SpokenText({ text, voice, speed }: { text: string; voice?: string; speed?: number }) {
+function SpokenText({ text, voice, speed, communeId }: { text: string; voice?: string; speed?: number; communeId?: string }) {
   const [spoken, setSpoken] = useState<{ text?: string; error?: string }>({});
   const empty = !text.trim();
   useEffect(() => {
     if (empty) return setSpoken({});
     const ctl = new AbortController();
     const timer = setTimeout(() => {
-      api.ttsNormalise({ text, voice, speed }, ctl.signal).then(
+      api.ttsNormalise({ text, voice, speed, communeId }, ctl.signal).then(
         (r) => setSpoken({ text: r.normalisedText }),
         (e) => ctl.signal.aborted || setSpoken({ error: errorText(e) }),
       );
     }, 350);
     return () => (clearTimeout(timer), ctl.abort());
-  }, [text, voice, speed]);
+  }, [text, voice, speed, communeId]);
   if (empty) return null;
   return (
     <blockquote aria-live="polite">
@@ -102,6 +103,25 @@ export function Compose() {
   const engine = voices.data?.find((e) => e.default) ?? voices.data?.[0];
   const start = startInstant(f.startDate, f.startTime);
   const tts = () => ({ voice: f.voice || undefined, speed: f.speed === '1' ? undefined : Number(f.speed) });
+  // The readings that will apply on air are those of the commune it airs in (the first chosen place's commune).
+  const firstArea = session.areas.find((a) => a.id === f.areaIds[0]);
+  const communeId = firstArea ? (firstArea.kind === 'commune' ? firstArea.id : firstArea.parentId ?? undefined) : undefined;
+  // From the recordings library ("Dùng để phát"): /compose?content=<id> starts an audio bulletin with that file.
+  useEffect(() => {
+    const id = new URLSearchParams(location.search).get('content');
+    if (id) set({ kind: 'audio', contentId: id });
+  }, []);
+  // After a refused "Gửi phát" the message is next to the button, and the first field at fault is brought into
+  // view: on a phone the top of the form is a screen away and nothing would seem to happen.
+  const formRef = useRef<HTMLFormElement>(null);
+  const [tries, setTries] = useState(0);
+  useLayoutEffect(() => {
+    if (!tries) return;
+    const first = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .field-error');
+    first?.scrollIntoView({ block: 'center' });
+    if (first instanceof HTMLInputElement || first instanceof HTMLTextAreaElement || first instanceof HTMLSelectElement) first.focus({ preventScroll: true });
+  }, [tries]);
+  const firstError = err.errors._ ?? Object.values(err.errors)[0];
 
   const doPreview = async () => {
     setPreview({ busy: true });
@@ -125,13 +145,16 @@ export function Compose() {
       if (c.state === 'ready') set({ contentId: c.id });
     } catch (e) {
       setUpload({ pct: 0, error: errorText(e) });
+      throw e; // the recorder keeps a take whose upload failed, so it can be sent again
     }
   };
   const toggle = (list: string[], id: string) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
   const submit = async (e: Event) => {
     e.preventDefault();
     err.clear();
-    if (start.error) return err.set({ [start.error[0]]: start.error[1] });
+    const intervalMin = Number(String(f.intervalMin).replace(',', '.')) || 0;
+    if (start.error) return (err.set({ [start.error[0]]: start.error[1] }), setTries((n) => n + 1));
+    if (intervalMin < 0 || intervalMin > 1440) return (err.set({ intervalMin: t('v_interval') }), setTries((n) => n + 1));
     setBusy(true);
     const outputs = Object.entries(f.outputs)
       .filter(([, o]) => o.length)
@@ -142,7 +165,7 @@ export function Compose() {
       source: f.kind === 'tts' ? { tts: { text: f.text, chime: true, ...tts() } } : { contentId: f.contentId },
       targets: f.clusterIds.length || outputs.length ? { clusterIds: f.clusterIds.length ? f.clusterIds : undefined, outputs: outputs.length ? outputs : undefined } : { areaIds: f.areaIds },
       startAt: start.ms !== undefined ? new Date(start.ms).toISOString() : undefined,
-      repeat: { count: Number(f.repeatCount) || 1, intervalS: Number(f.intervalS) || 0 },
+      repeat: { count: Number(f.repeatCount) || 1, intervalS: Math.round(intervalMin * 60) },
       volume: f.volume === '' ? undefined : Number(f.volume),
     };
     try {
@@ -157,10 +180,11 @@ export function Compose() {
         if (s.startsWith('source')) return f.kind === 'tts' ? 'text' : 'contentId';
         if (s.startsWith('startAt')) return 'startTime';
         if (s.startsWith('repeat/count')) return 'repeatCount';
-        if (s.startsWith('repeat')) return 'intervalS';
+        if (s.startsWith('repeat')) return 'intervalMin';
         if (s.startsWith('targets')) return 'targets';
         return s.split('/')[0];
       });
+      setTries((n) => n + 1);
     } finally {
       setBusy(false);
     }
@@ -169,8 +193,7 @@ export function Compose() {
   return (
     <section>
       <h1>{t('compose')}</h1>
-      <form onSubmit={submit} noValidate>
-        <FormError msg={err.errors._} />
+      <form onSubmit={submit} noValidate ref={formRef}>
         <Input label={t('title')} name="title" value={f.title} onValue={(v) => set({ title: v })} error={err.errors.title} />
         <Select label={t('level')} name="level" value={f.level} onValue={(v) => set({ level: v as 'normal' })} options={[['normal', t('normal')], ['priority', t('priority')]]} />
         <fieldset>
@@ -186,7 +209,7 @@ export function Compose() {
               <Field label={t('text')} error={err.errors.text}>
                 {(id, d) => <textarea id={id} name="text" aria-describedby={d} rows={5} lang="vi" value={f.text} onInput={(e) => set({ text: e.currentTarget.value })} />}
               </Field>
-              <SpokenText text={f.text} {...tts()} />
+              <SpokenText text={f.text} {...tts()} communeId={communeId} />
               <div class="grid-wide">
                 <Select
                   label={t('voice')}
@@ -207,11 +230,13 @@ export function Compose() {
           ) : (
             <>
               <Field label={t('uploadFile')} error={err.errors.contentId ?? upload?.error}>
-                {(id, d) => <input id={id} type="file" accept="audio/*" aria-describedby={d} onChange={(e) => e.currentTarget.files?.[0] && doUpload(e.currentTarget.files[0])} />}
+                {(id, d) => <input id={id} type="file" accept="audio/*" aria-describedby={d} onChange={(e) => e.currentTarget.files?.[0] && doUpload(e.currentTarget.files[0]).catch(() => {})} />}
               </Field>
+              <Recorder onRecorded={doUpload} />
               {upload && !upload.error && (
                 <div data-testid="upload-status">
-                  <Progress value={upload.pct} label={t('uploading')} />
+                  {/* The upload bar gives way once the file is on the server: what follows is conversion, then ready. */}
+                  {!upload.content ? <Progress value={upload.pct} label={t('uploading')} /> : upload.content.state !== 'ready' && <p class="muted small">{t('uploadDone')}</p>}
                   {upload.content && (
                     <p role="status">
                       {upload.content.state === 'transcoding' || upload.content.state === 'uploading' ? (
@@ -263,8 +288,8 @@ export function Compose() {
         <fieldset>
           <legend>{t('startAt')}</legend>
           <div class="grid3">
-            <Input label={t('startDate')} name="startDate" inputMode="decimal" autocomplete="off" pattern={'\\d{1,2}[\\/.\\-]\\d{1,2}[\\/.\\-]\\d{4}|\\d{8}'} placeholder="dd/mm/yyyy" hint={t('startDateHint', { today: fmtDate(wall(Date.now())) })} value={f.startDate} onValue={(v) => (set({ startDate: v }), err.drop('startDate'))} error={err.errors.startDate} />
-            <Input label={t('startTime')} name="startTime" inputMode="decimal" autocomplete="off" pattern={'\\d{1,2}[:hH.]?\\d{2}'} placeholder="hh:mm" hint={t('startTimeHint')} value={f.startTime} onValue={(v) => (set({ startTime: v }), err.drop('startTime'))} error={err.errors.startTime} />
+            <Input label={t('startDate')} name="startDate" inputMode="decimal" autocomplete="off" pattern={'\\d{1,2}[\\/.\\-]\\d{1,2}[\\/.\\-]\\d{4}|\\d{8}'} placeholder={fmtDate(wall(Date.now()))} hint={t('startDateHint', { today: fmtDate(wall(Date.now())) })} value={f.startDate} onValue={(v) => (set({ startDate: v }), err.drop('startDate'))} error={err.errors.startDate} />
+            <Input label={t('startTime')} name="startTime" inputMode="decimal" autocomplete="off" pattern={'\\d{1,2}[:hH.]?\\d{2}'} placeholder="17:30" hint={t('startTimeHint')} value={f.startTime} onValue={(v) => (set({ startTime: v }), err.drop('startTime'))} error={err.errors.startTime} />
           </div>
           <p class="muted small" role="status" data-testid="start-summary">
             {start.ms !== undefined ? t('startsAt', { when: fmtDateTime(start.ms) }) : !start.error ? t('startsNow') : ''}
@@ -272,9 +297,14 @@ export function Compose() {
         </fieldset>
         <div class="grid3">
           <Input label={t('repeat')} type="number" min={1} max={50} value={f.repeatCount} onValue={(v) => set({ repeatCount: v })} error={err.errors.repeatCount} />
-          <Input label={t('interval')} type="number" min={0} value={f.intervalS} onValue={(v) => set({ intervalS: v })} error={err.errors.intervalS} />
+          <Input label={t('interval')} inputMode="decimal" autocomplete="off" value={f.intervalMin} onValue={(v) => (set({ intervalMin: v }), err.drop('intervalMin'))} error={err.errors.intervalMin} />
           <Input label={t('volume')} type="number" min={0} max={100} value={f.volume} onValue={(v) => set({ volume: v })} error={err.errors.volume} />
         </div>
+        {firstError && (
+          <p class="banner error" role="alert" data-testid="submit-error">
+            {firstError}
+          </p>
+        )}
         <button class="primary" type="submit" disabled={busy}>
           {busy ? t('sending') : t('submit')}
         </button>

@@ -1,6 +1,7 @@
-import { useState } from 'preact/hooks';
-import { api, ApiError, type IssuedCredential } from '../api/client.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, request, type Cluster, type IssuedCredential } from '../api/client.ts';
 import { t, errorText, messageText, type Key } from '../i18n/index.ts';
+import { fmtNum } from '../i18n/numbers.ts';
 import { session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Field, FormError, Input, Select, useFormErrors } from '../components/ui.tsx';
@@ -47,6 +48,34 @@ const fieldText = (f: string) => {
   return FIELDS[top] ? `${t(FIELDS[top])} (${f})` : f;
 };
 
+/**
+ * The fleet a page at a time, searched on the server (name, id, serial): a whole province on one screen was ≈ 11,400 px
+ * on a phone (issue 10). `api.clusters` has no paging parameters yet, so the page is asked for here.
+ */
+export const PAGE = 20;
+const clusterPage = (q: string, page: number) => {
+  const s = new URLSearchParams({ limit: String(PAGE), offset: String(page * PAGE) });
+  if (q) s.set('q', q);
+  return request<{ total: number; items: Cluster[] }>('GET', '/api/clusters?' + s);
+};
+
+/** Previous / next page under a list, with where the reader is ("Trang 2/3"). */
+export function Pager({ page, total, onPage }: { page: number; total: number; onPage: (p: number) => void }) {
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+  if (pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label={t('pager')}>
+      <button type="button" disabled={page <= 0} onClick={() => onPage(page - 1)}>
+        ‹ {t('pagePrev')}
+      </button>
+      <span>{t('pageOf', { n: fmtNum(page + 1), m: fmtNum(pages) })}</span>
+      <button type="button" disabled={page >= pages - 1} onClick={() => onPage(page + 1)}>
+        {t('pageNext')} ›
+      </button>
+    </nav>
+  );
+}
+
 const EMPTY = { name: '', areaId: '', serial: '', lat: '', lon: '', outputs: '4' };
 
 export function Devices() {
@@ -57,8 +86,23 @@ export function Devices() {
   const [imported, setImported] = useState<number | null>(null);
   const [msg, setMsg] = useState<string>();
   const [q, setQ] = useState('');
+  const [page, setPage] = useState(0);
   const err = useFormErrors();
-  const list = useLoad(() => api.clusters({}), [], ['status']);
+  const needle = q.trim();
+  const list = useLoad(() => clusterPage(needle, page), [needle, page], ['status']);
+  // After "Trang sau" the reader starts at the top of the new page, not below its end.
+  const listTop = useRef<HTMLHeadingElement>(null);
+  const turned = useRef(false);
+  useEffect(() => {
+    if (turned.current && list.data) (turned.current = false), listTop.current?.focus();
+  }, [list.data]);
+  const turn = (p: number) => ((turned.current = true), setPage(p));
+  const search = (v: string) => (setQ(v), setPage(0));
+  // A device removed or filtered away can leave the page past the end: go back to the last one.
+  const last = list.data ? Math.max(0, Math.ceil(list.data.total / PAGE) - 1) : 0;
+  useEffect(() => {
+    if (page > last) setPage(last);
+  }, [page, last]);
   const areas = session.areas.filter((a) => a.kind !== 'province');
   const add = async (e: Event) => {
     e.preventDefault();
@@ -163,13 +207,22 @@ export function Devices() {
         )}
         <button class="primary" type="submit">{t('importRun')}</button>
       </form>
-      <h2>{t('clusters')}</h2>
+      <h2 id="device-list" ref={listTop} tabIndex={-1}>
+        {t('clusters')}
+      </h2>
       <FormError msg={msg} />
-      <Input label={t('searchDevice')} type="search" value={q} onValue={setQ} />
-      <ul class="list" data-testid="device-list">
-        {list.data?.items
-          .filter((c) => !q.trim() || `${c.name} ${c.id} ${c.serial}`.toLowerCase().includes(q.trim().toLowerCase()))
-          .map((c) => (
+      <Input label={t('searchDevice')} type="search" value={q} onValue={search} />
+      {list.data && (
+        <p class="muted small" role="status">
+          {list.data.total
+            ? t('devicesShown', { from: fmtNum(page * PAGE + 1), to: fmtNum(page * PAGE + list.data.items.length), total: fmtNum(list.data.total) })
+            : needle
+              ? t('noDeviceMatch', { q: needle })
+              : t('none')}
+        </p>
+      )}
+      <ul class="list" data-testid="device-list" aria-labelledby="device-list">
+        {list.data?.items.map((c) => (
           <li data-cluster={c.id}>
             <span>
               <strong>{c.name}</strong> <span class="small muted">{c.id}</span>
@@ -184,8 +237,9 @@ export function Devices() {
               </button>
             </span>
           </li>
-          ))}
+        ))}
       </ul>
+      {list.data && <Pager page={page} total={list.data.total} onPage={turn} />}
     </section>
   );
 }
