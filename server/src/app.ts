@@ -26,6 +26,7 @@ import { contentRoutes } from './content/content.routes.ts';
 import { ttsRoutes } from './tts/tts.routes.ts';
 import { pronunciationsRoutes } from './tts/pronunciations.routes.ts';
 import { broadcastsRoutes } from './broadcasts/broadcasts.routes.ts';
+import { alarmsRoutes } from './alarms/alarms.routes.ts';
 import { mapRoutes } from './map/map.routes.ts';
 import { webConsole } from './web/web.plugin.ts';
 
@@ -118,6 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(ttsRoutes, { services, prefix: '/api' });
   await app.register(pronunciationsRoutes, { services, prefix: '/api' });
   await app.register(broadcastsRoutes, { services, prefix: '/api' });
+  await app.register(alarmsRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
   await app.register(mapRoutes, { config: services.config, areas: services.areas });
   await app.register(webConsole);

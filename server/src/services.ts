@@ -35,6 +35,7 @@ import { BroadcastsRepo } from './broadcasts/broadcasts.repo.ts';
 import { BroadcastsService } from './broadcasts/broadcasts.service.ts';
 import { parseQuietHours } from './broadcasts/quiet-hours.ts';
 import { Backlog } from './shared/backlog.ts';
+import { createAlarms } from './alarms/alarms.ts';
 
 /** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
 export interface ServiceOptions {
@@ -109,7 +110,8 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000, quietHours: parseQuietHours(config.LOA_QUIET_HOURS, config.LOA_TIMEZONE) },
     (username) => accounts.displayNameOf(username),
   );
-  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts };
+  const alarms = createAlarms(db, bus, clock, { areas, directory, clusters, health, telemetry, accounts, audit }, (err) => opts.log?.error({ err }, 'alarm bookkeeping failed'));
+  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms };
 }
 
 export type Services = ReturnType<typeof createServices>;

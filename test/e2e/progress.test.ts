@@ -138,6 +138,8 @@ describe.skipIf(!hasChromium)('broadcast progress, approvals and notices', () =>
 
     const ap = await newPage(b.browser, srv.httpUrl, DESKTOP);
     await signIn(ap.page, APPROVER.username, APPROVER.password);
+    // The menu counts what waits for this approver, and follows live.
+    await ap.page.getByRole('navigation').getByRole('link', { name: /^Duyệt tin\s*,\s*1 bản tin chờ duyệt$/ }).waitFor();
     await ap.page.goto('/approvals');
     const card = ap.page.getByTestId('approval-' + id);
     await card.waitFor();
@@ -150,6 +152,7 @@ describe.skipIf(!hasChromium)('broadcast progress, approvals and notices', () =>
     await shot(ap.page, 'approval-card-1440');
     await card.getByRole('button', { name: 'Duyệt' }).click();
     await card.waitFor({ state: 'detached' });
+    await ap.page.getByRole('navigation').getByRole('link', { name: 'Duyệt tin', exact: true }).waitFor();
     // The operator's console says so without a reload, naming the approver.
     const notice = op.page.getByTestId('notices').getByText(`Bản tin «Lịch tiêm phòng» đã được duyệt bởi ${APPROVER.displayName}.`);
     await notice.waitFor({ timeout: 15_000 });

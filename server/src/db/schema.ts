@@ -321,3 +321,32 @@ export const manifestVersions = sqliteTable('manifest_versions', {
   /** deltas from versions below this are no longer possible (tombstones pruned): send a snapshot */
   floor: integer('floor').notNull().default(0),
 });
+
+/**
+ * Alarms (issue 10, grown by issue 14): a cluster's fault from first occurrence until cleared and acknowledged.
+ * The partial unique index holds "one open alarm per (cluster, type)": a fault that returns before anyone
+ * acknowledged it reopens the same row (count + 1) instead of adding another.
+ */
+export const alarms = sqliteTable(
+  'alarms',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id').notNull().references(() => clusters.id, { onDelete: 'cascade' }),
+    /** the fault code (mains-lost, output-1-open …) or offline */
+    type: text('type').notNull(),
+    severity: text('severity').notNull(),
+    raisedAt: integer('raised_at', { mode: 'number' }).notNull(),
+    lastAt: integer('last_at', { mode: 'number' }).notNull(),
+    clearedAt: integer('cleared_at', { mode: 'number' }),
+    count: integer('count').notNull().default(1),
+    ackedBy: text('acked_by'),
+    ackedByName: text('acked_by_name'),
+    ackedAt: integer('acked_at', { mode: 'number' }),
+    ackNote: text('ack_note'),
+  },
+  (t) => [
+    uniqueIndex('alarms_open_uq').on(t.clusterId, t.type).where(sql`${t.clearedAt} is null or ${t.ackedAt} is null`),
+    index('alarms_cluster_idx').on(t.clusterId, t.raisedAt),
+    index('alarms_raised_idx').on(t.raisedAt),
+  ],
+);

@@ -30,6 +30,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   });
 
   app.get('/stream', {
-    schema: { tags, description: 'Server-Sent Events: `status` (online/offline), `health` (faults, battery), `event` (device events), `airing` (proof of play) for clusters in the caller\'s areas, and `broadcast` (state changes).' },
+    schema: { tags, description: 'Server-Sent Events: `status` (online/offline), `health` (faults, battery), `event` (device events), `airing` (proof of play) for clusters in the caller\'s areas, `alarm` (a fault alarm raised, repeated, cleared or acknowledged), and `broadcast` (state changes; `cause` and `by` when a person submitted, approved or rejected it).' },
   }, (req, reply) => liveStream(s, req, reply));
 };

@@ -10,6 +10,7 @@ export interface DomainEvents {
   'registry.changed': { clusterIds: string[] };
   'airing.report': { broadcastId: string; clusterId: string; seq: number; state: string };
   /** cause/by/createdBy when a person moved it (approval), so the sender can be told live. */
+  'alarm.changed': { alarmId: string; clusterId: string; areaId: string; type: string; change: 'raised' | 'repeated' | 'cleared' | 'acknowledged'; at: number };
   'broadcast.changed': { broadcastId: string; state: string; cause?: 'submitted' | 'approved' | 'rejected'; by?: string; byName?: string | null; createdBy?: string | null };
 }
 

@@ -121,6 +121,10 @@ export const api = {
   contentList: (p: { q?: string; source?: 'upload' | 'tts' | 'playlist'; limit?: number; offset?: number } = {}) =>
     request<import('../../../schemas/api/content.ts').ContentListItem[]>('GET', '/api/content' + q(p)),
   deleteContent: (id: string) => request<void>('DELETE', `/api/content/${id}`),
+  // alarms (issue 10): current faults with since/ack; `active: true` for what is wrong now
+  alarms: (p: { areaId?: string; clusterId?: string; active?: boolean; acknowledged?: boolean; limit?: number } = {}) =>
+    request<import('../../../schemas/api/alarms.ts').Alarm[]>('GET', '/api/alarms' + q(p)),
+  ackAlarm: (id: string, note: string) => request<import('../../../schemas/api/alarms.ts').Alarm>('POST', `/api/alarms/${id}/ack`, { note }),
 };
 
 /** Multipart upload with byte progress (fetch has no upload progress; XHR does). Answers 202 at once with ?wait=false. */

@@ -49,6 +49,11 @@ export function messageText(m: string): string {
   if (/^the written form needs at least one letter or digit/.test(m)) return t('v_writtenLetter');
   if (/^the reading needs at least one letter/.test(m)) return t('v_spokenLetter');
   if (/in the past|has passed/.test(m)) return t('v_past');
+  if ((r = m.match(/^the audio is (\S+) long; the limit is (\S+)/))) return t('v_audioTooLong', { length: r[1], limit: r[2] });
+  if (/^the audio cannot be brought to/.test(m)) return t('v_audioLoudness');
+  if (/^the file is damaged or truncated|^the file is truncated/.test(m)) return t('v_audioDamaged');
+  if (/^the file has no audible sound/.test(m)) return t('v_audioSilent');
+  if (/^not an audio file ffmpeg can read|^the file has no audio stream/.test(m)) return t('v_notAudio');
   if (/^no cluster is targeted/.test(m)) return t('v_noTarget');
   if ((r = m.match(/^cluster (\S+) does not exist/))) return t('v_noCluster', { id: r[1] });
   if ((r = m.match(/^cluster (\S+) has no output (\d+)/))) return t('v_noOutput', { id: r[1], n: Number(r[2]) + 1 });

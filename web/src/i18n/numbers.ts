@@ -19,3 +19,15 @@ export const fmtNum = (v: number, digits = 0): string => nf(digits).format(v);
 export const fmtUnit = (v: number, unit: string, digits = 0): string => `${fmtNum(v, digits)} ${unit}`;
 /** Seconds from milliseconds, for people ("0,09 giây" rather than "89 ms"). */
 export const fmtSeconds = (ms: number, digits = 2): string => fmtNum(ms / 1000, digits);
+
+/**
+ * Axis labels: as many decimals as the step between ticks needs ("12,5" on 0,5 V steps, "180" on 20 V steps) and no
+ * more, so one axis never mixes "12" and "12,50".
+ */
+export function fmtTicks(values: number[]): string[] {
+  const step = values.length > 1 ? Math.abs(values[1] - values[0]) : 1;
+  const digits = step >= 1 || step === 0 ? 0 : Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
+  return values.map((v) => fmtNum(v, digits));
+}
+/** About-figures for people: one decimal under ten, none above ("4,7 giờ", "12 giờ"). */
+export const fmtAbout = (v: number): string => fmtNum(v, Math.abs(v) < 10 ? 1 : 0);

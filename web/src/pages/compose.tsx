@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, uploadAudio, type Area, type Content, type CreateBroadcast } from '../api/client.ts';
-import { t, errorText, type Key } from '../i18n/index.ts';
+import { t, errorText, messageText, type Key } from '../i18n/index.ts';
 import { fmtDate, fmtDateTime, fromWall, parseDate, parseTime, wall } from '../i18n/time.ts';
 import { navigate } from '../router.ts';
 import { session } from '../session.ts';
@@ -244,7 +244,7 @@ export function Compose() {
                       ) : (
                         <strong data-testid="content-state">{t(upload.content.state === 'ready' ? 'ready' : 'failed')}</strong>
                       )}
-                      {upload.content.error && ' — ' + upload.content.error}
+                      {upload.content.error && ' — ' + messageText(upload.content.error)}
                     </p>
                   )}
                 </div>

@@ -6,7 +6,7 @@ import { navigate } from '../router.ts';
 import { can, communes, session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Stat, StateBadge, Loading, Select } from '../components/ui.tsx';
-import { faultsText } from '../i18n/codes.ts';
+import { FaultList } from '../components/faults.tsx';
 import { StatusDot } from './clusters.tsx';
 
 export function DeliveryLine({ b }: { b: Broadcast }) {
@@ -46,7 +46,6 @@ export function Dashboard() {
   const airing = useLoad(() => api.broadcasts({ state: 'airing', areaId: areaId || undefined, limit: 10 }), [areaId], live);
   const last = useLoad(() => api.broadcasts({ areaId: areaId || undefined, limit: 8 }), [areaId], live);
   const offline = useLoad(() => (areaId ? api.clusters({ areaId, online: false }) : Promise.resolve(null)), [areaId], ['status']);
-  const faulty = useLoad(() => (areaId ? api.clusters({ areaId, fault: true }) : Promise.resolve(null)), [areaId], ['status', 'health']);
   const r = roll.data;
   return (
     <section>
@@ -90,22 +89,8 @@ export function Dashboard() {
         </>
       )}
       <h2>{t('currentFaults')}</h2>
-      {faulty.data?.items.length ? (
-        <ul class="list" data-testid="fault-list">
-          {faulty.data.items.map((c) => (
-            <li>
-              <a href={'/clusters/' + c.id} onClick={(e) => (e.preventDefault(), navigate('/clusters/' + c.id))}>
-                {c.name}
-              </a>
-              <span class="row-meta">
-                <StatusDot c={c} /> {faultsText(c.health.faults, c.outputs)}
-              </span>
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p class="muted">{faulty.data ? t('noFaults') : t('loading')}</p>
-      )}
+      {/* Faults as alarms: since when, acknowledged or not, most urgent first; offline clusters are listed above. */}
+      <FaultList areaId={areaId} offline={false} />
       <h2>{t('airingNow')}</h2>
       {airing.data?.length ? <ul class="list">{airing.data.map((b) => <BroadcastRow b={b} />)}</ul> : <p class="muted">{airing.data ? t('nothingAiring') : t('loading')}</p>}
       <h2>{t('lastBroadcasts')}</h2>

@@ -1,0 +1,200 @@
+import { ACK_NOTE_MAX, type Alarm, type AlarmQuery } from '../../../schemas/api/alarms.ts';
+import type { AreasService } from '../areas/areas.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { DeviceDirectory } from '../devices/directory.ts';
+import type { HealthStore } from '../health/health.store.ts';
+import type { Actor } from '../shared/actor.ts';
+import type { Bus, DomainEvents } from '../shared/bus.ts';
+import type { Clock } from '../shared/clock.ts';
+import { badRequest, conflict, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { batteryHoursLeft, OFFLINE, ON_BATTERY_TYPES, seenAt, severityOf, type BatteryPoint } from './advice.ts';
+import type { AlarmRow, AlarmsRepo } from './alarms.repo.ts';
+
+export type AlarmChange = DomainEvents['alarm.changed']['change'];
+
+// Declared here rather than in shared/bus.ts so the capability stays in its folder; the bus is typed the same.
+
+/** What the alarms read from the rest of the server, and nothing more. */
+export interface AlarmDeps {
+  areas: Pick<AreasService, 'inScope' | 'exists' | 'descendants'>;
+  directory: Pick<DeviceDirectory, 'areaOf' | 'ids'>;
+  clusterName(id: string): string;
+  /** a speaker output's label, null if the cluster has no such output */
+  outputLabel(clusterId: string, index: number): string | null;
+  health: Pick<HealthStore, 'peek' | 'entries'>;
+  /** telemetry between two instants, oldest first */
+  batteryHistory(clusterId: string, from: number, to: number): BatteryPoint[];
+  displayNameOf(username: string): string | null;
+  audit: Pick<AuditService, 'record'>;
+  /** a failure in bookkeeping must not fail the telemetry or presence handling that triggered it */
+  onError(err: unknown): void;
+}
+
+/** How far back the discharge rate is measured. */
+const BATTERY_WINDOW_MS = 6 * 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const outputIndex = (type: string): number | null => {
+  const m = /^output-(\d+)-/.exec(type);
+  return m ? Number(m[1]) : null;
+};
+
+/**
+ * Raises and clears alarms from the faults the health services derive (bus `cluster.health`) and from presence
+ * (`cluster.status`), and lets people acknowledge them. One open alarm per (cluster, type); see AlarmSchema.
+ */
+export class AlarmsService {
+  constructor(
+    private repo: AlarmsRepo,
+    private d: AlarmDeps,
+    private bus: Bus,
+    private clock: Clock,
+  ) {}
+
+  /** Catches up with the faults loaded from the last run (a crash may have come between the two writes), then listens. */
+  start(): () => void {
+    const open = new Map<string, AlarmRow[]>();
+    for (const a of this.repo.open()) open.set(a.clusterId, [...(open.get(a.clusterId) ?? []), a]);
+    const now = this.clock.now();
+    for (const [id, h] of this.d.health.entries()) this.guard(() => this.reconcile(id, h.faults, h.telemetryAt ?? now, open.get(id) ?? []));
+    const offs = [
+      this.bus.on('cluster.health', (p) => this.guard(() => this.reconcile(p.clusterId, p.faults, seenAt(this.d.health.peek(p.clusterId)?.telemetry, p.at)))),
+      this.bus.on('cluster.status', (p) => this.guard(() => this.presence(p.clusterId, p.online, p.at))),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.d.onError(err);
+    }
+  }
+
+  /** Makes the cluster's open fault alarms match its current faults (offline is presence's, left alone). */
+  private reconcile(clusterId: string, faults: string[], at: number, open = this.repo.open(clusterId)): void {
+    const current = new Set(faults);
+    const mine = new Map(open.filter((a) => a.type !== OFFLINE).map((a) => [a.type, a]));
+    const gone = [...mine.values()].filter((a) => a.clearedAt === null && !current.has(a.type));
+    const back = [...current].filter((type) => mine.get(type)?.clearedAt !== null);
+    // Most calls change nothing (a battery state flip, the start-up pass over a healthy fleet): no transaction then.
+    if (!gone.length && !back.length) return;
+    const changes: [AlarmRow | string, AlarmChange][] = [];
+    this.repo.transaction(() => {
+      for (const a of gone) changes.push([this.clear(a, at), 'cleared']);
+      for (const type of back) changes.push(...this.raise(clusterId, type, at, mine.get(type)));
+    });
+    this.tell(clusterId, changes, at);
+  }
+
+  private presence(clusterId: string, online: boolean, at: number): void {
+    const a = this.repo.open(clusterId).find((x) => x.type === OFFLINE);
+    const changes = online ? (a && a.clearedAt === null ? [[this.clear(a, at), 'cleared'] as [AlarmRow, AlarmChange]] : []) : this.raise(clusterId, OFFLINE, at, a);
+    this.tell(clusterId, changes, at);
+  }
+
+  /** A new alarm; or the same one again if it had cleared unacknowledged; nothing if it is active already. */
+  private raise(clusterId: string, type: string, at: number, open: AlarmRow | undefined): [AlarmRow | string, AlarmChange][] {
+    if (open && open.clearedAt === null) return [];
+    if (open) {
+      this.repo.update(open.id, { clearedAt: null, lastAt: Math.max(at, open.lastAt), count: open.count + 1 });
+      return [[open, 'repeated']];
+    }
+    const id = newId('al');
+    this.repo.insert({ id, clusterId, type, severity: severityOf(type), raisedAt: at, lastAt: at, count: 1 });
+    return [[id, 'raised']];
+  }
+
+  private clear(a: AlarmRow, at: number): AlarmRow {
+    this.repo.update(a.id, { clearedAt: Math.max(at, a.lastAt) });
+    return a;
+  }
+
+  private tell(clusterId: string, changes: [AlarmRow | string, AlarmChange][], at: number): void {
+    const areaId = this.d.directory.areaOf(clusterId);
+    if (!areaId) return;
+    for (const [a, change] of changes) {
+      const row = typeof a === 'string' ? this.repo.get(a)! : a;
+      this.bus.emit('alarm.changed', { alarmId: row.id, clusterId, areaId, type: row.type, change, at });
+    }
+  }
+
+  list(q: AlarmQuery, actor: Actor): Alarm[] {
+    if (q.clusterId && !this.visible(q.clusterId, actor)) throw notFound('cluster', 'querystring/clusterId');
+    if (q.areaId && (!this.d.areas.exists(q.areaId) || !this.d.areas.inScope(actor.scope, q.areaId))) throw notFound('area', 'querystring/areaId');
+    const within = q.areaId ? this.d.areas.descendants(q.areaId) : null;
+    const wanted = (id: string) => {
+      const areaId = this.d.directory.areaOf(id);
+      return !!areaId && this.d.areas.inScope(actor.scope, areaId) && (!within || within.has(areaId));
+    };
+    // Scope is decided here, from the registry in memory; the query then only narrows by cluster.
+    const clusterIds = q.clusterId ? [q.clusterId].filter(wanted) : within || actor.scope !== 'all' ? [...this.d.directory.ids()].filter(wanted) : null;
+    const rows = this.repo.list({ clusterIds, active: q.active, acknowledged: q.acknowledged, limit: q.limit ?? 200, offset: q.offset ?? 0 });
+    const hours = new Map<string, number | null>();
+    return rows.map((r) => this.view(r, hours));
+  }
+
+  get(id: string, actor: Actor): Alarm {
+    return this.view(this.row(id, actor));
+  }
+
+  /** Acknowledged once: a second person is told who was first (409) rather than overwriting their note. */
+  acknowledge(id: string, note: string | undefined, actor: Actor): Alarm {
+    const a = this.row(id, actor);
+    const text = note?.trim() || null;
+    if (text && text.length > ACK_NOTE_MAX) throw badRequest(`note must be at most ${ACK_NOTE_MAX} characters`, 'body/note');
+    const taken = () => conflict(`alarm already acknowledged by ${this.repo.get(id)?.ackedByName ?? 'someone'}`, 'params/id');
+    if (a.ackedAt !== null) throw taken();
+    const at = this.clock.now();
+    const byName = this.d.displayNameOf(actor.name) ?? actor.name;
+    if (!this.repo.acknowledge(id, { ackedBy: actor.id ?? actor.name, ackedByName: byName, ackedAt: at, ackNote: text })) throw taken();
+    this.d.audit.record(actor, 'alarm.ack', { type: 'alarm', id }, { clusterId: a.clusterId, alarmType: a.type, note: text });
+    this.tell(a.clusterId, [[a, 'acknowledged']], at);
+    return this.get(id, actor);
+  }
+
+  private visible(clusterId: string, actor: Actor): boolean {
+    const areaId = this.d.directory.areaOf(clusterId);
+    return !!areaId && this.d.areas.inScope(actor.scope, areaId);
+  }
+
+  private row(id: string, actor: Actor): AlarmRow {
+    const a = this.repo.get(id);
+    if (!a || !this.visible(a.clusterId, actor)) throw notFound('alarm', 'params/id');
+    return a;
+  }
+
+  private view(a: AlarmRow, hours = new Map<string, number | null>()): Alarm {
+    let batteryHours: number | null = null;
+    if (a.clearedAt === null && ON_BATTERY_TYPES.has(a.type)) {
+      if (!hours.has(a.clusterId)) hours.set(a.clusterId, this.batteryHours(a.clusterId));
+      batteryHours = hours.get(a.clusterId)!;
+    }
+    return {
+      id: a.id,
+      clusterId: a.clusterId,
+      clusterName: this.d.clusterName(a.clusterId),
+      areaId: this.d.directory.areaOf(a.clusterId) ?? '',
+      type: a.type,
+      outputLabel: outputIndex(a.type) === null ? null : this.d.outputLabel(a.clusterId, outputIndex(a.type)!),
+      severity: a.severity as Alarm['severity'],
+      active: a.clearedAt === null,
+      raisedAt: iso(a.raisedAt),
+      lastAt: iso(a.lastAt),
+      clearedAt: a.clearedAt === null ? null : iso(a.clearedAt),
+      count: a.count,
+      ackedBy: a.ackedBy,
+      ackedByName: a.ackedByName,
+      ackedAt: a.ackedAt === null ? null : iso(a.ackedAt),
+      ackNote: a.ackNote,
+      batteryHours,
+    };
+  }
+
+  private batteryHours(clusterId: string): number | null {
+    if (!this.d.health.peek(clusterId)?.telemetry?.backup.active) return null;
+    const now = this.clock.now();
+    return batteryHoursLeft(this.d.batteryHistory(clusterId, now - BATTERY_WINDOW_MS, now));
+  }
+}
