@@ -87,3 +87,14 @@ describe('the content list', () => {
     expect(Date.parse(after.lastAiredAt!)).toBe(Date.parse(startAt));
   });
 });
+
+describe('who reads the library', () => {
+  it('is for those who compose bulletins: a technician or viewer is refused, since it names the bulletins using each item', async () => {
+    for (const role of ['technician', 'viewer']) {
+      const u = { username: `lib-${role}`, password: `${role}-password-1`, role, areaIds: ['test-commune'] };
+      expect((await srv.api('POST', '/api/users', u)).status).toBe(201);
+      const token = (await srv.api('POST', '/api/auth/login', { username: u.username, password: u.password }, '')).body.token;
+      expect((await srv.api('GET', '/api/content', undefined, token)).status).toBe(403);
+    }
+  });
+});

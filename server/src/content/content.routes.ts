@@ -45,7 +45,8 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: { content: Con
     }
   });
 
-  app.get('/content', { schema: { tags, querystring: ContentListQuerySchema, response: { 200: Type.Array(ContentListItemSchema) } } }, async (req) =>
+  // The library is for those who compose bulletins: it names the bulletins that hold each item (usedBy).
+  app.get('/content', { config: { roles: ['admin', 'operator', 'approver'] }, schema: { tags, querystring: ContentListQuerySchema, response: { 200: Type.Array(ContentListItemSchema) } } }, async (req) =>
     s.content.list(req.query));
 
   app.get('/content/:id', { schema: { tags, params, response: { 200: ContentSchema, 404: err } } }, async (req) => s.content.get(req.params.id));

@@ -38,7 +38,7 @@ export const en: Dict = {
   f_output: '{output}: {state}', outputN: 'Output {n}',
   o_ok: 'OK', o_open: 'open circuit (speaker line cut)', o_short: 'short circuit', o_overload: 'overload', o_off: 'off',
   a_pending: 'Not received', a_received: 'Received', a_downloaded: 'Content downloaded', a_started: 'Playing', a_interrupted: 'Interrupted',
-  a_resumed: 'Resumed', a_finished: 'Finished', a_failed: 'Failed', a_skipped: 'Skipped', a_cancelled: 'Cancelled',
+  a_resumed: 'Resumed', a_finished: 'Finished', a_failed: 'Could not air', a_skipped: 'Skipped', a_cancelled: 'Cancelled',
   r_hash_mismatch: 'downloaded content corrupt (checksum mismatch)', r_download_failed: 'content download failed', r_content_missing: 'content missing on the device',
   r_expired: 'expired before it could air', r_cancelled: 'stopped by an operator', r_removed: 'removed from the schedule', r_preempted: 'preempted by a higher-priority bulletin',
   r_reboot: 'device restarted', r_storage_full: 'device storage full', r_rejected: 'refused by the device', r_malformed: 'invalid play order',

@@ -38,7 +38,7 @@ export const vi = {
   f_output: '{output}: {state}', outputN: 'Kênh loa {n}',
   o_ok: 'bình thường', o_open: 'hở mạch (đứt dây loa)', o_short: 'chập mạch', o_overload: 'quá tải', o_off: 'tắt',
   a_pending: 'Chưa nhận', a_received: 'Đã nhận', a_downloaded: 'Đã tải nội dung', a_started: 'Đang phát', a_interrupted: 'Bị ngắt quãng',
-  a_resumed: 'Phát tiếp', a_finished: 'Đã phát xong', a_failed: 'Lỗi', a_skipped: 'Bỏ qua', a_cancelled: 'Đã hủy',
+  a_resumed: 'Phát tiếp', a_finished: 'Đã phát xong', a_failed: 'Không phát được', a_skipped: 'Bỏ qua', a_cancelled: 'Đã hủy',
   r_hash_mismatch: 'nội dung tải về bị sai lệch (sai mã kiểm tra)', r_download_failed: 'không tải được nội dung', r_content_missing: 'thiết bị thiếu nội dung',
   r_expired: 'quá hạn phát', r_cancelled: 'người vận hành đã dừng phát', r_removed: 'đã bị gỡ khỏi lịch phát', r_preempted: 'bị bản tin ưu tiên hơn chen ngang',
   r_reboot: 'thiết bị khởi động lại', r_storage_full: 'bộ nhớ thiết bị đầy', r_rejected: 'thiết bị từ chối', r_malformed: 'lệnh phát không hợp lệ',
