@@ -11,13 +11,15 @@ import { Dashboard } from './pages/dashboard.tsx';
 import { Emergency } from './pages/emergency.tsx';
 import { BroadcastDetail, BroadcastList } from './pages/broadcasts.tsx';
 import { Compose } from './pages/compose.tsx';
-import { Pronunciations } from './pages/pronunciations.tsx';
 import { Approvals } from './pages/approvals.tsx';
 import { ClusterList, ClusterDetail } from './pages/clusters.tsx';
 import { MapPage } from './pages/map.tsx';
-import { Devices } from './pages/devices.tsx';
-import { Users } from './pages/users.tsx';
-import { Recordings } from './pages/recordings.tsx';
+import { lazy } from './components/lazy.tsx';
+// Screens of admins, technicians and the composer's tools load when first opened, not with the dashboard.
+const Pronunciations = lazy(() => import('./pages/pronunciations.tsx').then((m) => m.Pronunciations));
+const Devices = lazy(() => import('./pages/devices.tsx').then((m) => m.Devices));
+const Users = lazy(() => import('./pages/users.tsx').then((m) => m.Users));
+const Recordings = lazy(() => import('./pages/recordings.tsx').then((m) => m.Recordings));
 import { Notices, usePendingCount } from './components/notices.tsx';
 
 const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [

@@ -5,8 +5,11 @@ import { fmtDate, fmtDateTime, fromWall, parseDate, parseTime, wall } from '../i
 import { navigate } from '../router.ts';
 import { session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
-import { Recorder } from '../components/recorder.tsx';
+import { lazy } from '../components/lazy.tsx';
 import { Field, Input, Progress, Select, useFormErrors } from '../components/ui.tsx';
+
+// The microphone recorder is fetched when the audio source is chosen.
+const Recorder = lazy(() => import('../components/recorder.tsx').then((m) => m.Recorder));
 
 const EMPTY = {
   title: '',
