@@ -296,3 +296,39 @@ describe('after a restart', () => {
     db2.$client.close();
   });
 });
+
+describe('offline after a restart', () => {
+  it('raises offline for a cluster that was connected when the server stopped and never came back', () => {
+    const dir = testDir('loa-alarms-off-');
+    const file = join(dir, 'loa.sqlite');
+    const clock = fakeClock();
+    const publisher = { publish: async () => undefined };
+    const db1 = createDb(file);
+    const s1 = servicesOn(db1, dir, clock, publisher);
+    s1.areas.create({ id: 'xa-off', name: 'Xã Tắt', kind: 'commune' });
+    const made = s1.clusters.create(
+      ['A', 'B', 'C'].map((n) => ({ name: `Cụm ${n}`, areaId: 'xa-off', serial: `OFF-${n}`, outputs: [{ index: 0, label: 'Loa 1' }] })),
+      systemActor(),
+    );
+    const [seen, back] = made.map((c) => c.clusterId); // the third is provisioned but never heard from
+    s1.presence.seen(seen);
+    s1.presence.seen(back);
+    s1.telemetry.flush(undefined, true);
+    db1.$client.close();
+
+    clock.t += 60_000;
+    const db2 = createDb(file);
+    const s2 = servicesOn(db2, dir, clock, publisher);
+    s2.presence.seen(back); // reconnects after the restart
+    const offline = () => s2.alarms.list({ active: true }, systemActor()).filter((a) => a.type === 'offline').map((a) => a.clusterId);
+    // Within the grace nothing is raised: the fleet is still reconnecting after the restart.
+    expect(s2.alarms.sweepOffline(120_000)).toBe(0);
+    clock.t += 120_000;
+    expect(s2.alarms.sweepOffline(120_000)).toBe(1);
+    expect(offline()).toEqual([seen]);
+    expect(s2.alarms.list({ active: true }, systemActor()).find((a) => a.type === 'offline')!.raisedAt).toBe(new Date(clock.t - 180_000).toISOString());
+    // Once raised it is not raised again.
+    expect(s2.alarms.sweepOffline(120_000)).toBe(0);
+    db2.$client.close();
+  });
+});

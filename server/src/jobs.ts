@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from './services.ts';
+import { heartbeatTimeoutMs } from './config.ts';
 
 /** Periodic work of the server. Each job is cheap and catches its own errors so one failure cannot stop the rest. */
 export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => void {
@@ -21,6 +22,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(3_600_000, 'telemetry-retention', () => s.telemetry.prune(s.config.LOA_TELEMETRY_RETENTION_DAYS)),
     every(3_600_000, 'session-cleanup', () => s.accounts.pruneSessions()),
     every(2_000, 'broadcast-progress', () => s.broadcasts.progress()),
+    every(60_000, 'offline-alarms', () => s.alarms.sweepOffline(heartbeatTimeoutMs(s.config))),
     every(60_000, 'broadcast-window', () => void s.broadcasts.deliverDue().catch((err) => log.error({ err }, 'delivering due broadcasts failed'))),
     every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
     every(600_000, 'content-prune', () => s.content.prune()),

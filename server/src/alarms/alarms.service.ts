@@ -64,6 +64,26 @@ export class AlarmsService {
     return () => offs.forEach((off) => off());
   }
 
+  /**
+   * Raises `offline` for a cluster that is offline with no event to say so: one that was connected when the server
+   * stopped and has not come back since (presence starts everyone offline without an event). Silent for longer than
+   * `graceMs` counts; a cluster never heard from is not installed yet, not broken. A periodic job; cheap when idle.
+   */
+  sweepOffline(graceMs: number): number {
+    const now = this.clock.now();
+    const offline = new Map(this.repo.open().filter((x) => x.type === OFFLINE).map((x) => [x.clusterId, x]));
+    let n = 0;
+    for (const [id, h] of this.d.health.entries()) {
+      const since = h.lastSeen ?? null;
+      if (h.online || since === null || since > now - graceMs || !this.d.directory.areaOf(id)) continue;
+      const a = offline.get(id);
+      if (a && a.clearedAt === null) continue;
+      this.guard(() => this.tell(id, this.raise(id, OFFLINE, since, a), since));
+      n++;
+    }
+    return n;
+  }
+
   private guard(fn: () => void): void {
     try {
       fn();
