@@ -86,6 +86,8 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     broadcastsUsing: (id: string): ContentUse[] => broadcasts.usingContent(id),
     inManifests: (sha256: string): boolean => manifests.holdsContent(sha256),
     forget: (id: string): void => void ttsCache.deleteByContent(id),
+    lastAired: (ids: string[]) => broadcasts.lastAired(ids),
+    people: (userIds: string[]) => accounts.namesOf(userIds),
   });
   const pronunciations = new PronunciationsService(new PronunciationsRepo(db), areas, audit, clock);
   const tts = createTts(config, db, content, clock, pronunciations);

@@ -155,6 +155,11 @@ export class AccountsService {
     return this.repo.byUsername(username)?.displayName ?? null;
   }
 
+  /** user id → the name they go by, for lists that store who did something by id. */
+  namesOf(userIds: string[]): Map<string, string> {
+    return this.repo.namesOf(userIds);
+  }
+
   pruneSessions(): number {
     return this.sessions.deleteExpired(this.clock.now());
   }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { userAreas, users } from '../db/schema.ts';
 
@@ -16,6 +16,12 @@ export class UsersRepo {
   }
   byUsername(username: string): UserRow | null {
     return this.db.select().from(users).where(eq(users.username, username)).get() ?? null;
+  }
+  /** id → the name each user goes by (display name, else username). */
+  namesOf(ids: string[]): Map<string, string> {
+    if (!ids.length) return new Map();
+    const rows = this.db.select({ id: users.id, username: users.username, displayName: users.displayName }).from(users).where(inArray(users.id, ids)).all();
+    return new Map(rows.map((r) => [r.id, r.displayName || r.username]));
   }
   /** Admins in any state: while there are none, the server offers first-run setup. */
   adminCount(): number {

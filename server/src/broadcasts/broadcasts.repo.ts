@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lte, max, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { broadcasts } from '../db/schema.ts';
 
@@ -21,6 +21,14 @@ export class BroadcastsRepo {
   /** Broadcasts in one of `states` that air this content item. */
   withContent(contentId: string, states: readonly string[]): BroadcastRow[] {
     return this.db.select().from(broadcasts).where(and(eq(broadcasts.contentId, contentId), inArray(broadcasts.state, [...states]))).all();
+  }
+  /** When a broadcast of each item last went on air (its start, or its creation when it started at once), on air or over. */
+  lastAiredByContent(contentIds: string[]): Map<string, number> {
+    if (!contentIds.length) return new Map();
+    const at = max(sql<number>`coalesce(${broadcasts.startAt}, ${broadcasts.createdAt})`);
+    const rows = this.db.select({ id: broadcasts.contentId, at }).from(broadcasts)
+      .where(and(inArray(broadcasts.contentId, contentIds), inArray(broadcasts.state, ['airing', 'done']))).groupBy(broadcasts.contentId).all();
+    return new Map(rows.map((r) => [r.id!, Number(r.at)]));
   }
   /** Expired broadcasts that expired after `since`. */
   expiredSince(since: number): BroadcastRow[] {

@@ -179,6 +179,11 @@ export class BroadcastsService {
     return this.repo.withContent(contentId, NEEDS_CONTENT).map((r) => ({ broadcastId: r.id, title: r.title, state: r.state }));
   }
 
+  /** When each content item last went on air (the recordings library). */
+  lastAired(contentIds: string[]): Map<string, number> {
+    return this.repo.lastAiredByContent(contentIds);
+  }
+
   get(id: string, actor: Actor): Broadcast {
     return this.view(this.load(id, actor));
   }

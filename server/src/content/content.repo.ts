@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, isNotNull, lt, max, ne, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, lt, ne, notInArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { broadcasts, content, users } from '../db/schema.ts';
+import { content } from '../db/schema.ts';
 
 export type ContentRow = typeof content.$inferSelect;
 export type NewContentRow = typeof content.$inferInsert;
@@ -50,24 +50,6 @@ export class ContentRepo {
   }
   byIds(ids: string[]): ContentRow[] {
     return ids.length ? this.db.select().from(content).where(inArray(content.id, ids)).all() : [];
-  }
-  /**
-   * When a broadcast of each item last went on air (its start, or its creation when it started at once), for
-   * broadcasts on air or over. Reads the broadcasts table: this is the library's own question about its items, and
-   * one grouped query for a page beats a call per item through the broadcasts service.
-   */
-  lastAired(ids: string[]): Map<string, number> {
-    if (!ids.length) return new Map();
-    const at = max(sql<number>`coalesce(${broadcasts.startAt}, ${broadcasts.createdAt})`);
-    const rows = this.db.select({ id: broadcasts.contentId, at }).from(broadcasts)
-      .where(and(inArray(broadcasts.contentId, ids), inArray(broadcasts.state, ['airing', 'done']))).groupBy(broadcasts.contentId).all();
-    return new Map(rows.map((r) => [r.id!, Number(r.at)]));
-  }
-  /** The name each uploader goes by (display name, else username) for "uploaded by"; createdBy holds the user id. */
-  uploaderNames(userIds: string[]): Map<string, string> {
-    if (!userIds.length) return new Map();
-    const rows = this.db.select({ id: users.id, username: users.username, displayName: users.displayName }).from(users).where(inArray(users.id, userIds)).all();
-    return new Map(rows.map((r) => [r.id, r.displayName || r.username]));
   }
   private listed(source?: string) {
     return and(notInArray(content.state, HIDDEN), source ? eq(content.source, source) : undefined);

@@ -38,8 +38,12 @@ export interface ContentReferences {
   inManifests(sha256: string): boolean;
   /** the item was deleted: drop whatever would hand it out again (the TTS cache) */
   forget(contentId: string): void;
+  /** content id → when a broadcast of it last went on air (epoch ms) */
+  lastAired(contentIds: string[]): Map<string, number>;
+  /** user id → the name they go by, for "uploaded by" */
+  people(userIds: string[]): Map<string, string>;
 }
-const NO_REFERENCES: ContentReferences = { broadcastsUsing: () => [], inManifests: () => false, forget: () => undefined };
+const NO_REFERENCES: ContentReferences = { broadcastsUsing: () => [], inManifests: () => false, forget: () => undefined, lastAired: () => new Map(), people: () => new Map() };
 
 export interface IngestMeta {
   source: ContentSource;
@@ -140,8 +144,8 @@ export class ContentService {
       const byId = new Map(this.repo.byIds(ids).map((r) => [r.id, r]));
       rows = ids.map((id) => byId.get(id)).filter((r) => r !== undefined);
     }
-    const aired = this.repo.lastAired(rows.map((r) => r.id));
-    const names = this.repo.uploaderNames([...new Set(rows.map((r) => r.createdBy).filter((u) => u !== null))]);
+    const aired = this.refs.lastAired(rows.map((r) => r.id));
+    const names = this.refs.people([...new Set(rows.map((r) => r.createdBy).filter((u) => u !== null))]);
     return rows.map((r) => {
       const at = aired.get(r.id);
       return {
