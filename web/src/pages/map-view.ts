@@ -16,7 +16,7 @@ import { fmtNum } from '../i18n/numbers.ts';
 import { navigate } from '../router.ts';
 import { config } from '../config.ts';
 import { statusOf } from './clusters.tsx';
-import { PIN, esc, pinLabel, pinSvg, stateLine, type Status } from './map.tsx';
+import { PIN, esc, pinLabel, pinSvg, stateLine, type Status } from './map-pins.ts';
 
 function pinIcon(c: Cluster, s: Status): L.DivIcon {
   // The box is the 44 px touch target; the drawn pin inside it is 26 px.
