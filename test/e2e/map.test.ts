@@ -232,7 +232,7 @@ describe.skipIf(!hasChromium)('the map: Leaflet with the server’s own tiles, t
     expect(await page.getByTestId('no-tiles').count()).toBe(0);
     expect(await page.locator('.leaflet-control-attribution').innerText()).toBe(ATTRIBUTION);
 
-    await popup.getByRole('link').click();
+    await Promise.all([page.waitForURL('**/clusters/' + id), popup.getByRole('link').click()]);
     await page.getByRole('heading', { level: 1, name: names.get(id) }).waitFor();
     await page.goBack();
     await page.locator('[data-testid=map][data-state=ready]').waitFor();

@@ -29,18 +29,24 @@ function pinIcon(c: Cluster, s: Status): L.DivIcon {
   });
 }
 
-function popupContent(c: Cluster, s: Status): HTMLElement {
-  const box = document.createElement('div');
-  box.className = 'pin-popup';
+/**
+ * The popup's content, updated in place: a live update arriving while an officer taps the popup's link must not
+ * swap the element under the finger (Leaflet re-lays out and pans a popup whose content is replaced).
+ */
+function popupContent(c: Cluster, s: Status, box: HTMLElement = document.createElement('div')): HTMLElement {
+  if (!box.firstChild) {
+    box.className = 'pin-popup';
+    const a = document.createElement('a');
+    a.onclick = (e) => (e.preventDefault(), navigate(a.getAttribute('href')!));
+    box.append(a, document.createElement('div'));
+  }
   box.dataset.cluster = c.id;
-  const a = document.createElement('a');
+  const a = box.firstChild as HTMLAnchorElement;
+  const line = box.lastChild as HTMLDivElement;
   a.href = '/clusters/' + c.id;
   a.textContent = c.name;
-  a.onclick = (e) => (e.preventDefault(), navigate('/clusters/' + c.id));
-  const line = document.createElement('div');
   line.className = 'small s-' + s;
   line.textContent = stateLine(c, s);
-  box.append(a, line);
   return box;
 }
 
@@ -120,7 +126,10 @@ export function syncPins(v: View, items: Cluster[]): void {
     const moved = !marker.getLatLng().equals([c.lat, c.lon]);
     // The group places a pin when it is added, so a moved pin goes out and back in.
     if (pin && moved) group.removeLayer(marker);
-    marker.setLatLng([c.lat, c.lon]).setIcon(pinIcon(c, s)).setZIndexOffset(PIN[s].z).setPopupContent(popupContent(c, s));
+    marker.setLatLng([c.lat, c.lon]).setIcon(pinIcon(c, s)).setZIndexOffset(PIN[s].z);
+    const content = marker.getPopup()?.getContent();
+    if (content instanceof HTMLElement) popupContent(c, s, content);
+    else marker.setPopupContent(popupContent(c, s));
     statuses.set(marker, s);
     if (!pin || moved) group.addLayer(marker);
     pins.set(c.id, { marker, key });
