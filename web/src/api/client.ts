@@ -92,7 +92,7 @@ export const api = {
   updateUser: (id: string, body: unknown) => request<User>('PATCH', `/api/users/${id}`, body),
   areas: () => request<Area[]>('GET', '/api/areas'),
   rollup: (id: string) => request<AreaRollup>('GET', `/api/areas/${id}/rollup`),
-  clusters: (p: { areaId?: string; online?: boolean; fault?: boolean; q?: string } = {}) => request<{ total: number; items: Cluster[] }>('GET', '/api/clusters' + q(p)),
+  clusters: (p: { areaId?: string; online?: boolean; fault?: boolean; q?: string; limit?: number; offset?: number } = {}) => request<{ total: number; items: Cluster[] }>('GET', '/api/clusters' + q(p)),
   cluster: (id: string) => request<ClusterDetail>('GET', `/api/clusters/${id}`),
   telemetry: (id: string, from: string, to: string, resolution: number) =>
     request<{ resolution: number; points: TelemetryPoint[] }>('GET', `/api/clusters/${id}/telemetry` + q({ from, to, resolution })),

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, request, type Cluster, type IssuedCredential } from '../api/client.ts';
+import { api, ApiError, type Cluster, type IssuedCredential } from '../api/client.ts';
 import { t, errorText, messageText, type Key } from '../i18n/index.ts';
 import { fmtNum } from '../i18n/numbers.ts';
 import { session } from '../session.ts';
@@ -48,16 +48,9 @@ const fieldText = (f: string) => {
   return FIELDS[top] ? `${t(FIELDS[top])} (${f})` : f;
 };
 
-/**
- * The fleet a page at a time, searched on the server (name, id, serial): a whole province on one screen was ≈ 11,400 px
- * on a phone (issue 10). `api.clusters` has no paging parameters yet, so the page is asked for here.
- */
+/** The fleet a page at a time, searched on the server (name, id, serial): a whole province on one screen was ≈ 11,400 px on a phone (issue 10). */
 export const PAGE = 20;
-const clusterPage = (q: string, page: number) => {
-  const s = new URLSearchParams({ limit: String(PAGE), offset: String(page * PAGE) });
-  if (q) s.set('q', q);
-  return request<{ total: number; items: Cluster[] }>('GET', '/api/clusters?' + s);
-};
+const clusterPage = (q: string, page: number) => api.clusters({ q: q || undefined, limit: PAGE, offset: page * PAGE });
 
 /** Previous / next page under a list, with where the reader is ("Trang 2/3"). */
 export function Pager({ page, total, onPage }: { page: number; total: number; onPage: (p: number) => void }) {
