@@ -23,6 +23,46 @@ describe('quiet hours window', () => {
   });
 });
 
+describe('quiet hours as instants', () => {
+  const vn = (local: string) => Date.parse(local + '+07:00');
+  const night = parseQuietHours('21:00-05:00', 'Asia/Ho_Chi_Minh')!;
+  const noon = parseQuietHours('11:30-13:30', 'Asia/Ho_Chi_Minh')!;
+  const MIN = 60_000;
+
+  it('lists a window over midnight once, including the one that began the evening before', () => {
+    expect(night.intervals(vn('2026-11-25T02:00:00'), vn('2026-11-25T23:00:00'))).toEqual([
+      { from: vn('2026-11-24T21:00:00'), to: vn('2026-11-25T05:00:00') },
+      { from: vn('2026-11-25T21:00:00'), to: vn('2026-11-26T05:00:00') },
+    ]);
+    expect(night.intervals(vn('2026-11-25T05:00:00'), vn('2026-11-25T21:00:00'))).toEqual([]); // both ends open
+  });
+
+  it('lists a window inside one day', () => {
+    expect(noon.intervals(vn('2026-11-25T00:00:00'), vn('2026-11-26T12:00:00'))).toEqual([
+      { from: vn('2026-11-25T11:30:00'), to: vn('2026-11-25T13:30:00') },
+      { from: vn('2026-11-26T11:30:00'), to: vn('2026-11-26T13:30:00') },
+    ]);
+  });
+
+  it('finds the first start clear of a window over midnight', () => {
+    expect(night.nextAllowed(vn('2026-11-24T23:15:00'), 5 * MIN)).toBe(vn('2026-11-25T05:00:00'));
+    expect(night.nextAllowed(vn('2026-11-25T03:00:00'), 5 * MIN)).toBe(vn('2026-11-25T05:00:00'));
+    expect(night.nextAllowed(vn('2026-11-25T18:00:00'), 5 * MIN)).toBe(vn('2026-11-25T18:00:00'));
+  });
+
+  it('moves an airing that would run into the window past it, and keeps one that ends as it opens', () => {
+    expect(noon.nextAllowed(vn('2026-11-25T11:20:00'), 15 * MIN)).toBe(vn('2026-11-25T13:30:00'));
+    expect(noon.nextAllowed(vn('2026-11-25T11:15:00'), 15 * MIN)).toBe(vn('2026-11-25T11:15:00'));
+    expect(night.nextAllowed(vn('2026-11-25T20:50:00'), 20 * MIN)).toBe(vn('2026-11-26T05:00:00'));
+  });
+
+  it('reads the window in the area\'s own time zone', () => {
+    const tokyo = parseQuietHours('21:00-05:00', 'Asia/Tokyo')!; // UTC+9: 21:00 there is 19:00 in Việt Nam
+    expect(tokyo.covers(vn('2026-11-25T19:30:00'))).toBe(true);
+    expect(tokyo.nextAllowed(vn('2026-11-25T19:30:00'), MIN)).toBe(vn('2026-11-26T03:00:00'));
+  });
+});
+
 describe('broadcasts during quiet hours', () => {
   let srv: TestServer;
   let cluster = '';

@@ -159,7 +159,7 @@ describe('player', () => {
     expect(pStart.lateMs).toBeGreaterThanOrEqual(960);
     expect(pStart.lateMs).toBeLessThan(1600);
     near(rep(bounded, 'pm-p', 'started')!.positionMs, pStart.lateMs, 15);
-    near(rep(bounded, 'pm-n', 'interrupted')!.positionMs - 1200, pStart.lateMs - 1000, 40);
+    near(rep(bounded, "pm-n", "interrupted")!.positionMs! - 1200, pStart.lateMs - 1000, 40);
     near(pStart.trueStartMs, pStart.targetMs!, 15);
 
     // An emergency is never preempted, whatever maxWaitS says; the priority item then plays from the start.

@@ -47,6 +47,9 @@ export const CreateBroadcastSchema = Type.Object({
   onPreempt: Type.Optional(Type.Union(PREEMPT_POLICIES.map((p) => Type.Literal(p)))),
   order: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, description: 'priority clash order, lower first' })),
   maxWaitS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+  onQuietHours: Type.Optional(
+    Type.Union([Type.Literal('refuse'), Type.Literal('move')], { description: 'an airing in quiet hours: refuse (default), or move the start to the first allowed time' }),
+  ),
 });
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>;
 

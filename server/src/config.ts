@@ -49,6 +49,7 @@ export const ConfigSchema = Type.Object({
   LOA_AREA_OUTLINES: Type.String({ default: '', description: 'GeoJSON FeatureCollection file of area outlines (properties.areaId) drawn on the map' }),
   LOA_TIMEZONE: Type.String({ default: 'Asia/Ho_Chi_Minh', description: 'time zone of quiet hours and of the console' }),
   LOA_SYNC_LEAD_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000, description: 'a "now" broadcast starts this much later, so every cluster of a commune starts together' }),
+  LOA_PLANNER_HORIZON_H: Type.Integer({ minimum: 1, maximum: 168, default: 48, description: "how far ahead the planner turns programmes into airings in the devices' manifests" }),
   LOA_BROADCAST_GRACE_S: Type.Integer({ minimum: 60, maximum: 86_400, default: 900, description: 'an order stays valid this long after its last airing should have ended' }),
 });
 export type Config = Static<typeof ConfigSchema>;

@@ -2,7 +2,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from './services.ts';
 import { heartbeatTimeoutMs } from './config.ts';
 
-/** Periodic work of the server. Each job is cheap and catches its own errors so one failure cannot stop the rest. */
+/**
+ * Periodic work of the server. Each job is cheap and catches its own errors so one failure cannot stop the rest.
+ * Work that must survive a restart — the planner, the broadcast window — runs from the durable job table
+ * (jobs/job-runner.ts), ticked here; the rest are plain timers whose loss costs nothing.
+ */
 export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => void {
   const every = (ms: number, name: string, fn: () => void) => {
     const t = setInterval(() => {
@@ -23,10 +27,23 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(3_600_000, 'session-cleanup', () => s.accounts.pruneSessions()),
     every(2_000, 'broadcast-progress', () => s.broadcasts.progress()),
     every(60_000, 'offline-alarms', () => s.alarms.sweepOffline(heartbeatTimeoutMs(s.config))),
-    every(60_000, 'broadcast-window', () => void s.broadcasts.deliverDue().catch((err) => log.error({ err }, 'delivering due broadcasts failed'))),
     every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
     every(600_000, 'content-prune', () => s.content.prune()),
   ];
+  s.jobs.register({ name: 'planner', intervalMs: 60_000, run: () => s.planner.run() });
+  s.jobs.register({ name: 'broadcast-window', intervalMs: 60_000, run: () => s.broadcasts.deliverDue() });
+  let ticking = false;
+  const tick = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    s.jobs
+      .runDue()
+      .catch((err) => log.error({ err }, 'durable jobs not run'))
+      .finally(() => (ticking = false));
+  }, 1_000);
+  tick.unref();
+  // A programme, an area's rules or the registry changed: the planner replans within a second, not at its next minute.
+  const offPlan = (['programme.changed', 'area.policy_changed', 'registry.changed'] as const).map((ev) => s.bus.on(ev, () => s.jobs.trigger('planner')));
   // Proof of play moves a broadcast to 'airing' and 'done'; react within a moment rather than at the next tick.
   let pending: NodeJS.Timeout | null = null;
   const offAiring = s.bus.on('airing.report', () => {
@@ -41,6 +58,8 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
   });
   return () => {
     timers.forEach(clearInterval);
+    clearInterval(tick);
+    offPlan.forEach((off) => off());
     offAiring();
     if (pending) clearTimeout(pending);
   };

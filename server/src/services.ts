@@ -33,9 +33,19 @@ import { AiringsService } from './broadcasts/airings.service.ts';
 import { Delivery } from './broadcasts/delivery.ts';
 import { BroadcastsRepo } from './broadcasts/broadcasts.repo.ts';
 import { BroadcastsService } from './broadcasts/broadcasts.service.ts';
-import { parseQuietHours } from './broadcasts/quiet-hours.ts';
 import { Backlog } from './shared/backlog.ts';
 import { createAlarms } from './alarms/alarms.ts';
+import { resolveTargets } from './broadcasts/targets.ts';
+import { systemActor } from './shared/actor.ts';
+import { JobRunner } from './jobs/job-runner.ts';
+import { JobsRepo } from './jobs/jobs.repo.ts';
+import { ProgrammesRepo } from './programmes/programmes.repo.ts';
+import { OccurrencesRepo } from './programmes/occurrences.repo.ts';
+import { ProgrammeCatalog } from './programmes/catalog.ts';
+import { ProgrammeChecks } from './programmes/checks.ts';
+import { ProgrammesService } from './programmes/programmes.service.ts';
+import { Planner } from './programmes/planner.ts';
+import { TimetableService } from './timetable/timetable.service.ts';
 
 /** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
 export interface ServiceOptions {
@@ -53,7 +63,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     opts.log?.error({ err }, 'deferred delivery bookkeeping failed');
   }, opts.scheduleBacklog);
   const audit = new AuditService(db, clock);
-  const areas = new AreasService(new AreasRepo(db));
+  const areas = new AreasService(new AreasRepo(db), { timeZone: config.LOA_TIMEZONE, quietHours: config.LOA_QUIET_HOURS }, (areaId) => bus.emit('area.policy_changed', { areaId }));
   const directory = new DeviceDirectory(areas);
   const health = new HealthStore();
   const clusters = new ClustersService(new ClustersRepo(db), areas, directory, health, audit, bus, clock);
@@ -83,7 +93,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     concurrency: config.LOA_TRANSCODE_CONCURRENCY,
   }, {
     // Called only once a request or job runs, when everything below exists.
-    broadcastsUsing: (id: string): ContentUse[] => broadcasts.usingContent(id),
+    broadcastsUsing: (id: string): ContentUse[] => [...broadcasts.usingContent(id), ...programmes.usingContent(id)],
     inManifests: (sha256: string): boolean => manifests.holdsContent(sha256),
     forget: (id: string): void => void ttsCache.deleteByContent(id),
     lastAired: (ids: string[]) => broadcasts.lastAired(ids),
@@ -92,6 +102,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   const pronunciations = new PronunciationsService(new PronunciationsRepo(db), areas, audit, clock);
   const tts = createTts(config, db, content, clock, pronunciations);
   const settle = () => backlog.settle();
+  const playable = { playable: (id: string) => content.playable(id), join: (ids: string[], actor: Parameters<typeof joinContent>[2], title: string) => joinContent(content, ids, actor, title) };
   const manifests = new ManifestService(db, publisher, clock, settle);
   const airings = new AiringsService(db, bus, clock, settle);
   const broadcasts: BroadcastsService = new BroadcastsService(
@@ -104,16 +115,51 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     areas,
     clusters,
     rollup,
-    { playable: (id) => content.playable(id), join: (ids, actor, title) => joinContent(content, ids, actor, title) },
+    playable,
     tts,
     audit,
     bus,
     clock,
-    { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000, quietHours: parseQuietHours(config.LOA_QUIET_HOURS, config.LOA_TIMEZONE) },
+    { syncLeadMs: config.LOA_SYNC_LEAD_MS, graceMs: config.LOA_BROADCAST_GRACE_S * 1000 },
     (username) => accounts.displayNameOf(username),
   );
+  const programmesRepo = new ProgrammesRepo(db);
+  const ledger = new OccurrencesRepo(db);
+  const catalog = new ProgrammeCatalog(programmesRepo, areas, (body) => {
+    try {
+      return resolveTargets(body.targets, systemActor(), areas, clusters, rollup);
+    } catch {
+      return null; // every targeted cluster was removed since
+    }
+  });
+  const programmes = new ProgrammesService(
+    programmesRepo,
+    catalog,
+    new ProgrammeChecks(catalog, broadcasts, (id) => clusters.nameOf(id)),
+    areas,
+    (body, actor) => resolveTargets(body.targets, actor, areas, clusters, rollup),
+    playable,
+    tts,
+    audit,
+    bus,
+    clock,
+    (username) => accounts.displayNameOf(username),
+  );
+  const isPlayable = (id: string) => {
+    try {
+      content.playable(id);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const planner = new Planner(catalog, ledger, broadcasts, clock, isPlayable, config.LOA_PLANNER_HORIZON_H * 3_600_000);
+  const timetable = new TimetableService(catalog, ledger, broadcasts, airings, areas, clusters, rollup, clock);
+  const jobs = new JobRunner(new JobsRepo(db), clock, (job, err) => opts.log?.error({ err, job }, 'durable job failed'));
+  // What the catalog resolved (targets, areas' rules) is stale once any of them changes.
+  for (const ev of ['registry.changed', 'area.policy_changed', 'programme.changed'] as const) bus.on(ev, () => catalog.invalidate());
   const alarms = createAlarms(db, bus, clock, { areas, directory, clusters, health, telemetry, accounts, audit }, (err) => opts.log?.error({ err }, 'alarm bookkeeping failed'));
-  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms };
+  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -20,6 +20,9 @@ const Pronunciations = lazy(() => import('./pages/pronunciations.tsx').then((m) 
 const Devices = lazy(() => import('./pages/devices.tsx').then((m) => m.Devices));
 const Users = lazy(() => import('./pages/users.tsx').then((m) => m.Users));
 const Recordings = lazy(() => import('./pages/recordings.tsx').then((m) => m.Recordings));
+const TimetablePage = lazy(() => import('./pages/timetable.tsx').then((m) => m.TimetablePage));
+const Programmes = lazy(() => import('./pages/programmes.tsx').then((m) => m.Programmes));
+const ProgrammeEditor = lazy(() => import('./pages/programme-editor.tsx').then((m) => m.ProgrammeEditor));
 import { Notices, usePendingCount } from './components/notices.tsx';
 
 const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
@@ -31,6 +34,10 @@ const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
   ['/pronunciations', () => <Pronunciations />],
   ['/recordings', () => <Recordings />],
   ['/approvals', () => <Approvals />],
+  ['/timetable', () => <TimetablePage />],
+  ['/programmes', () => <Programmes />],
+  ['/programmes/new', () => <ProgrammeEditor />],
+  ['/programmes/:id', (p) => <ProgrammeEditor id={p.id} />],
   ['/clusters', () => <ClusterList />],
   ['/clusters/:id', (p) => <ClusterDetail id={p.id} />],
   ['/map', () => <MapPage />],
@@ -64,6 +71,8 @@ function places(pending = 0): NavItem[] {
     { to: '/clusters', label: t('clusters'), show: true },
     { to: '/broadcasts', label: t('broadcasts'), show: true },
     { to: '/compose', label: t('compose'), show: can.broadcast() },
+    { to: '/timetable', label: t('tt.title'), show: true },
+    { to: '/programmes', label: t('prog.title'), show: can.broadcast() },
     { to: '/recordings', label: t('recordings'), show: can.broadcast() },
     { to: '/pronunciations', label: t('pronunciations'), show: can.broadcast() },
     { to: '/approvals', label: t('approvals'), show: can.approve(), badge: pending, badgeText: (n) => t('pendingN', { n }) },

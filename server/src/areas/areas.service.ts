@@ -1,7 +1,22 @@
-import type { Area, CreateArea, UpdateArea } from '../../../schemas/api/areas.ts';
+import type { Area, AreaPolicy, CreateArea, SessionCap, UpdateArea } from '../../../schemas/api/areas.ts';
+import { parseQuietHours, type QuietHours } from '../broadcasts/quiet-hours.ts';
 import { badRequest, conflict, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { checkPolicy } from './area-policy.ts';
 import type { AreasRepo, AreaRow } from './areas.repo.ts';
+
+/** The rules in force in an area: its own, else the nearest ancestor's, else the server's defaults. */
+export interface EffectivePolicy {
+  timeZone: string;
+  quietHours: string;
+  sessions: SessionCap[];
+  /** quietHours read in timeZone; null when there are none */
+  quiet: QuietHours | null;
+}
+export interface PolicyDefaults {
+  timeZone: string;
+  quietHours: string;
+}
 
 /** What a caller may see: every area, or the subtrees under the areas a user is assigned. */
 export type Scope = 'all' | ReadonlySet<string>;
@@ -14,11 +29,19 @@ export class AreasService {
   private byId = new Map<string, AreaRow>();
   private children = new Map<string | null, string[]>();
 
-  constructor(private repo: AreasRepo) {
+  private policies = new Map<string, EffectivePolicy>();
+
+  constructor(
+    private repo: AreasRepo,
+    private defaults: PolicyDefaults = { timeZone: 'Asia/Ho_Chi_Minh', quietHours: '' },
+    /** told when the rules in force in an area (and so beneath it) changed: its own, or what it inherits after a move */
+    private onPolicyChanged: (areaId: string) => void = () => {},
+  ) {
     this.reload();
   }
 
   reload(): void {
+    this.policies.clear();
     this.byId.clear();
     this.children.clear();
     for (const a of this.repo.all()) {
@@ -30,7 +53,25 @@ export class AreasService {
   }
 
   private toArea(a: AreaRow): Area {
-    return { id: a.id, name: a.name, code: a.code, kind: a.kind, parentId: a.parentId, level: this.ancestors(a.id).length - 1, approvalPolicy: (a.approvalPolicy as Area['approvalPolicy']) ?? null };
+    return { id: a.id, name: a.name, code: a.code, kind: a.kind, parentId: a.parentId, level: this.ancestors(a.id).length - 1, approvalPolicy: (a.approvalPolicy as Area['approvalPolicy']) ?? null, policy: (a.policy as AreaPolicy | null) ?? null, effectivePolicy: this.effectiveOf(a.id) };
+  }
+
+  private effectiveOf(id: string) {
+    const p = this.policy(id);
+    return { timeZone: p.timeZone, quietHours: p.quietHours, sessions: p.sessions };
+  }
+
+  /** Each field from the area itself or its nearest ancestor that sets it; quiet hours "" (none) is a setting too. */
+  policy(id: string): EffectivePolicy {
+    let p = this.policies.get(id);
+    if (p) return p;
+    const chain = this.ancestors(id).reverse().map((a) => (this.byId.get(a)?.policy as AreaPolicy | null) ?? {});
+    const pick = <K extends keyof AreaPolicy>(k: K): AreaPolicy[K] | undefined => chain.find((x) => x[k] !== undefined)?.[k];
+    const timeZone = pick('timeZone') ?? this.defaults.timeZone;
+    const quietHours = pick('quietHours') ?? this.defaults.quietHours;
+    p = { timeZone, quietHours, sessions: pick('sessions') ?? [], quiet: parseQuietHours(quietHours, timeZone) };
+    this.policies.set(id, p);
+    return p;
   }
 
   list(scope: Scope): Area[] {
@@ -93,20 +134,24 @@ export class AreasService {
     if (this.byId.has(id)) throw conflict(`area ${id} already exists`, 'body/id');
     if (input.parentId && !this.byId.has(input.parentId)) throw badRequest(`parent area ${input.parentId} does not exist`, 'body/parentId');
     if (input.code && [...this.byId.values()].some((a) => a.code === input.code)) throw conflict(`area code ${input.code} is taken`, 'body/code');
-    this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null, approvalPolicy: input.approvalPolicy ?? null });
+    checkPolicy(input.policy);
+    this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null, approvalPolicy: input.approvalPolicy ?? null, policy: input.policy ?? null });
     this.reload();
     return this.get(id);
   }
 
   update(id: string, patch: UpdateArea): Area {
-    this.get(id);
+    const before = this.get(id);
     if (patch.parentId !== undefined && patch.parentId !== null) {
       if (!this.byId.has(patch.parentId)) throw badRequest(`parent area ${patch.parentId} does not exist`, 'body/parentId');
       if (this.descendants(id).has(patch.parentId)) throw badRequest('an area cannot move beneath itself', 'body/parentId');
     }
+    checkPolicy(patch.policy);
     this.repo.update(id, patch);
     this.reload();
-    return this.get(id);
+    const after = this.get(id);
+    if (JSON.stringify([before.policy, before.effectivePolicy]) !== JSON.stringify([after.policy, after.effectivePolicy])) this.onPolicyChanged(id);
+    return after;
   }
 
   delete(id: string): void {

@@ -173,4 +173,14 @@ export class AiringsRepo {
   forCluster(clusterId: string, limit: number): AiringRow[] {
     return this.db.select().from(airings).where(eq(airings.clusterId, clusterId)).orderBy(desc(airings.updatedAt)).limit(limit).all();
   }
+
+  /** Per broadcast and cluster, how its airings ended (the timetable): finished, failed with a reason, or still open. */
+  outcomes(broadcastIds: string[]): { broadcastId: string; clusterId: string; state: string; reason: string | null }[] {
+    const out: { broadcastId: string; clusterId: string; state: string; reason: string | null }[] = [];
+    for (let i = 0; i < broadcastIds.length; i += 500) {
+      const ids = broadcastIds.slice(i, i + 500);
+      out.push(...this.db.select({ broadcastId: airings.broadcastId, clusterId: airings.clusterId, state: airings.state, reason: airings.reason }).from(airings).where(inArray(airings.broadcastId, ids)).all());
+    }
+    return out;
+  }
 }

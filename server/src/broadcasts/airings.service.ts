@@ -244,6 +244,11 @@ export class AiringsService {
     return this.counts(broadcastId).total > 0;
   }
 
+  outcomes(broadcastIds: string[]) {
+    this.settle();
+    return this.repo.outcomes(broadcastIds);
+  }
+
   list(broadcastId: string) {
     this.settle();
     return this.repo.list(broadcastId);

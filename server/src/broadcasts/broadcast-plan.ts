@@ -23,7 +23,12 @@ export interface TimingOptions {
   syncLeadMs: number;
   /** how long after its last airing should have ended an order stays valid */
   graceMs: number;
-  quietHours: QuietHours | null;
+}
+/** The quiet hours of every area the broadcast airs in, and what to do with an airing that falls in them. */
+export interface QuietRule {
+  quiet: QuietHours[];
+  /** refuse (the default) or move the start to the first instant every airing is clear of them */
+  onQuietHours?: 'refuse' | 'move';
 }
 export type TimingInput = Pick<BroadcastRow, 'startAt' | 'expiresAt' | 'level' | 'repeatCount' | 'repeatIntervalS' | 'contentId'>;
 
@@ -51,20 +56,65 @@ export async function resolveContent(source: BroadcastSource, title: string, act
 
 /**
  * When the airings will be, checked before anything is written: a "now" start gets the sync lead so a commune
- * starts in step; quiet hours hold everything but emergencies; an order must not expire before it starts.
- * Repeats shorter than the programme run back to back, as on the devices.
+ * starts in step; quiet hours hold everything but emergencies (refused, or the start moved past them); an order must
+ * not expire before it starts. Repeats shorter than the programme run back to back, as on the devices.
  */
-export function planTiming(row: TimingInput, c: Playable, now: number, o: TimingOptions) {
-  const startAt = Math.max(row.startAt ?? 0, now + o.syncLeadMs);
+export function planTiming(row: TimingInput, c: Playable, now: number, o: TimingOptions, rule: QuietRule = { quiet: [] }) {
+  const asked = Math.max(row.startAt ?? 0, now + o.syncLeadMs);
   const step = Math.max(row.repeatIntervalS * 1000, c.durationMs);
-  if (o.quietHours && row.level !== 'emergency') {
-    for (let seq = 0; seq < row.repeatCount; seq++) {
-      if (o.quietHours.covers(startAt + seq * step)) {
-        throw badRequest(`airing ${seq + 1} would fall in quiet hours ${o.quietHours.label}; only emergencies air then`, 'body/startAt');
-      }
-    }
-  }
+  const airings = { count: row.repeatCount, step, durationMs: c.durationMs };
+  const startAt = row.level === 'emergency' || !rule.quiet.length ? asked : clearOfQuiet(asked, airings, rule);
+  const moved = startAt !== asked;
   const expiresAt = row.expiresAt ?? startAt + (row.repeatCount - 1) * step + c.durationMs + o.graceMs;
-  if (expiresAt <= now) throw badRequest('the broadcast would expire before it starts', 'body/expiresAt');
-  return { c, startAt, expiresAt };
+  if (expiresAt <= now || (moved && expiresAt <= startAt)) throw badRequest('the broadcast would expire before it starts', 'body/expiresAt');
+  return { c, startAt, expiresAt, moved };
+}
+
+interface Airings {
+  count: number;
+  step: number;
+  durationMs: number;
+}
+
+/** `asked` when no airing touches quiet hours; else the moved start, or a refusal naming the airing and that start. */
+function clearOfQuiet(asked: number, a: Airings, rule: QuietRule): number {
+  const next = firstClearStart(asked, a, rule.quiet);
+  if (next === asked) return asked;
+  if (next !== null && rule.onQuietHours === 'move') return next;
+  const seq = Array.from({ length: a.count }, (_, i) => i).find((i) => hitOf(asked + i * a.step, a.durationMs, rule.quiet))!;
+  const hit = hitOf(asked + seq * a.step, a.durationMs, rule.quiet)!;
+  if (next === null) throw badRequest(`the ${a.count} airings cannot all fit outside quiet hours ${hit.q.label}; air fewer or closer together`, 'body/repeat');
+  // The console reads this wording ("would fall in quiet hours", i18n messageText) and speaks the officer's language.
+  const message = `airing ${seq + 1} would fall in quiet hours ${hit.q.label}; only emergencies air then`;
+  const problem = { kind: 'quiet_hours', message, field: 'body/startAt', at: new Date(hit.at).toISOString(), nextAllowed: new Date(next).toISOString() };
+  throw badRequest(message, 'body/startAt', [problem]);
+}
+
+/** The quiet hours an airing [from, from + durationMs) runs into and the first instant it is inside them, if any. */
+function hitOf(from: number, durationMs: number, quiet: QuietHours[]): { q: QuietHours; at: number } | undefined {
+  for (const q of quiet) {
+    const [w] = q.intervals(from, from + Math.max(1, durationMs));
+    if (w) return { q, at: Math.max(from, w.from) };
+  }
+  return undefined;
+}
+
+/** Quiet hours repeat daily: with no clear start within two days of the asked one (a DST day included) there is none. */
+const SEARCH_MS = 2 * 86_400_000;
+
+/**
+ * The first start at or after `from` from which every airing is clear of every window. Each pass moves the start
+ * just past the window an airing runs into (no earlier start can clear that one), so the first clear start found is
+ * the earliest; null when the repeats span more than the gaps between windows allow.
+ */
+function firstClearStart(from: number, a: Airings, quiet: QuietHours[]): number | null {
+  for (let t = from; t <= from + SEARCH_MS; ) {
+    let moved = t;
+    for (let seq = 0; seq < a.count; seq++) {
+      for (const q of quiet) moved = Math.max(moved, q.nextAllowed(t + seq * a.step, a.durationMs) - seq * a.step);
+    }
+    if (moved === t) return t;
+    t = moved;
+  }
+  return null;
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lte, max, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lt, lte, max, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { broadcasts } from '../db/schema.ts';
 
@@ -29,6 +29,15 @@ export class BroadcastsRepo {
     const rows = this.db.select({ id: broadcasts.contentId, at }).from(broadcasts)
       .where(and(inArray(broadcasts.contentId, contentIds), inArray(broadcasts.state, ['airing', 'done']))).groupBy(broadcasts.contentId).all();
     return new Map(rows.map((r) => [r.id!, Number(r.at)]));
+  }
+  transaction<T>(fn: () => T): T {
+    return this.db.$client.transaction(fn)();
+  }
+  /** Broadcasts in `states` starting within [from, to); `programmes` false: only those not made by the planner. */
+  startingBetween(from: number, to: number, states: readonly string[], programmes: boolean): BroadcastRow[] {
+    const w = [gte(broadcasts.startAt, from), lt(broadcasts.startAt, to), inArray(broadcasts.state, [...states])];
+    if (!programmes) w.push(isNull(broadcasts.programmeId));
+    return this.db.select().from(broadcasts).where(and(...w)).all();
   }
   /** Expired broadcasts that expired after `since`. */
   expiredSince(since: number): BroadcastRow[] {

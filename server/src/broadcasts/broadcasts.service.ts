@@ -15,7 +15,8 @@ import type { BroadcastRow, BroadcastsRepo } from './broadcasts.repo.ts';
 import type { Delivery } from './delivery.ts';
 import { resolveTargets, targetAreas, type ResolvedTargets } from './targets.ts';
 import { toBroadcast } from './broadcast-view.ts';
-import { planTiming, resolveContent, type PlayableContent, type Speech, type TimingInput, type TimingOptions } from './broadcast-plan.ts';
+import { planTiming, resolveContent, type PlayableContent, type QuietRule, type Speech, type TimingInput, type TimingOptions } from './broadcast-plan.ts';
+import type { QuietHours } from './quiet-hours.ts';
 
 /** Devices hold what they must air in the next 48 hours (store-and-forward). */
 export const MANIFEST_WINDOW_MS = 48 * 3_600_000;
@@ -82,8 +83,11 @@ export class BroadcastsService {
       rejectReason: null,
       cancelledBy: null,
       cancelledAt: null,
+      programmeId: null,
     };
-    this.timing(row); // refuse now rather than leave a broadcast that can never air
+    // Refuse now rather than leave a broadcast that can never air; a start moved out of quiet hours is the one kept.
+    const planned = this.timing(row, targets, input.onQuietHours);
+    if (planned.moved) row.startAt = planned.startAt;
     this.repo.insert(row);
     this.audit.record(actor, 'broadcast.create', { type: 'broadcast', id: row.id }, { title: row.title, level: row.level, targets: input.targets, state: row.state });
     if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
@@ -92,8 +96,14 @@ export class BroadcastsService {
     return this.answer(this.repo.get(row.id)!, row.state === 'pending_approval' ? targets.clusters.size : delivered);
   }
 
-  private timing(row: TimingInput) {
-    return planTiming(row, this.content.playable(row.contentId!), this.clock.now(), this.opts);
+  /** Quiet hours are those of the area of every targeted cluster: a broadcast over several communes keeps to each. */
+  private timing(row: TimingInput, targets: ResolvedTargets, onQuietHours?: QuietRule['onQuietHours']) {
+    const quiet = new Map<string, QuietHours>();
+    for (const areaId of targets.areaIds) {
+      const q = this.areas.policy(areaId).quiet;
+      if (q) quiet.set(q.label, q);
+    }
+    return planTiming(row, this.content.playable(row.contentId!), this.clock.now(), this.opts, { quiet: [...quiet.values()], onQuietHours });
   }
 
   /**
@@ -101,7 +111,7 @@ export class BroadcastsService {
    * window; `deliverDue()` sends the later ones as they come into it. Returns how many clusters it went to.
    */
   private schedule(row: BroadcastRow, targets: ResolvedTargets): number {
-    const { startAt, expiresAt } = this.timing(row);
+    const { startAt, expiresAt } = this.timing(row, targets);
     this.repo.update(row.id, { startAt, expiresAt });
     if (startAt > this.clock.now() + MANIFEST_WINDOW_MS) return 0;
     this.deliver({ ...row, startAt, expiresAt }, targets);
@@ -147,10 +157,11 @@ export class BroadcastsService {
   async approve(id: string, actor: Actor): Promise<Broadcast> {
     const row = this.load(id, actor);
     if (row.state !== 'pending_approval') throw conflict(`broadcast is ${row.state}, not pending approval`);
-    this.timing(row);
+    const targets = this.retarget(row);
+    this.timing(row, targets);
     this.repo.update(id, { state: 'scheduled', approvedBy: actor.name, approvedAt: this.clock.now() });
     this.audit.record(actor, 'broadcast.approve', { type: 'broadcast', id });
-    const delivered = this.schedule({ ...row, state: 'scheduled' }, this.retarget(row));
+    const delivered = this.schedule({ ...row, state: 'scheduled' }, targets);
     this.bus.emit('broadcast.changed', { broadcastId: id, state: 'scheduled', cause: 'approved', by: actor.name, byName: this.personName(actor.name), createdBy: row.createdBy });
     return this.answer(this.repo.get(id)!, delivered);
   }
@@ -315,4 +326,99 @@ export class BroadcastsService {
     return this.decorate(toBroadcast(r, { targeted, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, notReceived: targeted, startDelayMs: { median: null, max: null }, failures: [], waiting: [] }));
   }
 
+  /**
+   * A programme's occurrence made into a broadcast by the planner: written in one transaction with the planner's
+   * ledger row (`alongside`), so a crash leaves both or neither, then delivered like any scheduled broadcast (a
+   * delivery a crash cut short is completed by deliverDue at start-up). Approval happened on the programme.
+   */
+  planned(p: PlannedAiring, alongside: () => void): void {
+    const c = this.content.playable(p.contentId);
+    const now = this.clock.now();
+    const row: BroadcastRow = {
+      id: p.id,
+      title: p.title,
+      level: p.level,
+      state: 'scheduled',
+      source: { programme: { id: p.programmeId, version: p.version } },
+      targets: p.targets,
+      contentId: p.contentId,
+      startAt: p.startAt,
+      expiresAt: p.startAt + c.durationMs + this.opts.graceMs,
+      volume: p.volume,
+      repeatCount: 1,
+      repeatIntervalS: 0,
+      onPreempt: 'resume',
+      priorityOrder: null,
+      maxWaitS: null,
+      createdBy: p.createdBy,
+      createdAt: now,
+      approvedBy: p.approvedBy,
+      approvedAt: p.approvedAt,
+      rejectReason: null,
+      cancelledBy: null,
+      cancelledAt: null,
+      programmeId: p.programmeId,
+    };
+    this.repo.transaction(() => {
+      this.repo.insert(row);
+      alongside();
+    });
+    if (row.startAt! <= now + MANIFEST_WINDOW_MS) this.deliver(row, p.resolved);
+  }
+
+  /** Withdraws a planned airing (its programme changed or was deleted): devices get the removal as a manifest delta. */
+  async withdraw(id: string, by: string): Promise<void> {
+    const row = this.repo.get(id);
+    if (!row) return;
+    if (!['scheduled', 'airing', 'cancelled'].includes(row.state)) return;
+    // Even when already cancelled: a crash after the state change may have left the item in manifests.
+    if (row.state !== 'cancelled') this.repo.update(id, { state: 'cancelled', cancelledBy: by, cancelledAt: this.clock.now() });
+    try {
+      await this.delivery.cancel(id, this.retarget(row));
+    } catch {
+      this.airings.cancelOpen(id); // every targeted cluster was removed since: nothing holds it
+    }
+    this.bus.emit('broadcast.changed', { broadcastId: id, state: 'cancelled' });
+  }
+
+  /** Broadcasts starting within [from, to) in the given states; `programmes` false leaves out the planner's. */
+  startingBetween(from: number, to: number, states: readonly string[], programmes: boolean): BroadcastRow[] {
+    return this.repo.startingBetween(from, to, states, programmes);
+  }
+
+  /** A broadcast's state, or null when there is none with this id. */
+  stateOf(id: string): string | null {
+    return this.repo.get(id)?.state ?? null;
+  }
+
+  /** How long a stored broadcast takes on air, repeats included. */
+  lengthOf(row: BroadcastRow): number {
+    return row.startAt === null ? 0 : this.lastAiringEnd(row) - row.startAt;
+  }
+
+  /** The clusters a stored broadcast goes to now, or null when none is left. */
+  clustersOf(row: BroadcastRow): ResolvedTargets | null {
+    try {
+      return this.retarget(row);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** What the planner hands over for one occurrence. */
+export interface PlannedAiring {
+  id: string;
+  programmeId: string;
+  version: number;
+  title: string;
+  level: 'normal' | 'priority';
+  targets: Targets;
+  resolved: ResolvedTargets;
+  contentId: string;
+  startAt: number;
+  volume: number | null;
+  createdBy: string | null;
+  approvedBy: string | null;
+  approvedAt: number | null;
 }

@@ -14,6 +14,8 @@ export const areas = sqliteTable(
     kind: text('kind').notNull(),
     /** who must approve an operator's broadcast here: 'none' | 'required' | 'required-except-emergency'; null = inherit */
     approvalPolicy: text('approval_policy'),
+    /** quiet hours, time zone, session caps (AreaPolicy); fields left out are inherited */
+    policy: text('policy', { mode: 'json' }),
     createdAt: createdAt(),
   },
   (t) => [index('areas_parent_idx').on(t.parentId), uniqueIndex('areas_code_uq').on(t.code)],
@@ -258,8 +260,10 @@ export const broadcasts = sqliteTable(
     rejectReason: text('reject_reason'),
     cancelledBy: text('cancelled_by'),
     cancelledAt: integer('cancelled_at', { mode: 'number' }),
+    /** set on the broadcasts the planner makes of a programme's occurrences */
+    programmeId: text('programme_id'),
   },
-  (t) => [index('broadcasts_state_idx').on(t.state, t.startAt), index('broadcasts_created_idx').on(t.createdAt)],
+  (t) => [index('broadcasts_state_idx').on(t.state, t.startAt), index('broadcasts_created_idx').on(t.createdAt), index('broadcasts_start_idx').on(t.startAt)],
 );
 
 /** One broadcast on one cluster: its delivery and proof-of-play state, per airing (repeat) `seq`. */
@@ -350,3 +354,82 @@ export const alarms = sqliteTable(
     index('alarms_raised_idx').on(t.raisedAt),
   ],
 );
+
+/** A recurring item of the commune's timetable (issue 11). What it airs lives in its versions. */
+export const programmes = sqliteTable(
+  'programmes',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    areaId: text('area_id').notNull().references(() => areas.id, { onDelete: 'restrict' }),
+    colour: text('colour').notNull(),
+    /** the approved version, which airs; null until the first approval */
+    liveVersion: integer('live_version'),
+    /** a change awaiting approval; the live version airs meanwhile */
+    pendingVersion: integer('pending_version'),
+    latestVersion: integer('latest_version').notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    deletedBy: text('deleted_by'),
+    deletedAt: integer('deleted_at', { mode: 'number' }),
+  },
+  (t) => [index('programmes_area_idx').on(t.areaId)],
+);
+
+/** Every saved version of a programme: an approved version is never edited, a change is a new version. */
+export const programmeVersions = sqliteTable(
+  'programme_versions',
+  {
+    programmeId: text('programme_id').notNull().references(() => programmes.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    state: text('state').notNull(),
+    body: text('body', { mode: 'json' }).notNull(),
+    contentId: text('content_id').notNull().references(() => content.id),
+    durationMs: integer('duration_ms').notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    approvedBy: text('approved_by'),
+    approvedAt: integer('approved_at', { mode: 'number' }),
+    rejectReason: text('reject_reason'),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.version] })],
+);
+
+/**
+ * The planner's ledger: one row per (programme, version, occurrence) it has dealt with — planned into a broadcast
+ * (written in the same transaction), missed with the reason, or superseded by a later version. The key is what
+ * makes planning idempotent across kill -9: an occurrence with a row is never planned again.
+ */
+export const programmeOccurrences = sqliteTable(
+  'programme_occurrences',
+  {
+    programmeId: text('programme_id').notNull().references(() => programmes.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    /** the instant the schedule names */
+    occurrenceAt: integer('occurrence_at', { mode: 'number' }).notNull(),
+    /** when it airs: later than occurrenceAt when moved out of quiet hours or after a clash */
+    startAt: integer('start_at', { mode: 'number' }).notNull(),
+    endAt: integer('end_at', { mode: 'number' }).notNull(),
+    state: text('state').notNull(),
+    reason: text('reason'),
+    broadcastId: text('broadcast_id'),
+    flag: text('flag'),
+    plannedAt: integer('planned_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.version, t.occurrenceAt] }), index('occurrences_start_idx').on(t.startAt), index('occurrences_broadcast_idx').on(t.broadcastId)],
+);
+
+/**
+ * Durable periodic work: when each job is next due, how often it failed in a row and why. A restarted server (or
+ * another leader) picks up from here; the lease keeps two runners from taking the same job at once.
+ */
+export const jobs = sqliteTable('jobs', {
+  name: text('name').primaryKey(),
+  dueAt: integer('due_at', { mode: 'number' }).notNull(),
+  intervalMs: integer('interval_ms').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  lastRunAt: integer('last_run_at', { mode: 'number' }),
+  lastOkAt: integer('last_ok_at', { mode: 'number' }),
+  leaseUntil: integer('lease_until', { mode: 'number' }),
+});

@@ -29,6 +29,19 @@ function wallOf(ms: number, zone: string): Day & { min: number } {
   return { y: p.year, m: p.month, d: p.day, min: (p.hour % 24) * 60 + p.minute };
 }
 
+/** The wall calendar day of an instant in a zone. */
+export function wallDay(ms: number, zone: string): Day {
+  const w = wallOf(ms, zone);
+  return { y: w.y, m: w.m, d: w.d };
+}
+
+/** 'YYYY-MM-DD', 'HH:mm' and the ISO weekday of an instant on the zone's wall clock. */
+export function wallLabel(ms: number, zone: string): { date: string; time: string; weekday: number; day: Day } {
+  const w = wallOf(ms, zone);
+  const wd = new Date(Date.UTC(w.y, w.m - 1, w.d)).getUTCDay();
+  return { date: key(w), time: `${String(Math.floor(w.min / 60)).padStart(2, '0')}:${String(w.min % 60).padStart(2, '0')}`, weekday: wd === 0 ? 7 : wd, day: { y: w.y, m: w.m, d: w.d } };
+}
+
 /** The instant at which the zone's clock shows this date and time (two passes settle any offset change). */
 export function instantOf(day: Day, minutes: number, zone: string): number {
   const target = Date.UTC(day.y, day.m - 1, day.d) + minutes * 60_000;

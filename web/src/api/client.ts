@@ -9,8 +9,11 @@ import type { Airing, Broadcast, CreateBroadcast } from '../../../schemas/api/br
 import type { Content, TtsVoices } from '../../../schemas/api/content.ts';
 import type { TtsNormalised, TtsPreview, TtsPreviewRequest } from '../../../schemas/api/tts.ts';
 import type { CreatePronunciation, Pronunciation, UpdatePronunciation } from '../../../schemas/api/pronunciations.ts';
+import type { Preview, Problem, Programme, ProgrammeInput } from '../../../schemas/api/programmes.ts';
+import type { NowNext, Timetable, TimetableEntry } from '../../../schemas/api/timetable.ts';
 
 export type { Airing, User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices, TtsNormalised, Pronunciation };
+export type { Preview, Problem, Programme, ProgrammeInput, NowNext, Timetable, TimetableEntry };
 export interface TelemetryPoint {
   t: string;
   mainsV: number | null;
@@ -125,6 +128,19 @@ export const api = {
   alarms: (p: { areaId?: string; clusterId?: string; active?: boolean; acknowledged?: boolean; limit?: number } = {}) =>
     request<import('../../../schemas/api/alarms.ts').Alarm[]>('GET', '/api/alarms' + q(p)),
   ackAlarm: (id: string, note: string) => request<import('../../../schemas/api/alarms.ts').Alarm>('POST', `/api/alarms/${id}/ack`, { note }),
+  // programmes and the timetable (issue 11); a refused save is 400 (quiet hours, session cap) or 409 (clash) with `details: Problem[]`
+  programmes: (p: { areaId?: string; state?: string } = {}) => request<Programme[]>('GET', '/api/programmes' + q(p)),
+  programme: (id: string) => request<Programme>('GET', `/api/programmes/${id}`),
+  previewProgramme: (body: ProgrammeInput, programmeId?: string, signal?: AbortSignal) => request<Preview>('POST', '/api/programmes/preview' + q({ programmeId }), body, { signal }),
+  createProgramme: (body: ProgrammeInput) => request<Programme>('POST', '/api/programmes', body),
+  updateProgramme: (id: string, body: ProgrammeInput) => request<Programme>('PUT', `/api/programmes/${id}`, body),
+  approveProgramme: (id: string) => request<Programme>('POST', `/api/programmes/${id}/approve`),
+  rejectProgramme: (id: string, reason: string) => request<Programme>('POST', `/api/programmes/${id}/reject`, { reason }),
+  deleteProgramme: (id: string) => request<void>('DELETE', `/api/programmes/${id}`),
+  timetable: (p: { areaId?: string; clusterId?: string; from?: string; to?: string }) => request<Timetable>('GET', '/api/timetable' + q(p)),
+  timetableNow: (p: { areaId?: string; clusterId?: string }) => request<NowNext>('GET', '/api/timetable/now' + q(p)),
+  /** a plain link (the session cookie goes with it), so the phone's own calendar app takes the file */
+  timetableIcsUrl: (areaId: string) => '/api/timetable.ics' + q({ areaId }),
 };
 
 /** Multipart upload with byte progress (fetch has no upload progress; XHR does). Answers 202 at once with ?wait=false. */

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, uploadAudio, type Area, type Content, type CreateBroadcast } from '../api/client.ts';
+import { api, ApiError, uploadAudio, type Area, type Content, type CreateBroadcast, type Problem } from '../api/client.ts';
 import { t, errorText, messageText, type Key } from '../i18n/index.ts';
-import { fmtDate, fmtDateTime, fromWall, parseDate, parseTime, wall } from '../i18n/time.ts';
+import { fmtDate, fmtDateTime, fmtTime, fromWall, parseDate, parseTime, wall } from '../i18n/time.ts';
 import { navigate } from '../router.ts';
 import { session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
@@ -72,8 +72,15 @@ function SpokenText({ text, voice, speed, communeId }: { text: string; voice?: s
   );
 }
 
+/** When the server refused an airing in quiet hours: the first start it would accept, else null. */
+function quietNextAllowed(e: unknown): number | null {
+  if (!(e instanceof ApiError)) return null;
+  const p = (e.details as unknown as Partial<Problem>[]).find((d) => d?.kind === 'quiet_hours' && d.nextAllowed);
+  return p ? Date.parse(p.nextAllowed!) : null;
+}
+
 /** Targets grouped by commune, hamlets under their commune. */
-function AreaTargets({ areas, value, onToggle }: { areas: Area[]; value: string[]; onToggle: (id: string) => void }) {
+export function AreaTargets({ areas, value, onToggle }: { areas: Area[]; value: string[]; onToggle: (id: string) => void }) {
   const communes = areas.filter((a) => a.kind === 'commune');
   const box = (a: Area) => (
     <label class="inline">
@@ -125,6 +132,9 @@ export function Compose() {
     if (first instanceof HTMLInputElement || first instanceof HTMLTextAreaElement || first instanceof HTMLSelectElement) first.focus({ preventScroll: true });
   }, [tries]);
   const firstError = err.errors._ ?? Object.values(err.errors)[0];
+  // Offered after a refusal for quiet hours; any change to the form makes it stale, so it goes.
+  const [moveTo, setMoveTo] = useState<number | null>(null);
+  useEffect(() => setMoveTo(null), [f]);
 
   const doPreview = async () => {
     setPreview({ busy: true });
@@ -152,9 +162,13 @@ export function Compose() {
     }
   };
   const toggle = (list: string[], id: string) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
+    void send();
+  };
+  const send = async (onQuietHours?: 'move') => {
     err.clear();
+    setMoveTo(null);
     const intervalMin = Number(String(f.intervalMin).replace(',', '.')) || 0;
     if (start.error) return (err.set({ [start.error[0]]: start.error[1] }), setTries((n) => n + 1));
     if (intervalMin < 0 || intervalMin > 1440) return (err.set({ intervalMin: t('v_interval') }), setTries((n) => n + 1));
@@ -170,12 +184,14 @@ export function Compose() {
       startAt: start.ms !== undefined ? new Date(start.ms).toISOString() : undefined,
       repeat: { count: Number(f.repeatCount) || 1, intervalS: Math.round(intervalMin * 60) },
       volume: f.volume === '' ? undefined : Number(f.volume),
+      ...(onQuietHours && { onQuietHours }),
     };
     try {
       const b = await api.createBroadcast(body);
       clear();
       navigate('/broadcasts/' + b.id);
     } catch (ex) {
+      setMoveTo(quietNextAllowed(ex));
       err.take(ex, (p) => {
         const s = p.replace(/^body\//, '');
         if (s.startsWith('source/tts/voice')) return 'voice';
@@ -311,6 +327,11 @@ export function Compose() {
         <button class="primary" type="submit" disabled={busy}>
           {busy ? t('sending') : t('submit')}
         </button>
+        {moveTo !== null && (
+          <button type="button" data-testid="quiet-move" disabled={busy} onClick={() => send('move')}>
+            {t('quiet_move', { time: fmtTime(wall(moveTo)), date: fmtDate(wall(moveTo)) })}
+          </button>
+        )}
       </form>
     </section>
   );

@@ -1,0 +1,65 @@
+import type { Clock } from '../shared/clock.ts';
+import type { JobRow, JobsRepo } from './jobs.repo.ts';
+
+export interface JobSpec {
+  name: string;
+  intervalMs: number;
+  run: () => void | Promise<unknown>;
+}
+
+const LEASE_MS = 5 * 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * Periodic work that must not be lost to a restart (the planner, the broadcast window): due times, attempts and
+ * the last error live in the job table, so a server killed mid-run picks the job up again once its lease runs out,
+ * and a failing job is retried with back-off and says why. Jobs whose loss costs nothing (flushes, sweeps) stay on
+ * plain timers in jobs.ts.
+ */
+export class JobRunner {
+  private specs = new Map<string, JobSpec>();
+  private running = new Set<string>();
+
+  constructor(
+    private repo: JobsRepo,
+    private clock: Clock,
+    private onError: (name: string, err: unknown) => void = () => undefined,
+  ) {}
+
+  register(spec: JobSpec): void {
+    this.specs.set(spec.name, spec);
+    this.repo.ensure(spec.name, spec.intervalMs, this.clock.now());
+  }
+
+  /** Makes a job due now, e.g. the planner after a programme changed: the next tick runs it. */
+  trigger(name: string): void {
+    this.repo.due(name, this.clock.now());
+  }
+
+  /** Runs every job that is due, each once; resolves when they have finished. */
+  async runDue(): Promise<string[]> {
+    const now = this.clock.now();
+    const ran: string[] = [];
+    for (const spec of this.specs.values()) {
+      if (this.running.has(spec.name) || !this.repo.claim(spec.name, now, LEASE_MS)) continue;
+      ran.push(spec.name);
+      this.running.add(spec.name);
+      try {
+        await spec.run();
+        const done = this.clock.now();
+        this.repo.succeeded(spec.name, done, done + spec.intervalMs);
+      } catch (err) {
+        const attempts = this.repo.attempts(spec.name) + 1;
+        this.repo.failed(spec.name, err instanceof Error ? err.message : String(err), this.clock.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts, spec.intervalMs));
+        this.onError(spec.name, err);
+      } finally {
+        this.running.delete(spec.name);
+      }
+    }
+    return ran;
+  }
+
+  list(): JobRow[] {
+    return this.repo.all();
+  }
+}

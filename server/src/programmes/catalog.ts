@@ -1,0 +1,85 @@
+import type { ProgrammeInput } from '../../../schemas/api/programmes.ts';
+import type { AreasService, EffectivePolicy } from '../areas/areas.service.ts';
+import type { ResolvedTargets } from '../broadcasts/targets.ts';
+import { occurrences } from '../timetable/recurrence.ts';
+import type { ProgrammeRow, ProgrammesRepo, VersionRow } from './programmes.repo.ts';
+
+/** One version of a programme with what every reader needs of it: its body, clusters and the rules of its area. */
+export interface Entry {
+  programme: ProgrammeRow;
+  version: VersionRow;
+  body: ProgrammeInput;
+  /** null: no cluster is targeted any more */
+  targets: ResolvedTargets | null;
+  policy: EffectivePolicy;
+  /** quiet hours of every area its clusters lie in */
+  quiet: NonNullable<EffectivePolicy['quiet']>[];
+}
+
+/**
+ * Programmes as the planner, the checks and the timetable read them, resolved once and kept until a programme,
+ * an area or the registry changes (the timetable of a province must not resolve targets per request).
+ */
+export class ProgrammeCatalog {
+  private cache: { live: Entry[]; pending: Entry[] } | null = null;
+
+  constructor(
+    private repo: ProgrammesRepo,
+    private areas: AreasService,
+    private resolve: (body: ProgrammeInput) => ResolvedTargets | null,
+  ) {}
+
+  invalidate(): void {
+    this.cache = null;
+  }
+
+  entry(programme: ProgrammeRow, version: VersionRow): Entry {
+    const body = version.body as ProgrammeInput;
+    const targets = this.resolve(body);
+    return { programme, version, body, targets, ...this.rules(body.areaId, targets) };
+  }
+
+  /** The rules a body is held to: its owning area's zone and sessions, every targeted area's quiet hours. */
+  rules(areaId: string, targets: ResolvedTargets | null): { policy: EffectivePolicy; quiet: NonNullable<EffectivePolicy['quiet']>[] } {
+    const policy = this.areas.policy(areaId);
+    const quiet = [...new Set((targets?.areaIds ?? [areaId]).map((a) => this.areas.policy(a).quiet))].filter((q) => q !== null);
+    return { policy, quiet };
+  }
+
+  private load() {
+    if (this.cache) return this.cache;
+    const live: Entry[] = [];
+    const pending: Entry[] = [];
+    for (const p of this.repo.current()) {
+      const l = p.liveVersion !== null ? this.repo.version(p.id, p.liveVersion) : null;
+      const w = p.pendingVersion !== null ? this.repo.version(p.id, p.pendingVersion) : null;
+      if (l) live.push(this.entry(p, l));
+      if (w) pending.push(this.entry(p, w));
+    }
+    return (this.cache = { live, pending });
+  }
+
+  /** Any version of a programme (one no longer live, for its planned rows), or null. */
+  entryOf(programmeId: string, version: number): Entry | null {
+    const hit = [...this.live(), ...this.pending()].find((e) => e.programme.id === programmeId && e.version.version === version);
+    if (hit) return hit;
+    const p = this.repo.get(programmeId);
+    const v = p ? this.repo.version(programmeId, version) : null;
+    return p && v ? this.entry(p, v) : null;
+  }
+
+  /** Versions that air. */
+  live(): Entry[] {
+    return this.load().live;
+  }
+
+  /** Versions awaiting approval. */
+  pending(): Entry[] {
+    return this.load().pending;
+  }
+}
+
+/** The instants a version names in [from, to), on its area's wall clock. */
+export function instants(e: Pick<Entry, 'body' | 'policy'>, from: number, to: number): number[] {
+  return occurrences(e.body.schedule, from, to, e.policy.timeZone);
+}

@@ -1,0 +1,60 @@
+import { and, eq, gte, inArray, lt, ne } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { programmeOccurrences } from '../db/schema.ts';
+
+export type OccurrenceRow = typeof programmeOccurrences.$inferSelect;
+/** planned (a broadcast exists), missed (reason), superseded (its version no longer airs), moving (being placed again) */
+export type OccurrenceState = 'planned' | 'missed' | 'superseded' | 'moving';
+
+/** The planner's ledger (programme, version, occurrence): the only SQL about it. */
+export class OccurrencesRepo {
+  constructor(private db: Db) {}
+
+  /** Insert-or-ignore: a row already there means the occurrence was dealt with (by this run or one before a crash). */
+  insert(row: OccurrenceRow): boolean {
+    return this.db.insert(programmeOccurrences).values(row).onConflictDoNothing().run().changes === 1;
+  }
+  update(programmeId: string, version: number, occurrenceAt: number, patch: Partial<OccurrenceRow>): void {
+    this.db
+      .update(programmeOccurrences)
+      .set(patch)
+      .where(and(eq(programmeOccurrences.programmeId, programmeId), eq(programmeOccurrences.version, version), eq(programmeOccurrences.occurrenceAt, occurrenceAt)))
+      .run();
+  }
+  get(programmeId: string, version: number, occurrenceAt: number): OccurrenceRow | null {
+    return (
+      this.db
+        .select()
+        .from(programmeOccurrences)
+        .where(and(eq(programmeOccurrences.programmeId, programmeId), eq(programmeOccurrences.version, version), eq(programmeOccurrences.occurrenceAt, occurrenceAt)))
+        .get() ?? null
+    );
+  }
+  inState(state: OccurrenceState): OccurrenceRow[] {
+    return this.db.select().from(programmeOccurrences).where(eq(programmeOccurrences.state, state)).all();
+  }
+  /** Planned rows starting after `after`. */
+  plannedAfter(after: number): OccurrenceRow[] {
+    return this.db.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), gte(programmeOccurrences.startAt, after))).all();
+  }
+  /** Occurrence instants of one version already in the ledger, within [from, to). */
+  known(programmeId: string, version: number, from: number, to: number): Set<number> {
+    const rows = this.db
+      .select({ at: programmeOccurrences.occurrenceAt, version: programmeOccurrences.version, state: programmeOccurrences.state })
+      .from(programmeOccurrences)
+      .where(and(eq(programmeOccurrences.programmeId, programmeId), gte(programmeOccurrences.occurrenceAt, from), lt(programmeOccurrences.occurrenceAt, to)))
+      .all();
+    // Another version's occurrence counts unless superseded: a change approved as it airs must not air it twice.
+    return new Set(rows.filter((r) => r.version === version || r.state !== 'superseded').map((r) => r.at));
+  }
+  /** Planned rows airing within [from, to) — the cluster time already taken. */
+  plannedBetween(from: number, to: number): OccurrenceRow[] {
+    return this.db.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), lt(programmeOccurrences.startAt, to), gte(programmeOccurrences.endAt, from))).all();
+  }
+  /** Every row starting within [from, to), for the timetable. */
+  between(from: number, to: number, programmeIds?: string[]): OccurrenceRow[] {
+    const w = [gte(programmeOccurrences.startAt, from), lt(programmeOccurrences.startAt, to), ne(programmeOccurrences.state, 'superseded')];
+    if (programmeIds) w.push(inArray(programmeOccurrences.programmeId, programmeIds));
+    return this.db.select().from(programmeOccurrences).where(and(...w)).all();
+  }
+}

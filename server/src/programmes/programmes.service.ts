@@ -1,0 +1,242 @@
+import type { Preview, Problem, Programme, ProgrammeInput, ProgrammeItem, ProgrammeQuery } from '../../../schemas/api/programmes.ts';
+import type { AreasService } from '../areas/areas.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import { approvalFor } from '../broadcasts/approval.ts';
+import { resolveContent, type PlayableContent, type Speech } from '../broadcasts/broadcast-plan.ts';
+import type { ResolvedTargets } from '../broadcasts/targets.ts';
+import type { Actor } from '../shared/actor.ts';
+import type { Bus } from '../shared/bus.ts';
+import type { Clock } from '../shared/clock.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { checkSchedule, occurrences } from '../timetable/recurrence.ts';
+import type { ProgrammeCatalog } from './catalog.ts';
+import type { ProgrammeChecks } from './checks.ts';
+import { occurrenceView, stateOf, versionView } from './programme-view.ts';
+import type { ProgrammeRow, ProgrammesRepo, VersionRow } from './programmes.repo.ts';
+
+const CREATORS = new Set(['admin', 'operator', 'approver']);
+const COLOURS = ['#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#00897b', '#e53935', '#6d4c41', '#3949ab'];
+const YEAR_MS = 366 * 86_400_000;
+
+interface Resolved {
+  contentId: string;
+  durationMs: number;
+  targets: ResolvedTargets;
+}
+
+/**
+ * Programmes from the editor to the planner: saved as versions, approved as broadcasts are (per the area's policy),
+ * checked before saving against quiet hours, session caps and clashes. An approved version is never edited: a change
+ * is a new version that waits for approval while the approved one keeps airing.
+ */
+export class ProgrammesService {
+  constructor(
+    private repo: ProgrammesRepo,
+    private catalog: ProgrammeCatalog,
+    private checks: ProgrammeChecks,
+    private areas: AreasService,
+    private resolveTargets: (body: ProgrammeInput, actor: Actor) => ResolvedTargets,
+    private content: PlayableContent,
+    private speech: Speech,
+    private audit: AuditService,
+    private bus: Bus,
+    private clock: Clock,
+    private personName: (username: string) => string | null = () => null,
+  ) {}
+
+  async preview(input: ProgrammeInput, actor: Actor, programmeId: string | null = null): Promise<Preview> {
+    this.mayCreate(actor);
+    const r = await this.resolve(input, actor);
+    const now = this.clock.now();
+    return { durationMs: r.durationMs, clusters: r.targets.clusters.size, next: this.next(input, now), problems: this.checks.problems({ programmeId, body: input, durationMs: r.durationMs, targets: r.targets }, now) };
+  }
+
+  async create(input: ProgrammeInput, actor: Actor): Promise<Programme> {
+    this.mayCreate(actor);
+    const r = await this.resolve(input, actor);
+    this.refuseProblems(null, input, r);
+    const id = newId('pg');
+    const now = this.clock.now();
+    const approval = approvalFor(actor, input.level, r.targets.areaIds, this.areas);
+    const colour = input.colour ?? COLOURS[this.repo.current().length % COLOURS.length];
+    this.repo.transaction(() => {
+      this.repo.insert({ id, name: input.name, areaId: input.areaId, colour, liveVersion: approval === 'pending' ? null : 1, pendingVersion: approval === 'pending' ? 1 : null, latestVersion: 1, createdBy: actor.name, createdAt: now });
+      this.repo.insertVersion(this.versionRow(id, 1, input, r, actor, approval === 'pending' ? null : now));
+    });
+    this.audit.record(actor, 'programme.create', { type: 'programme', id }, { name: input.name, state: approval });
+    this.changed(id, approval === 'pending' ? 'submitted' : 'saved', actor);
+    return this.get(id, actor);
+  }
+
+  async update(id: string, input: ProgrammeInput, actor: Actor): Promise<Programme> {
+    this.mayCreate(actor);
+    const p = this.load(id, actor);
+    if (p.deletedAt !== null) throw conflict('the programme was deleted');
+    const r = await this.resolve(input, actor);
+    this.refuseProblems(id, input, r);
+    const now = this.clock.now();
+    const approval = approvalFor(actor, input.level, r.targets.areaIds, this.areas);
+    const v = p.latestVersion + 1;
+    this.repo.transaction(() => {
+      // A change waiting for approval replaces an earlier one that waited; the live version airs meanwhile.
+      if (p.pendingVersion !== null) this.repo.updateVersion(id, p.pendingVersion, { state: 'withdrawn' });
+      if (approval !== 'pending' && p.liveVersion !== null) this.repo.updateVersion(id, p.liveVersion, { state: 'superseded' });
+      this.repo.insertVersion(this.versionRow(id, v, input, r, actor, approval === 'pending' ? null : now));
+      this.repo.update(id, { name: input.name, areaId: input.areaId, colour: input.colour ?? p.colour, latestVersion: v, ...(approval === 'pending' ? { pendingVersion: v } : { liveVersion: v, pendingVersion: null }) });
+    });
+    this.audit.record(actor, 'programme.update', { type: 'programme', id }, { version: v, state: approval });
+    this.changed(id, approval === 'pending' ? 'submitted' : 'saved', actor);
+    return this.get(id, actor);
+  }
+
+  approve(id: string, actor: Actor): Programme {
+    const p = this.load(id, actor);
+    if (p.pendingVersion === null || p.deletedAt !== null) throw conflict('nothing of this programme awaits approval');
+    const v = this.repo.version(id, p.pendingVersion)!;
+    const now = this.clock.now();
+    this.repo.transaction(() => {
+      if (p.liveVersion !== null) this.repo.updateVersion(id, p.liveVersion, { state: 'superseded' });
+      this.repo.updateVersion(id, v.version, { state: 'approved', approvedBy: actor.name, approvedAt: now });
+      this.repo.update(id, { liveVersion: v.version, pendingVersion: null });
+    });
+    this.audit.record(actor, 'programme.approve', { type: 'programme', id }, { version: v.version });
+    this.changed(id, 'approved', actor);
+    return this.get(id, actor);
+  }
+
+  reject(id: string, reason: string, actor: Actor): Programme {
+    const p = this.load(id, actor);
+    if (p.pendingVersion === null || p.deletedAt !== null) throw conflict('nothing of this programme awaits approval');
+    this.repo.transaction(() => {
+      this.repo.updateVersion(id, p.pendingVersion!, { state: 'rejected', rejectReason: reason });
+      this.repo.update(id, { pendingVersion: null });
+    });
+    this.audit.record(actor, 'programme.reject', { type: 'programme', id }, { version: p.pendingVersion, reason });
+    this.changed(id, 'rejected', actor);
+    return this.get(id, actor);
+  }
+
+  delete(id: string, actor: Actor): void {
+    this.mayCreate(actor);
+    const p = this.load(id, actor);
+    if (p.deletedAt !== null) return;
+    this.repo.update(id, { deletedAt: this.clock.now(), deletedBy: actor.name });
+    this.audit.record(actor, 'programme.delete', { type: 'programme', id });
+    this.changed(id, 'deleted', actor);
+  }
+
+  /** Programmes whose approved or waiting version airs this content item: it must not be deleted. */
+  usingContent(contentId: string): { broadcastId: string; title: string; state: string }[] {
+    const hit = this.repo.contentInUse().get(contentId);
+    return hit ? [{ broadcastId: hit.programmeId, title: hit.name, state: 'programme' }] : [];
+  }
+
+  get(id: string, actor: Actor): Programme {
+    return this.view(this.load(id, actor));
+  }
+
+  list(q: ProgrammeQuery, actor: Actor): Programme[] {
+    const under = q.areaId ? this.areas.descendants(q.areaId) : null;
+    return this.repo
+      .current()
+      .filter((p) => this.areas.inScope(actor.scope, p.areaId) && (!under || under.has(p.areaId)))
+      .map((p) => this.view(p))
+      .filter((p) => !q.state || p.state === q.state)
+      .sort((a, b) => (a.next[0]?.at ?? '9').localeCompare(b.next[0]?.at ?? '9') || a.name.localeCompare(b.name, 'vi'));
+  }
+
+  private view(p: ProgrammeRow): Programme {
+    const live = p.liveVersion !== null ? this.repo.version(p.id, p.liveVersion) : null;
+    const pending = p.pendingVersion !== null ? this.repo.version(p.id, p.pendingVersion) : null;
+    const shown = live ?? pending;
+    return {
+      id: p.id,
+      name: p.name,
+      areaId: p.areaId,
+      areaName: this.areas.nameOf(p.areaId),
+      colour: p.colour,
+      state: stateOf(p, live, pending),
+      live: live ? versionView(live, this.personName) : null,
+      pending: pending ? versionView(pending, this.personName) : null,
+      next: shown && p.deletedAt === null ? this.next(shown.body as ProgrammeInput, this.clock.now()) : [],
+      createdAt: new Date(p.createdAt).toISOString(),
+    };
+  }
+
+  /** The next ten occurrences, with the lunar date beside each. */
+  private next(body: ProgrammeInput, now: number) {
+    const zone = this.areas.policy(body.areaId).timeZone;
+    return occurrences(body.schedule, now, now + YEAR_MS, zone)
+      .slice(0, 10)
+      .map((at) => occurrenceView(at, zone));
+  }
+
+  private versionRow(id: string, version: number, input: ProgrammeInput, r: Resolved, actor: Actor, approvedAt: number | null): VersionRow {
+    return {
+      programmeId: id,
+      version,
+      state: approvedAt === null ? 'pending_approval' : 'approved',
+      body: input,
+      contentId: r.contentId,
+      durationMs: r.durationMs,
+      createdBy: actor.name,
+      createdAt: this.clock.now(),
+      approvedBy: approvedAt === null ? null : actor.name,
+      approvedAt,
+      rejectReason: null,
+    };
+  }
+
+  /** A save with a problem the operator has not chosen how to resolve is refused, naming it. */
+  private refuseProblems(id: string | null, input: ProgrammeInput, r: Resolved): void {
+    const problems = this.checks.problems({ programmeId: id, body: input, durationMs: r.durationMs, targets: r.targets }, this.clock.now());
+    const blocking = (p: Problem) => (p.kind === 'quiet_hours' ? input.onQuietHours !== 'move' : p.kind === 'session_cap' ? true : (input.onClash ?? 'refuse') === 'refuse');
+    const bad = problems.filter(blocking);
+    if (!bad.length) return;
+    const status = bad.some((p) => p.kind !== 'conflict') ? 400 : 409;
+    throw new AppError(status, bad[0].message, bad[0].field, bad);
+  }
+
+  /** Checks the body and makes its items one ready programme of audio. */
+  private async resolve(input: ProgrammeInput, actor: Actor): Promise<Resolved> {
+    if (!this.areas.exists(input.areaId) || !this.areas.inScope(actor.scope, input.areaId)) throw badRequest(`area ${input.areaId} does not exist`, 'body/areaId');
+    checkSchedule(input.schedule);
+    const targets = this.resolveTargets(input, actor);
+    const ids: string[] = [];
+    for (const [i, item] of input.items.entries()) {
+      try {
+        for (const source of sourcesOf(item)) ids.push(await resolveContent(source, input.name, actor, this.content, this.speech, targets.areaIds));
+      } catch (e) {
+        if (e instanceof AppError) throw new AppError(e.statusCode, `item ${i + 1}: ${e.message}`, `body/items/${i}`);
+        throw e;
+      }
+    }
+    const contentId = ids.length === 1 ? ids[0] : (await this.content.join(ids, actor, input.name)).id;
+    return { contentId, durationMs: this.content.playable(contentId).durationMs, targets };
+  }
+
+  private load(id: string, actor: Actor): ProgrammeRow {
+    const p = this.repo.get(id);
+    if (!p || !this.areas.inScope(actor.scope, p.areaId)) throw notFound('programme', 'params/id');
+    return p;
+  }
+
+  private mayCreate(actor: Actor): void {
+    if (!CREATORS.has(actor.role) && actor.role !== 'system') throw forbidden('only operators, approvers and admins make programmes');
+  }
+
+  private changed(programmeId: string, change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved', actor: Actor): void {
+    this.catalog.invalidate();
+    const p = this.repo.get(programmeId);
+    this.bus.emit('programme.changed', { programmeId, change, by: actor.name, byName: this.personName(actor.name), createdBy: p?.createdBy ?? null });
+  }
+}
+
+/** An item as the broadcast sources the content service already knows how to make ready. */
+function sourcesOf(item: ProgrammeItem) {
+  if (item.type === 'content') return [{ contentId: item.contentId }];
+  if (item.type === 'playlist') return item.contentIds.map((contentId) => ({ contentId }));
+  const { type: _type, ...tts } = item;
+  return [{ tts }];
+}
