@@ -86,7 +86,22 @@ export class Planner {
       if (outcome === 'planned') result.planned++;
       else result.missed++;
     }
+    this.flagQuiet(now);
     return result;
+  }
+
+  /**
+   * Quiet hours changed after an occurrence was planned: it is flagged (the timetable shows it) for the operator to
+   * decide, not moved behind their back — devices may already hold it. A flag clears when the rules allow it again.
+   */
+  private flagQuiet(now: number): void {
+    for (const r of this.ledger.plannedAfter(now)) {
+      const e = this.catalog.entryOf(r.programmeId, r.version);
+      if (!e) continue;
+      const inside = e.quiet.some((q) => q.intervals(r.startAt, r.endAt).length > 0);
+      const flag = inside ? 'quiet_hours' : null;
+      if (flag !== r.flag) this.ledger.update(r.programmeId, r.version, r.occurrenceAt, { flag });
+    }
   }
 
   /** Planned airings of versions that no longer air (a change approved, a programme deleted) are withdrawn. */
