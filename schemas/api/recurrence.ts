@@ -22,7 +22,7 @@ export const RecurrenceSchema = Type.Union([
     kind: Type.Literal('lunar'),
     days: Type.Array(Type.Integer({ minimum: 1, maximum: 30 }), { minItems: 1, maxItems: 30, uniqueItems: true, description: 'days of the lunar month: 1 = mùng 1, 15 = rằm; a 29-day month has no 30th' }),
     months: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 12 }), { minItems: 1, maxItems: 12, uniqueItems: true, description: 'only in these lunar months; omitted: every month' })),
-    leapMonths: Type.Optional(Type.Boolean({ default: true, description: 'also in a leap month (tháng nhuận)' })),
+    leapMonths: Type.Optional(Type.Boolean({ description: 'also in a leap month (tháng nhuận); omitted: yes' })),
   }),
 ]);
 export type Recurrence = Static<typeof RecurrenceSchema>;
