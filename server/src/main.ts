@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startDemo } from './demo/start-demo.ts';
+import { seedDemoTimetable } from './demo/demo-timetable.ts';
 import { ffmpegChoice } from './content/ffmpeg.ts';
 
 /** Reads config, builds the app, listens, handles signals — nothing else. */
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   app.log.info({ mqttPort: mqtt.port, mqttTlsPort: mqtt.tlsPort, ws: '/mqtt' }, 'MQTT broker listening');
   const httpPort = (app.server.address() as { port: number }).port;
   const demo = config.LOA_DEMO ? await startDemo(app, mqtt.port, httpPort) : null;
+  // Speech for the demo's programmes takes a few seconds: made in the background, the server is up meanwhile.
+  if (demo) seedDemoTimetable(app.loa.services, 'dong-thanh').then((n) => n && app.log.info({ programmes: n }, 'demo timetable seeded'), (err) => app.log.warn({ err }, 'demo timetable not seeded'));
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -229,7 +229,7 @@ export class ProgrammesService {
   private changed(programmeId: string, change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved', actor: Actor): void {
     this.catalog.invalidate();
     const p = this.repo.get(programmeId);
-    this.bus.emit('programme.changed', { programmeId, change, by: actor.name, byName: this.personName(actor.name), createdBy: p?.createdBy ?? null });
+    this.bus.emit('programme.changed', { programmeId, areaId: p?.areaId ?? '', name: p?.name ?? '', change, by: actor.name, byName: this.personName(actor.name), createdBy: p?.createdBy ?? null });
   }
 }
 

@@ -13,7 +13,7 @@ export interface DomainEvents {
   'alarm.changed': { alarmId: string; clusterId: string; areaId: string; type: string; change: 'raised' | 'repeated' | 'cleared' | 'acknowledged'; at: number };
   'area.policy_changed': { areaId: string };
   /** a programme was saved, approved, rejected or deleted: the planner replans it within seconds */
-  'programme.changed': { programmeId: string; change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved'; by?: string; byName?: string | null; createdBy?: string | null };
+  'programme.changed': { programmeId: string; areaId: string; name: string; change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved'; by?: string; byName?: string | null; createdBy?: string | null };
   'broadcast.changed': { broadcastId: string; state: string; cause?: 'submitted' | 'approved' | 'rejected'; by?: string; byName?: string | null; createdBy?: string | null };
 }
 
