@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadTone } from './helpers/broadcast.ts';
-import { provision, startServer, type TestServer } from './helpers/server.ts';
+import { provision, startServer, waitFor, type TestServer } from './helpers/server.ts';
 
 /** The programme and timetable API from outside: roles, errors naming the field, clashes with their details, .ics. */
 let srv: TestServer;
@@ -84,7 +84,18 @@ describe('programmes over HTTP', () => {
     expect(ics.headers['content-type']).toContain('text/calendar');
     expect(ics.body).toContain('SUMMARY:Bản tin sáng');
 
+    // The planner picks a change up within seconds, not at its next minute: planned, then withdrawn on delete.
+    const planned = await waitFor(async () => {
+      const t = await srv.api('GET', '/api/timetable?areaId=test-commune');
+      const ids = t.body.entries.filter((e: { programmeId: string; broadcastId: string | null }) => e.programmeId === a.body.id && e.broadcastId).map((e: { broadcastId: string }) => e.broadcastId);
+      return ids.length >= 1 ? ids : null;
+    }, 10_000);
+    for (const id of planned) expect((await srv.api('GET', `/api/broadcasts/${id}`)).body.state).toBe('scheduled');
     expect((await srv.api('DELETE', `/api/programmes/${a.body.id}`)).status).toBe(204);
     expect((await srv.api('GET', `/api/programmes/${a.body.id}`)).body.state).toBe('deleted');
+    await waitFor(async () => {
+      for (const id of planned) if ((await srv.api('GET', `/api/broadcasts/${id}`)).body.state !== 'cancelled') return null;
+      return true;
+    }, 10_000);
   });
 });
