@@ -19,6 +19,7 @@ import { lazy } from './components/lazy.tsx';
 const Pronunciations = lazy(() => import('./pages/pronunciations.tsx').then((m) => m.Pronunciations));
 const Devices = lazy(() => import('./pages/devices.tsx').then((m) => m.Devices));
 const Users = lazy(() => import('./pages/users.tsx').then((m) => m.Users));
+const AreasPage = lazy(() => import('./pages/areas.tsx').then((m) => m.AreasPage));
 const Recordings = lazy(() => import('./pages/recordings.tsx').then((m) => m.Recordings));
 const TimetablePage = lazy(() => import('./pages/timetable.tsx').then((m) => m.TimetablePage));
 const Programmes = lazy(() => import('./pages/programmes.tsx').then((m) => m.Programmes));
@@ -43,6 +44,7 @@ const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
   ['/map', () => <MapPage />],
   ['/devices', () => <Devices />],
   ['/users', () => <Users />],
+  ['/areas', () => <AreasPage />],
   ['/account', () => <Password />],
 ];
 
@@ -78,6 +80,7 @@ function places(pending = 0): NavItem[] {
     { to: '/approvals', label: t('approvals'), show: can.approve(), badge: pending, badgeText: (n) => t('pendingN', { n }) },
     { to: '/devices', label: t('devices'), show: can.devices() },
     { to: '/users', label: t('users'), show: can.admin() },
+    { to: '/areas', label: t('area.nav'), show: can.admin() },
     { to: '/account', label: t('account'), show: true },
   ];
 }

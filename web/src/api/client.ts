@@ -3,7 +3,7 @@
  * TypeBox code reaches the bundle). The session is the HttpOnly `loa_session` cookie, so no token is kept in JS.
  */
 import type { User, LoginResponse } from '../../../schemas/api/accounts.ts';
-import type { Area, AreaRollup } from '../../../schemas/api/areas.ts';
+import type { Area, AreaRollup, UpdateArea } from '../../../schemas/api/areas.ts';
 import type { Cluster, ClusterDetail, IssuedCredential } from '../../../schemas/api/clusters.ts';
 import type { Airing, Broadcast, CreateBroadcast } from '../../../schemas/api/broadcasts.ts';
 import type { Content, TtsVoices } from '../../../schemas/api/content.ts';
@@ -95,6 +95,8 @@ export const api = {
   updateUser: (id: string, body: unknown) => request<User>('PATCH', `/api/users/${id}`, body),
   areas: () => request<Area[]>('GET', '/api/areas'),
   rollup: (id: string) => request<AreaRollup>('GET', `/api/areas/${id}/rollup`),
+  /** admins only; `policy` replaces the area's own rules (null = all inherited); a bad rule is 400 naming e.g. body/policy/sessions/0/to */
+  updateArea: (id: string, patch: UpdateArea) => request<Area>('PATCH', `/api/areas/${id}`, patch),
   clusters: (p: { areaId?: string; online?: boolean; fault?: boolean; q?: string; limit?: number; offset?: number } = {}) => request<{ total: number; items: Cluster[] }>('GET', '/api/clusters' + q(p)),
   cluster: (id: string) => request<ClusterDetail>('GET', `/api/clusters/${id}`),
   telemetry: (id: string, from: string, to: string, resolution: number) =>

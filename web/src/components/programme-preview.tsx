@@ -7,7 +7,7 @@ import { dict, type ProgrammeDraft } from './programme-form.ts';
 import { dmy, durationWords, occurrenceWords, weekdayShort } from './recurrence-words.ts';
 
 type Choices = Pick<ProgrammeDraft, 'onClash' | 'onQuiet'>;
-type Set = (p: Partial<ProgrammeDraft>) => void;
+type SetDraft = (p: Partial<ProgrammeDraft>) => void;
 
 /** "T2 07/12/2026 04:30" in the area's wall clock. */
 function when(iso: string, zone: string): string {
@@ -26,7 +26,7 @@ function Choice({ on, label, onClick, testId }: { on: boolean; label: string; on
   );
 }
 
-function ProblemItem({ p, c, set, zone, quietHours }: { p: Problem; c: Choices; set: Set; zone: string; quietHours: string }) {
+function ProblemItem({ p, c, set, zone, quietHours }: { p: Problem; c: Choices; set: SetDraft; zone: string; quietHours: string }) {
   if (p.kind === 'quiet_hours')
     return (
       <li data-kind="quiet_hours">
@@ -68,7 +68,7 @@ function ProblemItem({ p, c, set, zone, quietHours }: { p: Problem; c: Choices; 
 }
 
 /** What stops a save, each with the way out the operator may choose (moved out of quiet hours, before or after a clash). */
-export function Problems({ problems, c, set, zone, quietHours, testId }: { problems: Problem[]; c: Choices; set: Set; zone: string; quietHours: string; testId: string }) {
+export function Problems({ problems, c, set, zone, quietHours, testId }: { problems: Problem[]; c: Choices; set: SetDraft; zone: string; quietHours: string; testId: string }) {
   const chosen = [c.onQuiet === 'move' && t('prog.chosenQuiet'), c.onClash === 'shift' && t('prog.chosenShift'), c.onClash === 'first' && t('prog.chosenFirst')].filter(Boolean);
   if (!problems.length && !chosen.length) return null;
   return (
@@ -94,7 +94,7 @@ export function Problems({ problems, c, set, zone, quietHours, testId }: { probl
  * The preview, recomputed as the operator edits (POST /programmes/preview): how long, how many clusters, the next ten
  * airings with their lunar date, and anything that would stop the save — before pressing "Lưu".
  */
-export function PreviewBox({ state, c, set, zone, quietHours }: { state: { busy: boolean; data?: Preview; error?: string; waiting?: string }; c: Choices; set: Set; zone: string; quietHours: string }) {
+export function PreviewBox({ state, c, set, zone, quietHours }: { state: { busy: boolean; data?: Preview; error?: string; waiting?: string }; c: Choices; set: SetDraft; zone: string; quietHours: string }) {
   const p = state.data;
   const d = dict();
   return (

@@ -20,18 +20,21 @@ const known = (k: string): k is Key => k in vi;
 /** Why it was missed, in words: the timetable's own codes first, then the airing reasons of codes.ts, else as sent. */
 export function ttReason(code: string | null): string {
   if (!code) return '';
-  const k = 'tt.r_' + code;
+  const k = 'tt.r_' + (code === 'conflict' ? 'clash' : code);
   return known(k) ? t(k) : reasonText(code) || code;
 }
-const flagText = (f: string) => (known('tt.flag_' + f) ? t(('tt.flag_' + f) as Key) : f);
+const flagText = (f: string) => (f === 'change_pending' ? t('prog.stChange') : known('tt.flag_' + f) ? t(('tt.flag_' + f) as Key) : f);
 
 /** The words of an entry's state; a partial airing says how many clusters missed it. */
 export function stateText(e: TimetableEntry): string {
   switch (e.state) {
     case 'partial':
       return t('tt.stPartial', { n: fmtNum(e.clusters.missed) });
-    case 'missed':
-      return e.reason ? t('tt.stMissedWhy', { why: ttReason(e.reason) }) : t('tt.stMissed');
+    case 'missed': {
+      // No reason on the entry, but one shared by every cluster that missed it (all offline, say): that one.
+      const why = e.reason ?? (e.missedBy.length && e.missedBy.every((m) => m.reason === e.missedBy[0].reason) ? e.missedBy[0].reason : null);
+      return why ? t('tt.stMissedWhy', { why: ttReason(why) }) : t('tt.stMissed');
+    }
     default:
       return t(('tt.st_' + e.state) as Key);
   }
@@ -45,6 +48,13 @@ export const dayTitle = (w: Wall) => {
 
 /** Clock time in the area's zone; the end of the day reads 24:00, not 00:00. */
 const clock = (ms: number, day: Day, zone: string) => (ms >= day.end ? '24:00' : fmtTime(wall(ms, zone)));
+
+/** "05:30–05:45"; a bulletin of a few seconds that ends in the minute it starts is just "05:30". */
+function timeRange(e: TimetableEntry, day: Day, zone: string): string {
+  const from = clock(Date.parse(e.startAt), day, zone);
+  const to = fmtTime(wall(Date.parse(e.endAt), zone));
+  return from === to ? from : `${from}–${to}`;
+}
 
 function rowsOf(tt: Timetable, day: Day): Row[] {
   const clip = (kind: 'quiet' | 'free') => (x: Interval): Row | null => {
@@ -64,9 +74,7 @@ function Entry({ e, day, zone }: { e: TimetableEntry; day: Day; zone: string }) 
   const missed = e.missedBy.length > 0 && (e.state === 'partial' || e.state === 'missed');
   return (
     <li class={'tt-entry tt-' + e.state} style={{ borderLeftColor: e.colour ?? '#6b6b6b' }} data-testid="tt-entry" data-state={e.state} data-title={e.title}>
-      <span class="tt-time">
-        {clock(Date.parse(e.startAt), day, zone)}–{fmtTime(wall(Date.parse(e.endAt), zone))}
-      </span>
+      <span class="tt-time">{timeRange(e, day, zone)}</span>
       <span class="tt-what">
         {to ? (
           <a href={to} onClick={(ev) => (ev.preventDefault(), navigate(to))}>
@@ -130,7 +138,7 @@ export function TimetableDay({ tt, day, label }: { tt: Timetable; day: Day; labe
             <Entry e={r.e} day={day} zone={tt.zone} />
           ) : (
             <li class={'tt-band band-' + r.kind} data-testid={'tt-' + r.kind}>
-              {t(r.kind === 'quiet' ? 'tt.quiet' : 'tt.free', { from: clock(r.from, day, tt.zone), to: clock(r.to, day, tt.zone), d: durationWords(r.to - r.from, dict()) })}
+              {t(r.kind === 'quiet' ? 'tt.quiet' : 'tt.free', { from: clock(r.from, day, tt.zone), to: clock(r.to, day, tt.zone), d: durationWords(Math.round((r.to - r.from) / 60_000) * 60_000, dict()) })}
             </li>
           ),
         )}

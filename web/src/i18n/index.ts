@@ -45,6 +45,13 @@ export function messageText(m: string): string {
   if ((r = m.match(/^cluster id (\S+) is taken/))) return t('v_idTaken', { id: r[1] });
   if ((r = m.match(/^username (\S+) is taken/))) return t('v_usernameTaken', { name: r[1] });
   if ((r = m.match(/would fall in quiet hours (\S+)/))) return t('v_quiet', { hours: r[1] });
+  if ((r = m.match(/^the (\d+) airings cannot all fit outside quiet hours (\S+)/))) return t('area.v_quietNoFit', { n: r[1], hours: r[2] });
+  // an area's rules (server/src/areas/area-policy.ts)
+  if ((r = m.match(/^session "(.*)" must end after it starts \((\d\d:\d\d)-(\d\d:\d\d)\)/))) return t('area.v_sessOrder', { name: r[1], from: r[2], to: r[3] });
+  if ((r = m.match(/^session "(.*)" allows (\d+) minutes but lasts (\d+)/))) return t('area.v_sessLonger', { name: r[1], max: r[2], length: r[3] });
+  if ((r = m.match(/^session "(.*)" overlaps session "(.*)"$/))) return t('area.v_sessOverlap', { name: r[1], other: r[2] });
+  if (/^quiet hours start and end at the same time/.test(m)) return t('area.v_quietSame');
+  if ((r = m.match(/^time zone (\S+) is not an IANA zone/))) return t('area.v_tz', { zone: r[1] });
   if ((r = m.match(/^"(.+)" already has a reading in this commune/))) return t('v_readingTaken', { written: r[1] });
   if (/^the written form needs at least one letter or digit/.test(m)) return t('v_writtenLetter');
   if (/^the reading needs at least one letter/.test(m)) return t('v_spokenLetter');

@@ -6,7 +6,7 @@ import { fmtDate, fmtTime, fromWall, wall } from '../i18n/time.ts';
 import { communes, session } from '../session.ts';
 import { useDraft, useLoad } from '../hooks.ts';
 import { Loading } from '../components/ui.tsx';
-import { TimetableDay, dayTitle, stateText, type Day } from '../components/timetable-day.tsx';
+import { TimetableDay, stateText, type Day } from '../components/timetable-day.tsx';
 import '../components/timetable.css';
 
 /** The days shown, each from its own midnight in the area's zone (a day is not always 24 h where clocks change). */
@@ -69,7 +69,7 @@ export function TimetablePage() {
     <section class="tt">
       <h1>{t('tt.title')}</h1>
       <NowNextBox nn={nn.data} zone={zone} />
-      <div class="grid3">
+      <div class="tt-where">
         <div class="field">
           <label for="tt-area">{t('tt.place')}</label>
           <select id="tt-area" value={v.areaId} onChange={(e) => setV({ ...v, areaId: e.currentTarget.value, clusterId: '' })}>
@@ -110,10 +110,13 @@ export function TimetablePage() {
           {t('tt.later')} ›
         </button>
       </nav>
-      <p class="tt-range" role="status" data-testid="tt-range">
-        {v.view === 'week' ? t('tt.weekRange', { from: fmtDate(days[0].w), to: fmtDate(days[6].w) }) : dayTitle(days[0].w)}
-      </p>
-      {!tt.data ? <Loading error={tt.error} /> : days.map((d) => <TimetableDay tt={tt.data!} day={d} label={labelOf(d)} />)}
+      {v.view === 'week' && (
+        <p class="tt-range" role="status" data-testid="tt-range">
+          {t('tt.weekRange', { from: fmtDate(days[0].w), to: fmtDate(days[6].w) })}
+        </p>
+      )}
+      {/* The answer for another range (still on its way after "Tuần" or "Sau") is not shown as empty days. */}
+      {!tt.data || tt.data.from !== from || tt.data.to !== to ? <Loading error={tt.error} /> : days.map((d) => <TimetableDay tt={tt.data!} day={d} label={labelOf(d)} />)}
       {v.areaId && (
         <p>
           <a class="btn" href={api.timetableIcsUrl(v.areaId)} download data-testid="tt-ics">
