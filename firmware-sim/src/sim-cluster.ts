@@ -132,6 +132,17 @@ export class SimCluster extends ClusterCore {
   syncTimeNow(): void {
     if (this.online) this.timeSyncNow();
   }
+
+  /**
+   * The time the device clock reads stepped (an NTP or RTC step of the wall clock, or a test moving the fake true
+   * time its DeviceClock reads): the player's wake-up timer, a plain setTimeout computed from the old reading, is
+   * re-armed from the clock as it reads now — what a receiver does on settimeofday. The measured offset is kept, so
+   * this models a step of the time source the server and the device share; a step of the device clock alone is
+   * `clock.setSkew()` followed by `syncTimeNow()`.
+   */
+  clockStepped(): void {
+    this.playback.onOffset();
+  }
 }
 
 export type { SimClusterOptions };

@@ -22,10 +22,8 @@ async function main(): Promise<void> {
   const mqtt = await app.loa.startMqtt();
   app.log.info({ mqttPort: mqtt.port, mqttTlsPort: mqtt.tlsPort, ws: '/mqtt' }, 'MQTT broker listening');
   const httpPort = (app.server.address() as { port: number }).port;
-  const demo = config.LOA_DEMO ? await startDemo(app, mqtt.port, httpPort) : null;
-  // Speech for the demo's programmes takes a few seconds: made in the background, the server is up meanwhile.
-  if (demo) seedDemoTimetable(app.loa.services, 'dong-thanh').then((n) => n && app.log.info({ programmes: n }, 'demo timetable seeded'), (err) => app.log.warn({ err }, 'demo timetable not seeded'));
-
+  // Signals are handled from here on, before the demo starts: a SIGTERM while it starts still stops cleanly.
+  let demo: Awaited<ReturnType<typeof startDemo>> | null = null;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -40,6 +38,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  demo = config.LOA_DEMO ? await startDemo(app, mqtt.port, httpPort) : null;
+  // Speech for the demo's programmes takes a few seconds: made in the background, the server is up meanwhile.
+  if (demo) seedDemoTimetable(app.loa.services, 'dong-thanh').then((n) => n && app.log.info({ programmes: n }, 'demo timetable seeded'), (err) => app.log.warn({ err }, 'demo timetable not seeded'));
 }
 
 main().catch((err) => {

@@ -7,7 +7,11 @@ export interface JobSpec {
   run: () => void | Promise<unknown>;
 }
 
-const LEASE_MS = 5 * 60_000;
+/**
+ * A run holds its job for this long and renews it while it works, so a server killed mid-run blocks the job for
+ * at most this long after its restart (the planner still plans what came due meanwhile: up to a minute late).
+ */
+export const LEASE_MS = 30_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
 /**
@@ -44,6 +48,8 @@ export class JobRunner {
       if (this.running.has(spec.name) || !this.repo.claim(spec.name, now, LEASE_MS)) continue;
       ran.push(spec.name);
       this.running.add(spec.name);
+      const renew = setInterval(() => this.repo.renew(spec.name, this.clock.now() + LEASE_MS), LEASE_MS / 3);
+      renew.unref();
       try {
         await spec.run();
         const done = this.clock.now();
@@ -53,6 +59,7 @@ export class JobRunner {
         this.repo.failed(spec.name, err instanceof Error ? err.message : String(err), this.clock.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts, spec.intervalMs));
         this.onError(spec.name, err);
       } finally {
+        clearInterval(renew);
         this.running.delete(spec.name);
       }
     }

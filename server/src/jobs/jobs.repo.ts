@@ -30,6 +30,11 @@ export class JobsRepo {
     return r.changes === 1;
   }
 
+  /** A long run keeps its lease. */
+  renew(name: string, leaseUntil: number): void {
+    this.db.update(jobs).set({ leaseUntil }).where(eq(jobs.name, name)).run();
+  }
+
   succeeded(name: string, now: number, nextDue: number): void {
     this.db.update(jobs).set({ dueAt: nextDue, attempts: 0, lastError: null, lastOkAt: now, leaseUntil: null }).where(eq(jobs.name, name)).run();
   }
