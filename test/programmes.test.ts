@@ -50,19 +50,22 @@ describe('programmes and the planner', () => {
     expect(await s.planner.run()).toMatchObject({ planned: 0 });
     s.programmes.approve(p.id, admin);
     expect(await s.planner.run()).toMatchObject({ planned: 2 });
+    const refused = await s.programmes.update(p.id, body({ schedule: { recurrence: { kind: 'daily' }, time: '07:00' } }), operator);
+    expect(s.programmes.reject(refused.id, 'Trùng giờ họp', admin)).toMatchObject({ state: 'active', pending: null, rejected: { version: 2, rejectReason: 'Trùng giờ họp' } });
     const changed = await s.programmes.update(p.id, body({ schedule: { recurrence: { kind: 'daily' }, time: '06:00' } }), operator);
     expect(changed.live?.version).toBe(1);
-    expect(changed.pending?.version).toBe(2);
+    expect(changed.pending?.version).toBe(3);
+    expect(changed.rejected).toBeNull();
     expect(await s.planner.run()).toMatchObject({ planned: 0, replaced: 0 });
     clock.t += H;
     const approved = s.programmes.approve(p.id, admin);
-    expect(approved.live?.version).toBe(2);
+    expect(approved.live?.version).toBe(3);
     const r = await s.planner.run();
     expect(r).toMatchObject({ planned: 2, replaced: 2 });
     const rows = airingsOf(p.id);
     expect(rows.filter((x) => x.state === 'planned').map((x) => [x.version, vn(x.startAt)])).toEqual([
-      [2, '2026-11-25 06:00'],
-      [2, '2026-11-26 06:00'],
+      [3, '2026-11-25 06:00'],
+      [3, '2026-11-26 06:00'],
     ]);
     // The old version's broadcasts were withdrawn, so devices drop them.
     for (const old of rows.filter((x) => x.version === 1)) expect(s.broadcasts.stateOf(old.broadcastId!)).toBe('cancelled');

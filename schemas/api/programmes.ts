@@ -110,6 +110,7 @@ export const ProgrammeSchema = Type.Object(
     state: Type.Union(PROGRAMME_STATES.map((s) => Type.Literal(s)), { description: 'active: a version is approved and airs; pending_approval: none yet, one waits' }),
     live: Type.Union([ProgrammeVersionSchema, Type.Null()], { description: 'the approved version, which airs' }),
     pending: Type.Union([ProgrammeVersionSchema, Type.Null()], { description: 'a change awaiting approval; the live version airs meanwhile' }),
+    rejected: Type.Union([ProgrammeVersionSchema, Type.Null()], { description: 'the latest version, when an approver refused it (with the reason)' }),
     next: Type.Array(OccurrenceSchema, { description: 'the next ten occurrences of the live version (or of the pending one while none is live)' }),
     createdAt: TimestampSchema,
   },

@@ -150,6 +150,7 @@ export class ProgrammesService {
     const live = p.liveVersion !== null ? this.repo.version(p.id, p.liveVersion) : null;
     const pending = p.pendingVersion !== null ? this.repo.version(p.id, p.pendingVersion) : null;
     const shown = live ?? pending;
+    const latest = this.repo.version(p.id, p.latestVersion);
     return {
       id: p.id,
       name: p.name,
@@ -159,6 +160,7 @@ export class ProgrammesService {
       state: stateOf(p, live, pending),
       live: live ? versionView(live, this.personName) : null,
       pending: pending ? versionView(pending, this.personName) : null,
+      rejected: latest?.state === 'rejected' ? versionView(latest, this.personName) : null,
       next: shown && p.deletedAt === null ? this.next(shown.body as ProgrammeInput, this.clock.now()) : [],
       createdAt: new Date(p.createdAt).toISOString(),
     };

@@ -38,7 +38,7 @@ function Card({ p, onDone }: { p: Programme; onDone: () => void }) {
     }
   };
   const remove = () => confirm(t('prog.deleteConfirm', { name: p.name })) && act(() => api.deleteProgramme(p.id));
-  const rejectReason = p.pending?.rejectReason ?? p.live?.rejectReason;
+  const rejectReason = p.rejected?.rejectReason ?? null;
   return (
     <li class="card prog-card" style={{ borderLeftColor: p.colour }} data-testid="programme" data-id={p.id}>
       <h2>
@@ -101,7 +101,7 @@ function Card({ p, onDone }: { p: Programme; onDone: () => void }) {
 /** Chương trình: the recurring programmes of the communes in reach, with what waits for approval. */
 export function Programmes() {
   const [areaId, setAreaId] = useState(communes()[0]?.id ?? '');
-  const list = useLoad(() => api.programmes({ areaId: areaId || undefined }), [areaId], ['broadcast']);
+  const list = useLoad(() => api.programmes({ areaId: areaId || undefined }), [areaId], ['broadcast', 'programme']);
   const saved = new URLSearchParams(location.search).get('saved');
   const savedOne = saved ? list.data?.find((p) => p.id === saved) : undefined;
   const shown = (list.data ?? []).filter((p) => p.state !== 'deleted');

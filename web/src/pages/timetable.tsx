@@ -58,8 +58,8 @@ export function TimetablePage() {
   const where = v.clusterId ? { clusterId: v.clusterId } : { areaId: v.areaId };
   const from = new Date(days[0].start).toISOString();
   const to = new Date(days[days.length - 1].end).toISOString();
-  const tt = useLoad(() => api.timetable({ ...where, from, to }), [v.areaId, v.clusterId, from, to, tick], ['broadcast', 'airing']);
-  const nn = useLoad(() => api.timetableNow(where), [v.areaId, v.clusterId, tick], ['broadcast', 'airing']);
+  const tt = useLoad(() => api.timetable({ ...where, from, to }), [v.areaId, v.clusterId, from, to, tick], ['broadcast', 'airing', 'programme']);
+  const nn = useLoad(() => api.timetableNow(where), [v.areaId, v.clusterId, tick], ['broadcast', 'airing', 'programme']);
   const clusters = useLoad(() => (v.areaId ? api.clusters({ areaId: v.areaId, limit: 500 }) : Promise.resolve(null)), [v.areaId]);
   const places = communes().flatMap((c) => [c, ...session.areas.filter((a) => a.parentId === c.id)]);
   const todayStart = daysFrom(0, 1, zone)[0].start;
