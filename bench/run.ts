@@ -6,6 +6,7 @@
  *   npm run bench                                  # sizes 1000,5000,10000, 60 s telemetry, 20 s saturation
  *   npm run bench -- --quick                       # smoke run: 200 clusters, short phases
  *   npm run bench -- --sizes 10000 --targets loa --profile   # + CPU profile of the server
+ *   npm run bench -- planner [--help]                         # the planner and timetable bench (bench/planner.ts)
  *
  * Phases per (size, target): idle (3 s) → storm (connect all, concurrency-bounded) → steady (every cluster reports
  * every 10 s, spread evenly) → saturation (every cluster reports as often as the per-client rate limit allows, total
@@ -132,6 +133,7 @@ function readmeUsage(): string {
   [--storm-timeout-s 120] [--subscribe-timeout-s 45] [--repeat 1] [--profile] [--heap-snapshot]
   [--server-ref HEAD|<git ref>|worktree] [--server-node-args "--max-old-space-size=256"] [--max-minutes 45]
   [--out file.json] [--storm-only] [--quick]
+npm run bench -- planner [--help]      (planner and timetable: bench/planner.ts)
 `;
 }
 
@@ -531,6 +533,8 @@ function pkgVersion(name: string): string | null {
 }
 
 async function main(): Promise<void> {
+  // `npm run bench -- planner …`: the planner and timetable bench, in this process (no children, no broker)
+  if (process.argv[2] === 'planner') return (await import('./planner.ts')).plannerMain(process.argv.slice(3));
   const o = parseArgs(process.argv.slice(2));
   const { logDir, out, save: write } = resultsFiles('', o.out);
   const deadline = startWatchdog(o.maxMinutes, 124, say);

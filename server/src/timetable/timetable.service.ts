@@ -1,3 +1,4 @@
+import { BROADCAST_STATES } from '../../../schemas/api/broadcasts.ts';
 import type { EntryState, NowNext, Timetable, TimetableEntry, TimetableQuery } from '../../../schemas/api/timetable.ts';
 import type { AreasService } from '../areas/areas.service.ts';
 import type { AiringsService } from '../broadcasts/airings.service.ts';
@@ -14,6 +15,8 @@ import { instantOf, wallDay } from './recurrence.ts';
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 31 * DAY_MS;
 const MISSED_LISTED = 50;
+/** Up to this many broadcasts, their states are read one by one; beyond it, in one read of the range. */
+const POINT_READS = 200;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 interface Scope {
@@ -83,10 +86,18 @@ export class TimetableService {
     const touches = (e: Entry | null) => !!e?.targets && [...e.targets.clusters.keys()].some(scope.has);
     const out: TimetableEntry[] = [];
     const rows = this.ledger.between(from, to).filter((r) => r.state !== 'superseded');
+    // The catalog's versions by key, built once: catalog.entryOf scans every live and pending version on each call,
+    // which made this O(rows × programmes) — seconds at 20,000 programmes. The first match wins, as in entryOf;
+    // a version neither live nor pending (a superseded one's rows) is still looked up there.
+    const indexed = new Map<string, Entry>();
+    for (const e of [...this.catalog.live(), ...this.catalog.pending()]) {
+      const k = `${e.programme.id}@${e.version.version}`;
+      if (!indexed.has(k)) indexed.set(k, e);
+    }
     const relevant = new Map<string, Entry | null>();
     const entryOf = (p: string, v: number) => {
       const k = `${p}@${v}`;
-      if (!relevant.has(k)) relevant.set(k, this.catalog.entryOf(p, v));
+      if (!relevant.has(k)) relevant.set(k, indexed.get(k) ?? this.catalog.entryOf(p, v));
       return relevant.get(k)!;
     };
     const mine = rows.filter((r) => touches(entryOf(r.programmeId, r.version)));
@@ -96,7 +107,11 @@ export class TimetableService {
     });
     const broadcastIds = [...mine.map((r) => r.broadcastId).filter((x): x is string => !!x), ...oneOffs.map((b) => b.id)];
     const outcome = this.outcomes(broadcastIds, scope);
-    const states = new Map([...mine.map((r) => r.broadcastId), ...oneOffs.map((b) => b.id)].filter((x): x is string => !!x).map((id) => [id, this.broadcasts.stateOf(id)]));
+    // Many broadcasts (a commune's week can hold tens of thousands): their states in one read of the range rather
+    // than a query each — the planner's start when their ledger rows say; any not found there is read on its own.
+    const ids = [...mine.map((r) => r.broadcastId), ...oneOffs.map((b) => b.id)].filter((x): x is string => !!x);
+    const inRange = ids.length > POINT_READS ? new Map(this.broadcasts.startingBetween(from, to, BROADCAST_STATES, true).map((b) => [b.id, b.state])) : new Map<string, string>();
+    const states = new Map(ids.map((id) => [id, inRange.get(id) ?? this.broadcasts.stateOf(id)]));
     const seen = new Set<string>();
     for (const r of mine) {
       const e = entryOf(r.programmeId, r.version)!;
@@ -174,12 +189,15 @@ export class TimetableService {
   private free(entries: TimetableEntry[], scope: Scope, from: number, to: number, now: number) {
     if (!scope.quietSpec) return [];
     const windows = scope.quietSpec.intervals(from - DAY_MS, to);
+    // parsed once, not once per window (and no spread of every entry into Math.max)
+    const spans = entries.filter((e) => e.state !== 'cancelled').map((e) => [Date.parse(e.startAt), Date.parse(e.endAt)] as const);
     const out: { from: string; to: string }[] = [];
     for (let i = 1; i < windows.length; i++) {
       const start = Math.max(windows[i - 1].to, now, from);
       const end = Math.min(windows[i].from, to);
       if (end <= start) continue;
-      const last = Math.max(start, ...entries.filter((e) => e.state !== 'cancelled' && Date.parse(e.startAt) < end && Date.parse(e.endAt) > start).map((e) => Date.parse(e.endAt)));
+      let last = start;
+      for (const [s, e] of spans) if (s < end && e > start && e > last) last = e;
       if (last < end) out.push({ from: iso(last), to: iso(end) });
     }
     return out;
