@@ -56,7 +56,7 @@ describe('timetable', () => {
     expect(week.free.every((f) => week.quiet.some((q) => q.from === f.to))).toBe(true);
 
     expect(s.timetable.query({ clusterId: a }, admin).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'aired', clusters: { targeted: 1, aired: 1, missed: 0 } });
-    expect(s.timetable.query({ clusterId: b }, admin).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'missed', clusters: { targeted: 1, aired: 0, missed: 1 } });
+    expect(s.timetable.query({ clusterId: b }, admin).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'missed', reason: 'offline', clusters: { targeted: 1, aired: 0, missed: 1 } });
 
     const ics = timetableIcs(week, 'Đồng Thạnh');
     expect(ics).toContain('BEGIN:VCALENDAR');

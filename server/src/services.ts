@@ -158,6 +158,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   const jobs = new JobRunner(new JobsRepo(db), clock, (job, err) => opts.log?.error({ err, job }, 'durable job failed'));
   // What the catalog resolved (targets, areas' rules) is stale once any of them changes.
   for (const ev of ['registry.changed', 'area.policy_changed', 'programme.changed'] as const) bus.on(ev, () => catalog.invalidate());
+  bus.on('area.policy_changed', () => planner.quietHoursChanged());
   const alarms = createAlarms(db, bus, clock, { areas, directory, clusters, health, telemetry, accounts, audit }, (err) => opts.log?.error({ err }, 'alarm bookkeeping failed'));
   return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs };
 }

@@ -174,13 +174,20 @@ export class AiringsRepo {
     return this.db.select().from(airings).where(eq(airings.clusterId, clusterId)).orderBy(desc(airings.updatedAt)).limit(limit).all();
   }
 
-  /** Per broadcast and cluster, how its airings ended (the timetable): finished, failed with a reason, or still open. */
-  outcomes(broadcastIds: string[]): { broadcastId: string; clusterId: string; state: string; reason: string | null }[] {
+  /**
+   * Per broadcast and cluster, how its airings ended (the timetable): finished, failed with a reason, or still open;
+   * for one cluster when `clusterId` is given. Plain statements returning arrays: a commune's week is tens of
+   * thousands of rows, and mapping each through the query builder cost most of the timetable's time.
+   */
+  outcomes(broadcastIds: string[], clusterId?: string): { broadcastId: string; clusterId: string; state: string; reason: string | null }[] {
     const out: { broadcastId: string; clusterId: string; state: string; reason: string | null }[] = [];
     for (let i = 0; i < broadcastIds.length; i += 500) {
       const ids = broadcastIds.slice(i, i + 500);
-      out.push(...this.db.select({ broadcastId: airings.broadcastId, clusterId: airings.clusterId, state: airings.state, reason: airings.reason }).from(airings).where(inArray(airings.broadcastId, ids)).all());
+      const sql = `select broadcast_id, cluster_id, state, reason from airings where broadcast_id in (${ids.map(() => '?').join(',')})${clusterId ? ' and cluster_id = ?' : ''}`;
+      const rows = this.db.$client.prepare(sql).raw().all(...ids, ...(clusterId ? [clusterId] : [])) as [string, string, string, string | null][];
+      for (const [b, c, state, reason] of rows) out.push({ broadcastId: b, clusterId: c, state, reason });
     }
     return out;
   }
+
 }

@@ -244,9 +244,9 @@ export class AiringsService {
     return this.counts(broadcastId).total > 0;
   }
 
-  outcomes(broadcastIds: string[]) {
+  outcomes(broadcastIds: string[], clusterId?: string) {
     this.settle();
-    return this.repo.outcomes(broadcastIds);
+    return this.repo.outcomes(broadcastIds, clusterId);
   }
 
   list(broadcastId: string) {

@@ -21,7 +21,7 @@ export interface Entry {
  * an area or the registry changes (the timetable of a province must not resolve targets per request).
  */
 export class ProgrammeCatalog {
-  private cache: { live: Entry[]; pending: Entry[] } | null = null;
+  private cache: { live: Entry[]; pending: Entry[]; byKey: Map<string, Entry> } | null = null;
 
   constructor(
     private repo: ProgrammesRepo,
@@ -56,12 +56,15 @@ export class ProgrammeCatalog {
       if (l) live.push(this.entry(p, l));
       if (w) pending.push(this.entry(p, w));
     }
-    return (this.cache = { live, pending });
+    // Live first: the planner and the timetable look versions up per row, thousands of times a run.
+    const byKey = new Map<string, Entry>();
+    for (const e of [...live, ...pending]) if (!byKey.has(key(e.programme.id, e.version.version))) byKey.set(key(e.programme.id, e.version.version), e);
+    return (this.cache = { live, pending, byKey });
   }
 
   /** Any version of a programme (one no longer live, for its planned rows), or null. */
   entryOf(programmeId: string, version: number): Entry | null {
-    const hit = [...this.live(), ...this.pending()].find((e) => e.programme.id === programmeId && e.version.version === version);
+    const hit = this.load().byKey.get(key(programmeId, version));
     if (hit) return hit;
     const p = this.repo.get(programmeId);
     const v = p ? this.repo.version(programmeId, version) : null;
@@ -78,6 +81,8 @@ export class ProgrammeCatalog {
     return this.load().pending;
   }
 }
+
+const key = (programmeId: string, version: number) => `${programmeId}@${version}`;
 
 /** The instants a version names in [from, to), on its area's wall clock. */
 export function instants(e: Pick<Entry, 'body' | 'policy'>, from: number, to: number): number[] {

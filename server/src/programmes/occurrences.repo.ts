@@ -37,15 +37,24 @@ export class OccurrencesRepo {
   plannedAfter(after: number): OccurrenceRow[] {
     return this.db.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), gte(programmeOccurrences.startAt, after))).all();
   }
-  /** Occurrence instants of one version already in the ledger, within [from, to). */
-  known(programmeId: string, version: number, from: number, to: number): Set<number> {
+  /**
+   * For every programme, the occurrence instants its given version must not plan again within [from, to): its own
+   * rows, and other versions' rows unless superseded. One read for the whole planner run.
+   */
+  knownAll(from: number, to: number, versions: Map<string, number>): Map<string, Set<number>> {
+    const out = new Map<string, Set<number>>();
     const rows = this.db
-      .select({ at: programmeOccurrences.occurrenceAt, version: programmeOccurrences.version, state: programmeOccurrences.state })
+      .select({ programmeId: programmeOccurrences.programmeId, at: programmeOccurrences.occurrenceAt, version: programmeOccurrences.version, state: programmeOccurrences.state })
       .from(programmeOccurrences)
-      .where(and(eq(programmeOccurrences.programmeId, programmeId), gte(programmeOccurrences.occurrenceAt, from), lt(programmeOccurrences.occurrenceAt, to)))
+      .where(and(gte(programmeOccurrences.occurrenceAt, from), lt(programmeOccurrences.occurrenceAt, to)))
       .all();
-    // Another version's occurrence counts unless superseded: a change approved as it airs must not air it twice.
-    return new Set(rows.filter((r) => r.version === version || r.state !== 'superseded').map((r) => r.at));
+    for (const r of rows) {
+      if (r.version !== versions.get(r.programmeId) && r.state === 'superseded') continue;
+      let set = out.get(r.programmeId);
+      if (!set) out.set(r.programmeId, (set = new Set()));
+      set.add(r.at);
+    }
+    return out;
   }
   /** Planned rows airing within [from, to) — the cluster time already taken. */
   plannedBetween(from: number, to: number): OccurrenceRow[] {

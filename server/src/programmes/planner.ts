@@ -49,6 +49,10 @@ export const occurrenceBroadcastId = (programmeId: string, version: number, at: 
  * reason, never dropped silently.
  */
 export class Planner {
+  private flagDue = true;
+  /** Whether each content item is ready, asked once per run (a province's run asks for thousands of occurrences). */
+  private ready = new Map<string, boolean>();
+
   constructor(
     private catalog: ProgrammeCatalog,
     private ledger: OccurrencesRepo,
@@ -62,6 +66,7 @@ export class Planner {
     const now = this.clock.now();
     const horizon = now + this.horizonMs;
     const result: PlanResult = { planned: 0, missed: 0, replaced: await this.replaceStale(now), moved: 0 };
+    this.ready.clear();
     const live = this.catalog.live();
     const busy = this.busy(now, horizon, live);
     const candidates: Candidate[] = [];
@@ -70,10 +75,11 @@ export class Planner {
       const e = this.catalog.entryOf(r.programmeId, r.version);
       if (e) candidates.push({ entry: e, at: r.occurrenceAt, moving: r });
     }
+    const known = this.ledger.knownAll(now - LOOKBACK_MS - 1, horizon, new Map(live.map((e) => [e.programme.id, e.version.version])));
     for (const e of live) {
       const from = Math.max(e.version.approvedAt ?? now, now - LOOKBACK_MS);
-      const known = this.ledger.known(e.programme.id, e.version.version, from - 1, horizon);
-      for (const at of instants(e, from, horizon)) if (!known.has(at)) candidates.push({ entry: e, at });
+      const mine = known.get(e.programme.id);
+      for (const at of instants(e, from, horizon)) if (!mine?.has(at)) candidates.push({ entry: e, at });
     }
     // In time order; at the same time the programme that goes first wins, then a fixed order (deterministic).
     candidates.sort((a, b) => a.at - b.at || rankOf(a.entry) - rankOf(b.entry) || (a.entry.programme.id < b.entry.programme.id ? -1 : 1));
@@ -86,8 +92,16 @@ export class Planner {
       if (outcome === 'planned') result.planned++;
       else result.missed++;
     }
-    this.flagQuiet(now);
+    if (this.flagDue) {
+      this.flagDue = false;
+      this.flagQuiet(now);
+    }
     return result;
+  }
+
+  /** Quiet hours changed somewhere: the next run looks at what is planned (also the first run after a start). */
+  quietHoursChanged(): void {
+    this.flagDue = true;
   }
 
   /**
@@ -146,7 +160,9 @@ export class Planner {
     };
     if (!c.moving && at < now - LATE_PLAN_MS) return miss('not_planned');
     if (!e.targets) return miss('no_clusters');
-    if (!this.playable(e.version.contentId)) return miss('content_missing');
+    let ok = this.ready.get(e.version.contentId);
+    if (ok === undefined) this.ready.set(e.version.contentId, (ok = this.playable(e.version.contentId)));
+    if (!ok) return miss('content_missing');
     let start = c.moving ? Math.max(c.moving.startAt, at) : at;
     for (let round = 0; round < 24; round++) {
       const quiet = e.quiet.filter((q) => q.intervals(start, start + d).length > 0);

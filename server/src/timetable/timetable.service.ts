@@ -25,6 +25,8 @@ interface Scope {
   /** the clusters the view is about */
   has: (clusterId: string) => boolean;
   size: number;
+  /** the one cluster of a cluster's view */
+  only?: string;
 }
 
 /**
@@ -72,7 +74,7 @@ export class TimetableService {
     if (q.clusterId) {
       const c = this.clusters.get(q.clusterId, actor); // 404 outside the caller's areas
       const p = this.areas.policy(c.areaId);
-      return { zone: p.timeZone, quietSpec: p.quiet, has: (id) => id === q.clusterId, size: 1 };
+      return { zone: p.timeZone, quietSpec: p.quiet, has: (id) => id === q.clusterId, size: 1, only: q.clusterId };
     }
     const areaId = q.areaId ?? (actor.scope === 'all' ? null : [...actor.scope][0]);
     if (!areaId) throw badRequest('give an area or a cluster', 'querystring/areaId');
@@ -120,13 +122,16 @@ export class TimetableService {
       const targeted = o?.targeted ?? [...e.targets!.clusters.keys()].filter(scope.has).length;
       const base = { key: `${r.programmeId}:${r.version}:${r.occurrenceAt}`, programmeId: r.programmeId, broadcastId: r.broadcastId, title: e.programme.name, colour: e.programme.colour, level: e.body.level, startAt: iso(r.startAt), endAt: iso(r.endAt) };
       if (r.state === 'missed') out.push({ ...base, state: 'missed', reason: r.reason, clusters: { targeted, aired: 0, missed: targeted }, missedBy: [], flags: [] });
-      else out.push({ ...base, ...this.progress(states.get(r.broadcastId ?? '') ?? 'scheduled', o, targeted, r.startAt, r.endAt, now), reason: r.reason, flags: r.flag ? [r.flag] : [] });
+      else {
+        const p = this.progress(states.get(r.broadcastId ?? '') ?? 'scheduled', o, targeted, r.startAt, r.endAt, now);
+        out.push({ ...base, ...p, reason: p.state === 'missed' ? sharedReason(p.missedBy) ?? r.reason : r.reason, flags: r.flag ? [r.flag] : [] });
+      }
     }
     for (const b of oneOffs) {
       const o = outcome.get(b.id);
       const end = b.startAt! + this.broadcasts.lengthOf(b);
       const targeted = o?.targeted ?? 0;
-      out.push({ key: b.id, programmeId: null, broadcastId: b.id, title: b.title, colour: null, level: b.level as TimetableEntry['level'], startAt: iso(b.startAt!), endAt: iso(end), ...this.progress(b.state, o, targeted, b.startAt!, end, now), reason: null, flags: [] });
+      out.push({ key: b.id, programmeId: null, broadcastId: b.id, title: b.title, colour: null, level: b.level as TimetableEntry['level'], startAt: iso(b.startAt!), endAt: iso(end), ...this.progressWithReason(b.state, o, targeted, b.startAt!, end, now), flags: [] });
     }
     // Beyond what the planner has done: the occurrences it will plan (or would, once approved).
     const future = (e: Entry, state: EntryState, flags: string[]) => {
@@ -147,6 +152,11 @@ export class TimetableService {
     return out;
   }
 
+  private progressWithReason(state: string, o: Outcome | undefined, targeted: number, start: number, end: number, now: number) {
+    const p = this.progress(state, o, targeted, start, end, now);
+    return { ...p, reason: p.state === 'missed' ? sharedReason(p.missedBy) : null };
+  }
+
   /** An entry's state from its broadcast and its clusters' airings. */
   private progress(state: string, o: Outcome | undefined, targeted: number, start: number, end: number, now: number) {
     const aired = o?.aired ?? 0;
@@ -165,7 +175,7 @@ export class TimetableService {
   private outcomes(broadcastIds: string[], scope: Scope): Map<string, Outcome> {
     const out = new Map<string, Outcome>();
     const seen = new Map<string, Map<string, { aired: boolean; missed: string | null | undefined }>>();
-    for (const a of this.airings.outcomes(broadcastIds)) {
+    for (const a of this.airings.outcomes(broadcastIds, scope.only)) {
       if (!scope.has(a.clusterId) || a.state === 'cancelled') continue;
       const per = seen.get(a.broadcastId) ?? new Map();
       seen.set(a.broadcastId, per);
@@ -202,6 +212,12 @@ export class TimetableService {
     }
     return out;
   }
+}
+
+/** Why an entry nobody aired was missed, when every cluster missed it for the same reason. */
+function sharedReason(missed: { reason: string | null }[]): string | null {
+  const reasons = new Set(missed.map((m) => m.reason));
+  return reasons.size === 1 ? [...reasons][0] : null;
 }
 
 interface Outcome {
