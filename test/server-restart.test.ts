@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, waitFor, type TestServer } from './helpers/server.ts';
+import { waitFor } from './helpers/server.ts';
+import { childProcesses, signIn, type Proc } from './helpers/child-server.ts';
 import { uploadTone } from './helpers/broadcast.ts';
 
 /**
@@ -13,66 +11,9 @@ import { uploadTone } from './helpers/broadcast.ts';
  * reconnect. A restarted broker holds no retained config, so each cluster learns its groups only from the config
  * pushed on its birth — the publish aedes' dedupe used to drop (server/src/mqtt/broker.ts, REMEMBERS_NOTHING).
  */
-const root = new URL('..', import.meta.url).pathname;
-const dataDir = mkdtempSync(join(tmpdir(), 'loa-restart-'));
-const children = new Set<ChildProcess>();
+const procs = childProcesses('loa-restart-');
+const { dataDir, run, startServer } = procs;
 
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exited: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => (children.delete(child), r(code))));
-  return { child, out: () => out, exited };
-}
-
-interface Server extends Proc {
-  httpPort: number;
-  mqttPort: number;
-}
-
-async function startServer(httpPort: number, mqttPort: number, demo = false): Promise<Server> {
-  const p = run(['server/src/main.ts'], {
-    LOA_DATA_DIR: dataDir,
-    LOA_DB_FILE: '',
-    LOA_HTTP_HOST: '127.0.0.1',
-    LOA_HTTP_PORT: String(httpPort),
-    LOA_MQTT_HOST: '127.0.0.1',
-    LOA_MQTT_PORT: String(mqttPort),
-    LOA_MQTT_TLS_PORT: '0',
-    LOA_MQTT_TLS_CERT: '',
-    LOA_MQTT_TLS_KEY: '',
-    LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    LOA_LOG_LEVEL: 'info',
-    LOA_DEMO: demo ? '1' : '0',
-  });
-  const mqtt = await waitFor(() => /"mqttPort":(\d+)[^\n]*MQTT broker listening/.exec(p.out()) ?? (p.child.exitCode !== null ? fail(p) : null), 30_000, 50);
-  const http = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(p.out())!;
-  return { ...p, httpPort: Number(http[1]), mqttPort: Number(mqtt[1]) };
-}
-
-function fail(p: Proc): never {
-  throw new Error(`process exited ${p.child.exitCode}:\n${p.out().slice(-2000)}`);
-}
-
-async function signIn(s: Server): Promise<TestServer> {
-  const httpUrl = `http://127.0.0.1:${s.httpPort}`;
-  const login = await fetch(`${httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-  const { token } = (await login.json()) as { token: string };
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(httpUrl + url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  // Only what uploadTone and this test use: the server is another process.
-  return { httpUrl, token, api } as unknown as TestServer;
-}
 
 /** The fleet CLI's latest progress line (once a second), read from `from` on so an older line cannot answer. */
 function progress(fleet: Proc, from = 0) {
@@ -81,10 +22,7 @@ function progress(fleet: Proc, from = 0) {
   return m ? { online: +m[1], total: +m[2], inGroups: +m[3], disconnects: +m[4] } : null;
 }
 
-afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-}, 10_000);
+afterAll(() => procs.cleanUp(), 10_000);
 
 describe('server restart under a fleet running as its own process', () => {
   it('pushes an emergency live to all 18 clusters of Đồng Thạnh after they reconnect on their own', async () => {

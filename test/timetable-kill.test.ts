@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +6,8 @@ import type { FleetFile } from '../schemas/fleet-file.ts';
 import type { AiringReport } from '../schemas/device-protocol/index.ts';
 import { SimFleet, type PlaybackRecord } from '../firmware-sim/src/index.ts';
 import { uploadTone } from './helpers/broadcast.ts';
-import { ADMIN_PASSWORD, waitFor, type TestServer } from './helpers/server.ts';
+import { waitFor } from './helpers/server.ts';
+import { childProcesses, signIn } from './helpers/child-server.ts';
 import { LEASE_MS } from '../server/src/jobs/job-runner.ts';
 
 /**
@@ -19,9 +18,8 @@ import { LEASE_MS } from '../server/src/jobs/job-runner.ts';
  * It is killed a second time between two occurrences and stays down while the next one airs. Every occurrence must
  * air exactly once on every cluster, from one broadcast and one ledger row.
  */
-const root = new URL('..', import.meta.url).pathname;
-const dataDir = mkdtempSync(join(tmpdir(), 'loa-timetable-kill-'));
-const children = new Set<ChildProcess>();
+const procs = childProcesses('loa-timetable-kill-');
+const { dataDir, children, startServer, kill } = procs;
 const MIN = 60_000;
 const VN = 7 * 3_600_000; // Asia/Ho_Chi_Minh, no DST
 const AREA = 'dong-thanh';
@@ -33,81 +31,10 @@ const AREA = 'dong-thanh';
  */
 const START_TOLERANCE_MS = 100;
 
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exited: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => (children.delete(child), r(code))));
-  return { child, out: () => out, exited };
-}
-
-interface Server extends Proc {
-  httpPort: number;
-  mqttPort: number;
-}
-
-async function startServer(httpPort: number, mqttPort: number, demo = false): Promise<Server> {
-  const p = run(['server/src/main.ts'], {
-    LOA_DATA_DIR: dataDir,
-    LOA_DB_FILE: '',
-    LOA_HTTP_HOST: '127.0.0.1',
-    LOA_HTTP_PORT: String(httpPort),
-    LOA_MQTT_HOST: '127.0.0.1',
-    LOA_MQTT_PORT: String(mqttPort),
-    LOA_MQTT_TLS_PORT: '0',
-    LOA_MQTT_TLS_CERT: '',
-    LOA_MQTT_TLS_KEY: '',
-    LOA_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    LOA_LOG_LEVEL: 'info',
-    LOA_DEMO: demo ? '1' : '0',
-    LOA_TIMEZONE: 'Asia/Ho_Chi_Minh',
-  });
-  const mqtt = await waitFor(() => /"mqttPort":(\d+)[^\n]*MQTT broker listening/.exec(p.out()) ?? (p.child.exitCode !== null ? fail(p) : null), 30_000, 50);
-  const http = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(p.out())!;
-  return { ...p, httpPort: Number(http[1]), mqttPort: Number(mqtt[1]) };
-}
-
-function fail(p: Proc): never {
-  throw new Error(`process exited ${p.child.exitCode}:\n${p.out().slice(-2000)}`);
-}
-
-async function kill(p: Proc): Promise<void> {
-  p.child.kill('SIGKILL');
-  await p.exited;
-}
-
-async function signIn(s: Server): Promise<TestServer> {
-  const httpUrl = `http://127.0.0.1:${s.httpPort}`;
-  const login = await fetch(`${httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-  const { token } = (await login.json()) as { token: string };
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(httpUrl + url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: parsed };
-  };
-  // Only what uploadTone and this test use: the server is another process.
-  return { httpUrl, token, api } as unknown as TestServer;
-}
-
 let fleet: SimFleet | undefined;
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
   await fleet?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await procs.cleanUp();
 }, 20_000);
 
 /** The planner's ledger rows of these programmes, read from the data dir (with the server down, or alongside it: WAL). */
