@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { fromJdn, fromLunar, jdn, leapMonthOf, toLunar } from '../server/src/timetable/lunar.ts';
 
 /**
@@ -61,22 +60,25 @@ describe('the Vietnamese lunar calendar (UTC+7)', () => {
     expect(toLunar(2026, 1, 10)).toMatchObject({ year: 2025, month: 11 });
   });
 
-  it('runs day by day without a gap: every month has 29 or 30 days and each day converts back (1900–2100)', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: jdn(1900, 2, 1), max: jdn(2100, 12, 1) }), (j) => {
-        const today = fromJdn(j);
-        const l = toLunar(today.y, today.m, today.d);
-        expect(fromLunar(l)).toEqual(today);
-        const next = fromJdn(j + 1);
-        const n = toLunar(next.y, next.m, next.d);
-        if (n.day === 1) {
-          expect([29, 30]).toContain(l.day);
-          // A short month has no 30th: asking for it is refused, not rolled into the next month.
-          if (l.day === 29) expect(() => fromLunar({ ...l, day: 30 })).toThrow(/has 29 days/);
-        }
-        else expect(n).toEqual({ ...l, day: l.day + 1 });
-      }),
-      { numRuns: 3000 },
-    );
+  // Every day, not a sample: a random 3,000 of the 73,000 once missed 9/4/2062, where the mean lunation count ran
+  // one ahead of the true new moon and the day came out as the "0th" of the next month.
+  it('runs day by day without a gap: every month has 29 or 30 days and each day converts back (1900–2100, every day)', () => {
+    let bad = 0;
+    let prev = toLunar(1900, 2, 1);
+    for (let j = jdn(1900, 2, 2); j <= jdn(2100, 12, 1); j++) {
+      const today = fromJdn(j);
+      const l = toLunar(today.y, today.m, today.d);
+      const back = fromLunar(l);
+      const roundTrip = back.y === today.y && back.m === today.m && back.d === today.d;
+      const follows = l.day === 1 ? prev.day === 29 || prev.day === 30 : l.day === prev.day + 1 && l.month === prev.month && l.year === prev.year && l.leap === prev.leap;
+      if (!roundTrip || !follows) expect.soft({ date: today, lunar: l, dayBefore: prev }).toBeUndefined();
+      if (!roundTrip || !follows) bad++;
+      // A short month has no 30th: asking for it is refused, not rolled into the next month.
+      if (l.day === 1 && prev.day === 29) expect(() => fromLunar({ ...prev, day: 30 })).toThrow(/has 29 days/);
+      if (bad > 5) break;
+      prev = l;
+    }
+    expect(bad).toBe(0);
+    expect(toLunar(2062, 4, 9)).toEqual({ day: 30, month: 2, year: 2062, leap: false });
   });
 });

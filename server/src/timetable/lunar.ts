@@ -100,9 +100,11 @@ function leapOffset(a11: number): number {
 /** The lunar date of a Gregorian date (the date as lived in Vietnam). */
 export function toLunar(y: number, m: number, d: number): LunarDate {
   const day = jdn(y, m, d);
-  const k = Math.floor((day - K0) / SYNODIC);
-  let start = newMoonDay(k + 1);
-  if (start > day) start = newMoonDay(k);
+  // The mean lunation count can be one ahead of the true new moons (which run up to ~14 h off the mean): step back
+  // until the month found starts on or before the day.
+  let k = Math.floor((day - K0) / SYNODIC) + 1;
+  let start = newMoonDay(k);
+  while (start > day) start = newMoonDay(--k);
   let a11 = month11(y);
   let b11 = a11;
   let year: number;
