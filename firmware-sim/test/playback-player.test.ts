@@ -181,15 +181,19 @@ describe('player', () => {
 
   it('priority items that clash air in `order` ascending, then by startAt', async () => {
     const c = await make('cum-order');
+    // The normal item must be on air before the priority ones come due, so the clash is one of waiting priorities:
+    // 1.5 s of lead lets the manifest and the audio arrive first even on a loaded CPU (at 400 ms they once came
+    // after every item was due, and the priorities then rightly went first).
+    const lead = 1500;
     await manifest(c, [
-      item('ord-n', { in: 400, durationMs: 500 }),
-      item('ord-p1', { level: 'priority', in: 500, durationMs: 150, order: 2 }),
-      item('ord-p2', { level: 'priority', in: 500, durationMs: 150, order: 1 }),
-      item('ord-p3', { level: 'priority', in: 450, durationMs: 150, order: 1 }),
-      item('ord-p4', { level: 'priority', in: 420, durationMs: 150 }),
-      item('ord-n2', { in: 420, durationMs: 150 }),
+      item('ord-n', { in: lead + 400, durationMs: 500 }),
+      item('ord-p1', { level: 'priority', in: lead + 500, durationMs: 150, order: 2 }),
+      item('ord-p2', { level: 'priority', in: lead + 500, durationMs: 150, order: 1 }),
+      item('ord-p3', { level: 'priority', in: lead + 450, durationMs: 150, order: 1 }),
+      item('ord-p4', { level: 'priority', in: lead + 420, durationMs: 150 }),
+      item('ord-n2', { in: lead + 420, durationMs: 150 }),
     ]);
-    await waitFor(() => c.counters.airingFinished === 6, 4000, 'all aired');
+    await waitFor(() => c.counters.airingFinished === 6, 4000 + lead, 'all aired');
     expect(raised.get(c.id)!.filter((r) => r.state === 'started').map((r) => r.itemId)).toEqual(['ord-n', 'ord-p3', 'ord-p2', 'ord-p1', 'ord-p4', 'ord-n2']);
     expect(c.counters.airingInterrupted).toBe(0);
   });
