@@ -24,6 +24,7 @@ import { OUTPUT_STATES, NETWORK_TYPES, type Telemetry } from '../schemas/device-
 import { RebootReasonSchema } from '../schemas/device-protocol/presence.ts';
 import { DeviceConfigSchema } from '../schemas/device-protocol/config.ts';
 import { clockOffset } from '../schemas/device-protocol/time-sync.ts';
+import { STREAM_EPOCH_HEADER, STREAM_EPOCH_TAG } from '../schemas/device-protocol/stream.ts';
 import { payloadCodec } from '../schemas/device-protocol/codec.ts';
 import { IdSchema } from '../schemas/common.ts';
 import { FleetFileSchema } from '../schemas/fleet-file.ts';
@@ -484,6 +485,8 @@ function values(): Record<string, string> {
   return {
     TOPIC_ROOT,
     PROTOCOL_VERSION: String(PROTOCOL_VERSION),
+    STREAM_EPOCH_HEADER,
+    STREAM_EPOCH_TAG,
     NEXT_TOPIC_ROOT: `loa/v${PROTOCOL_VERSION + 1}`,
     ID_PATTERN: IdSchema.pattern as string,
     UP_CHANNELS: codeList(DEVICE_UP),

@@ -107,7 +107,7 @@ describe('a daily programme over three days, in fake time', () => {
       return rows.length === 2 && rows.every((r) => r.state === 'planned') ? rows : null;
     }, 10_000);
     expect(planned.map((r) => r.occurrenceAt).sort()).toEqual([at0530(1), at0530(2)]);
-    const held = (id: string) => fleet.clusters.filter((c) => c.items.some((i) => i.broadcastId === id && c.contentFiles.includes(i.content.sha256))).length;
+    const held = (id: string) => fleet.clusters.filter((c) => c.items.some((i) => i.broadcastId === id && c.contentFiles.includes(i.content!.sha256))).length;
     await waitFor(() => planned.every((r) => held(r.broadcastId!) === 18), 20_000);
 
     const partitioned = fleet.get('dt-07')!;
@@ -130,7 +130,7 @@ describe('a daily programme over three days, in fake time', () => {
       expect(entry?.broadcastId).toMatch(/^po-/);
       const id = entry!.broadcastId!;
       aired.push(id);
-      for (const c of fleet.clusters) expect(c.items.some((i) => i.broadcastId === id && c.contentFiles.includes(i.content.sha256)), c.id).toBe(true);
+      for (const c of fleet.clusters) expect(c.items.some((i) => i.broadcastId === id && c.contentFiles.includes(i.content!.sha256)), c.id).toBe(true);
 
       // Every cluster starts it at 05:30, on true time.
       const of = () => starts.filter((r) => r.broadcastId === id);

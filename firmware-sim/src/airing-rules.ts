@@ -38,7 +38,7 @@ export function serverNow(h: Pick<PlaybackHost, 'offset' | 'clock' | 'syncPendin
   return { s: dev, trusted: !h.syncPending() };
 }
 
-const stepOf = (item: PlayItem) => Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
+const stepOf = (item: PlayItem) => Math.max(item.repeat.intervalS * 1000, item.content!.durationMs);
 
 /** Server time airing `seq` of `x` is due: startAt + seq·step, or after airing 0 for an item without startAt. */
 export function targetOf(x: Held, seq: number): number | null {
@@ -52,7 +52,7 @@ export function targetOf(x: Held, seq: number): number | null {
 export function dueOf(x: Held, t: ServerNow, files: Files): Due | null {
   if (x.suspended) return { h: x, seq: x.suspended.seq, target: null, resume: true };
   if (x.arrivedExpired || x.next >= x.item.repeat.count) return null;
-  if (!files.has(x.item.content.sha256)) return null;
+  if (!files.has(x.item.content!.sha256)) return null;
   const target = targetOf(x, x.next);
   if (target === null) return { h: x, seq: x.next, target, resume: false };
   if (!t.trusted || t.s < target - EARLY_MS) return null;
@@ -93,7 +93,7 @@ export function nextWake(items: Iterable<Held>, onAir: Held | undefined, s: numb
     if (x === onAir) continue;
     next = Math.min(next, x.item.expiresAt + 1);
     if (x.suspended) continue;
-    if (x.next < x.item.repeat.count && files.has(x.item.content.sha256)) {
+    if (x.next < x.item.repeat.count && files.has(x.item.content!.sha256)) {
       const target = targetOf(x, x.next);
       if (target !== null && target > s) next = Math.min(next, target);
     }

@@ -113,7 +113,7 @@ export class AiringScheduler implements PlayerOwner {
   /** expiresAt has passed: every airing not yet over is reported and the item is dropped. */
   private expire(x: Held, s: number): void {
     const item = x.item;
-    const missing = !x.arrivedExpired && !this.content.has(item.content.sha256);
+    const missing = !x.arrivedExpired && !this.content.has(item.content!.sha256);
     for (let seq = x.next; seq < item.repeat.count; seq++) {
       if (x.suspended?.seq === seq) {
         this.reporter.report(x, seq, 'skipped', { positionMs: x.suspended.positionMs, reason: 'expired' });
@@ -139,13 +139,13 @@ export class AiringScheduler implements PlayerOwner {
   /** Forget an item for good (its id stays known until well after expiry, so it is never aired again). */
   retire(x: Held): void {
     if (!this.store.forget(x)) return;
-    this.releaseIfUnused(x.item.content.sha256);
+    this.releaseIfUnused(x.item.content!.sha256);
   }
 
   /** No item held and nothing on air plays `sha` any more: the file goes. */
   releaseIfUnused(sha: string): void {
     if (this.store.uses(sha)) return;
-    if (this.player.airing?.item.content.sha256 === sha) return;
+    if (this.player.airing?.item.content!.sha256 === sha) return;
     this.content.drop(sha);
   }
 

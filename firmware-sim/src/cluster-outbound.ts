@@ -18,6 +18,7 @@ const COUNTER_OF: Record<AiringState, keyof SimCounters> = {
   failed: 'airingFailed',
   skipped: 'airingSkipped',
   cancelled: 'airingCancelled',
+  underrun: 'airingUnderrun',
 };
 
 export abstract class ClusterOutbound extends ClusterBase {

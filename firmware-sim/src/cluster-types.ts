@@ -169,6 +169,7 @@ export function newCounters() {
     airingFailed: 0,
     airingSkipped: 0,
     airingCancelled: 0,
+    airingUnderrun: 0,
     airingReportsSent: 0,
   };
 }

@@ -119,9 +119,9 @@ export class Playback {
 
   /** A new version of an item held: a new file is fetched (the old one goes if nothing else plays it). */
   private update(x: Held, item: PlayItem): void {
-    const oldSha = x.item.content.sha256;
+    const oldSha = x.item.content!.sha256;
     x.item = item;
-    if (oldSha !== item.content.sha256) {
+    if (oldSha !== item.content!.sha256) {
       x.downloaded = null;
       x.failReason = null;
       this.airings.releaseIfUnused(oldSha);
@@ -134,7 +134,7 @@ export class Playback {
   // ---- content -----------------------------------------------------------------------------------------------
 
   private fetch(x: Held): void {
-    const { sha256, size } = x.item.content;
+    const { sha256, size } = x.item.content!;
     this.content.ensure(sha256, size);
     if (this.content.has(sha256)) this.onContent(sha256, true);
   }

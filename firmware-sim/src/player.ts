@@ -72,7 +72,7 @@ export class Player {
     } else {
       // Synchronised items seek by their lateness (within the sync window) so neighbours stay in step.
       const late = item.startAt !== null && d.target !== null ? s - d.target : 0;
-      const seek = late <= this.syncWindowMs && late < item.content.durationMs;
+      const seek = late <= this.syncWindowMs && late < item.content!.durationMs;
       pos = seek && late > 0 ? late : 0;
       if (d.seq === 0 && x.base === null) x.base = d.target ?? s;
       this.reporter.report(x, d.seq, 'started', { positionMs: pos });
@@ -98,7 +98,7 @@ export class Player {
       startDev: deviceNow,
       pos0: pos,
       volume,
-      end: setTimeout(() => this.finish(c), Math.max(0, item.content.durationMs - pos)),
+      end: setTimeout(() => this.finish(c), Math.max(0, item.content!.durationMs - pos)),
     };
     this.cur = c;
     this.h.setPlaying({ kind: 'content', ref: item.id, ...(item.title !== undefined ? { title: item.title } : {}) }, volume);
@@ -108,7 +108,7 @@ export class Player {
     if (this.cur !== c) return;
     this.cur = null;
     const x = c.h;
-    this.reporter.report(x, c.seq, 'finished', { positionMs: x.item.content.durationMs });
+    this.reporter.report(x, c.seq, 'finished', { positionMs: x.item.content!.durationMs });
     this.h.setPlaying(null, null);
     this.owner.advance(x, c.seq);
     this.owner.tick();
@@ -168,6 +168,6 @@ export class Player {
   }
 
   private position(c: Current): number {
-    return Math.min(c.h.item.content.durationMs, Math.max(0, c.pos0 + (this.h.clock.now() - c.startDev)));
+    return Math.min(c.h.item.content!.durationMs, Math.max(0, c.pos0 + (this.h.clock.now() - c.startDev)));
   }
 }

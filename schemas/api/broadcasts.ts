@@ -17,8 +17,15 @@ const SingleSourceSchema = Type.Union([
   Type.Object({ contentId: Type.String({ minLength: 1, maxLength: 64 }) }),
 ]);
 
+/** Relay of a stored upstream source for a fixed time (v1.2 stream items); live microphone goes through /api/live. */
+export const RelaySourceRefSchema = Type.Object({
+  sourceId: Type.String({ minLength: 1, maxLength: 64 }),
+  durationS: Type.Integer({ minimum: 10, maximum: 6 * 3600, description: 'how long the relay airs from its start' }),
+});
+
 export const BroadcastSourceSchema = Type.Union([
   SingleSourceSchema,
+  Type.Object({ relay: RelaySourceRefSchema }),
   Type.Object({ items: Type.Array(SingleSourceSchema, { minItems: 2, maxItems: 10, description: 'aired as one programme, in this order' }) }),
 ]);
 export type BroadcastSource = Static<typeof BroadcastSourceSchema>;
@@ -114,6 +121,22 @@ export const BroadcastSchema = Type.Object(
     rejectReason: Type.Union([Type.String(), Type.Null()]),
     cancelledBy: Type.Union([Type.String(), Type.Null()]),
     delivery: DeliverySummarySchema,
+    live: Type.Union(
+      [
+        Type.Object({
+          kind: Type.Union([Type.Literal('relay'), Type.Literal('microphone')]),
+          sourceId: Type.Union([Type.String(), Type.Null()]),
+          sourceName: Type.Union([Type.String(), Type.Null()]),
+          onAir: Type.Integer({ description: 'targeted clusters playing it now (started, not yet over)' }),
+          underruns: Type.Integer({ description: 'underruns reported by its clusters so far' }),
+          input: Type.Union([Type.String(), Type.Null()], { description: 'what the stream carries now (primary, backup, filler, silence, microphone); null when it is not running' }),
+          switches: Type.Array(Type.Object({ at: TimestampSchema, from: Type.String(), to: Type.String(), reason: Type.String() }), { maxItems: 50 }),
+          recordingId: Type.Union([Type.String(), Type.Null()], { description: 'the content item holding the audio as aired, once stored' }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'relay and live-microphone broadcasts: who is playing it now and what the stream carries' },
+    ),
   },
   { $id: 'Broadcast' },
 );

@@ -3,7 +3,8 @@ import { IdSchema, OffsetSchema, Sha256Schema, TimestampSchema } from '../common
 
 export const CONTENT_STATES = ['uploading', 'transcoding', 'ready', 'failed'] as const;
 export type ContentState = (typeof CONTENT_STATES)[number];
-export const CONTENT_SOURCES = ['upload', 'tts', 'playlist'] as const;
+/** `recording`: the audio of a live or relayed airing as it went out (issue 12), kept for the broadcast log. */
+export const CONTENT_SOURCES = ['upload', 'tts', 'playlist', 'recording'] as const;
 export type ContentSource = (typeof CONTENT_SOURCES)[number];
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);

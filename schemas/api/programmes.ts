@@ -4,13 +4,17 @@ import { TargetsSchema, TtsSourceSchema } from './broadcasts.ts';
 import { DateSchema, ScheduleSchema, TimeOfDaySchema } from './recurrence.ts';
 
 /**
- * One part of a programme, aired back to back with the others. The type is open: live relays of radio streams
- * come as another `type` (issue 12) without changing the rest.
+ * One part of a programme, aired back to back with the others. A relay of a live upstream is a programme of its
+ * own: it cannot be joined with files into one programme.
  */
 export const ProgrammeItemSchema = Type.Union([
   Type.Object({ type: Type.Literal('content'), contentId: Type.String({ minLength: 1, maxLength: 64 }) }),
   Type.Object({ type: Type.Literal('tts'), ...TtsSourceSchema.properties }),
   Type.Object({ type: Type.Literal('playlist'), contentIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20 }) }),
+  Type.Object(
+    { type: Type.Literal('relay'), sourceId: Type.String({ minLength: 1, maxLength: 64 }), durationS: Type.Integer({ minimum: 60, maximum: 6 * 3600 }) },
+    { description: 'relay of a stored upstream source ("Tiếp sóng VOV1") for durationS: the programme\'s only item' },
+  ),
 ]);
 export type ProgrammeItem = Static<typeof ProgrammeItemSchema>;
 
@@ -87,7 +91,7 @@ export const ProgrammeVersionSchema = Type.Object({
   version: Type.Integer(),
   state: Type.Union(VERSION_STATES.map((s) => Type.Literal(s))),
   body: ProgrammeInputSchema,
-  contentId: Type.String(),
+  contentId: Type.Union([Type.String(), Type.Null()], { description: 'null for a relay programme' }),
   durationMs: Type.Integer(),
   createdBy: Type.Union([Type.String(), Type.Null()]),
   createdByName: Type.Union([Type.String(), Type.Null()]),

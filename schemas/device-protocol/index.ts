@@ -8,3 +8,4 @@ export * from './config.ts';
 export * from './codec.ts';
 export { CATALOG, type TopicSpec } from './catalog.ts';
 export * from './playback.ts';
+export * from './stream.ts';

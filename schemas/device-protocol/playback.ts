@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EpochMsSchema, Sha256Schema } from '../common.ts';
+import { StreamSpecSchema } from './stream.ts';
 
 /** Circular 39/2020/TT-BTTTT bulletin levels. */
 export const LEVELS = ['normal', 'priority', 'emergency'] as const;
@@ -9,8 +10,9 @@ export const LevelSchema = Type.Union(LEVELS.map((l) => Type.Literal(l)));
 export const PREEMPT_POLICIES = ['resume', 'restart', 'drop'] as const;
 
 /**
- * One thing a cluster must air: a content item (fetched by sha256 over HTTP), when, how loud, on which outputs,
- * how often. Times are server time; the device converts them with its measured clock offset.
+ * One thing a cluster must air: a content item (fetched by sha256 over HTTP) or (v1.2) a live stream, when, how
+ * loud, on which outputs, how often. A stream item is sent only to a device whose birth declares the `stream`
+ * feature; it has `repeat.count` 1. Times are server time; the device converts them with its measured clock offset.
  */
 export const PlayItemSchema = Type.Object(
   {
@@ -18,11 +20,17 @@ export const PlayItemSchema = Type.Object(
     broadcastId: Type.String({ minLength: 1, maxLength: 64 }),
     title: Type.Optional(Type.String({ maxLength: 200 })),
     level: LevelSchema,
-    content: Type.Object({
-      sha256: Sha256Schema,
-      size: Type.Integer({ minimum: 1, description: 'bytes of the file to fetch' }),
-      durationMs: Type.Integer({ minimum: 1 }),
-    }),
+    content: Type.Optional(
+      Type.Object(
+        {
+          sha256: Sha256Schema,
+          size: Type.Integer({ minimum: 1, description: 'bytes of the file to fetch' }),
+          durationMs: Type.Integer({ minimum: 1 }),
+        },
+        { description: 'a file item: exactly one of content and stream is present (v1.1 items always have content)' },
+      ),
+    ),
+    stream: Type.Optional(StreamSpecSchema),
     startAt: Type.Union([EpochMsSchema, Type.Null()], {
       description: 'server time of the first airing; null = as soon as the level allows (normal: when idle, priority: after the current item, emergency: at once)',
     }),
@@ -78,7 +86,8 @@ export const GroupPlaySchema = Type.Union(
 );
 export type GroupPlay = Static<typeof GroupPlaySchema>;
 
-export const AIRING_STATES = ['received', 'downloaded', 'started', 'interrupted', 'resumed', 'finished', 'failed', 'skipped', 'cancelled'] as const;
+/** `underrun` (v1.2, stream items): the jitter buffer ran dry while on air; the airing goes on at the live position. */
+export const AIRING_STATES = ['received', 'downloaded', 'started', 'interrupted', 'resumed', 'finished', 'failed', 'skipped', 'cancelled', 'underrun'] as const;
 export type AiringState = (typeof AIRING_STATES)[number];
 
 /** Proof of play, one report per state change of one airing. Buffered offline; `id` makes redelivery idempotent. */
@@ -92,7 +101,8 @@ export const AiringReportSchema = Type.Object(
     ts: EpochMsSchema,
     serverTs: Type.Union([Type.Number(), Type.Null()], { description: 'ts converted to server time with the measured offset; null before any time sync' }),
     positionMs: Type.Optional(Type.Integer({ minimum: 0, description: 'playback position, for started/interrupted/resumed/finished/cancelled' })),
-    reason: Type.Optional(Type.String({ maxLength: 64, description: 'failed/skipped/cancelled: hash_mismatch, download_failed, content_missing, expired, cancelled, removed, preempted, reboot, storage_full …' })),
+    reason: Type.Optional(Type.String({ maxLength: 64, description: 'failed/skipped/cancelled: hash_mismatch, download_failed, content_missing, expired, cancelled, removed, preempted, reboot, storage_full …; stream items: unsupported_codec, stream_unavailable, stream_ended' })),
+    gapMs: Type.Optional(Type.Integer({ minimum: 0, description: 'underrun: how long the audio was missing before the airing went on at the live position' })),
   },
   { $id: 'AiringReport' },
 );

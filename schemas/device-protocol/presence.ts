@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EpochMsSchema } from '../common.ts';
+import { DEVICE_FEATURES } from './stream.ts';
 
 export const OutputInfoSchema = Type.Object({
   index: Type.Integer({ minimum: 0, maximum: 7, description: 'amplifier channel, 0-based' }),
@@ -33,6 +34,9 @@ export const BirthSchema = Type.Object(
     bootAt: EpochMsSchema,
     bootReason: Type.Optional(RebootReasonSchema),
     manifestVersion: Type.Optional(Type.Integer({ minimum: 0, description: 'store-and-forward manifest version held (v1.1)' })),
+    features: Type.Optional(
+      Type.Array(Type.Union(DEVICE_FEATURES.map((f) => Type.Literal(f))), { maxItems: 16, uniqueItems: true, description: 'optional capabilities (v1.2): stream = plays live stream items; absent = none' }),
+    ),
   },
   { $id: 'Birth' },
 );

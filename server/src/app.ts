@@ -22,6 +22,8 @@ import { healthRoutes } from './health/health.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { commandsRoutes } from './commands/commands.routes.ts';
 import { startBackgroundJobs } from './jobs.ts';
+import { liveRoutes } from './live/live.routes.ts';
+import type { Logger } from 'pino';
 import { programmesRoutes } from './programmes/programmes.routes.ts';
 import { timetableRoutes } from './timetable/timetable.routes.ts';
 import { jobsRoutes } from './jobs/jobs.routes.ts';
@@ -72,7 +74,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (config.LOA_DB_FILE !== ':memory:') mkdirSync(config.LOA_DATA_DIR, { recursive: true });
   const db = createDb(config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'));
   const broker = await createBroker();
-  const services = createServices(config, db, clock, brokerPublisher(broker), { log: app.log });
+  const services = createServices(config, db, clock, brokerPublisher(broker), { log: app.log, logger: app.log as unknown as Logger });
   const { metrics } = services;
 
   installPolicy(broker, {
@@ -126,6 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(programmesRoutes, { services, prefix: '/api' });
   await app.register(timetableRoutes, { services, prefix: '/api' });
   await app.register(jobsRoutes, { services, prefix: '/api' });
+  await app.register(liveRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
   await app.register(mapRoutes, { config: services.config, areas: services.areas });
   await app.register(webConsole);
@@ -139,6 +142,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     stopJobs();
+    // Live streams end first: devices hear the end, recordings are filed while the database is still open.
+    await services.liveSessions.close();
+    await services.live.close();
     services.backlog.settle();
     services.airings.flush();
     await services.content.drain();

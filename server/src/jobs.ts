@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from './services.ts';
 import { heartbeatTimeoutMs } from './config.ts';
+import { pruneRecordings } from './live/recording-retention.ts';
 
 /**
  * Periodic work of the server. Each job is cheap and catches its own errors so one failure cannot stop the rest.
@@ -29,7 +30,19 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     every(60_000, 'offline-alarms', () => s.alarms.sweepOffline(heartbeatTimeoutMs(s.config))),
     every(3_600_000, 'manifest-prune', () => s.manifests.prune()),
     every(600_000, 'content-prune', () => s.content.prune()),
+    every(3_600_000, 'recording-retention', () => pruneRecordings(s)),
   ];
+  // Relays start a little before their slot and stop after it; cheap when nothing is live.
+  let liveTicking = false;
+  const live = setInterval(() => {
+    if (liveTicking) return;
+    liveTicking = true;
+    s.live
+      .tick()
+      .catch((err) => log.error({ err, job: 'live' }, 'live streams not started'))
+      .finally(() => (liveTicking = false));
+  }, 1_000);
+  live.unref();
   s.jobs.register({ name: 'planner', intervalMs: 60_000, run: () => s.planner.run() });
   s.jobs.register({ name: 'broadcast-window', intervalMs: 60_000, run: () => s.broadcasts.deliverDue() });
   let ticking = false;
@@ -59,6 +72,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
   return () => {
     timers.forEach(clearInterval);
     clearInterval(tick);
+    clearInterval(live);
     offPlan.forEach((off) => off());
     offAiring();
     if (pending) clearTimeout(pending);

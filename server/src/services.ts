@@ -46,11 +46,20 @@ import { ProgrammeChecks } from './programmes/checks.ts';
 import { ProgrammesService } from './programmes/programmes.service.ts';
 import { Planner } from './programmes/planner.ts';
 import { TimetableService } from './timetable/timetable.service.ts';
+import pino, { type Logger } from 'pino';
+import { ffmpegPath } from './content/ffmpeg.ts';
+import { LiveRepo } from './live/live.repo.ts';
+import { LiveService } from './live/live.service.ts';
+import { LiveSessionsService } from './live/live-sessions.service.ts';
+import { RelaySourcesService } from './live/relay-sources.service.ts';
+import { icecastTarget } from './live/icecast-target.ts';
 
 /** The composition root: every service, wired once. Transports (HTTP, MQTT) receive this and stay thin. */
 export interface ServiceOptions {
   /** where failures of background work are told; tests leave it out */
   log?: { error(obj: object, msg: string): void };
+  /** the live streams' logger (switches, encoder failures); silent when left out */
+  logger?: Logger;
   /** how deferred delivery bookkeeping is scheduled (a crash test holds it back) */
   scheduleBacklog?: (run: () => void) => void;
 }
@@ -110,6 +119,10 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     new Delivery(publisher, manifests, airings, backlog, (to, err) => {
       metrics.backlogErrors.inc();
       opts.log?.error({ err, to }, 'play order or manifest not sent');
+    }, (clusterId) => {
+      // No birth seen yet: assume the current protocol; a v1.1 birth (no features) refuses stream items.
+      const birth = health.peek(clusterId)?.birth as { features?: string[] } | null | undefined;
+      return !birth || (birth.features ?? []).includes('stream');
     }),
     airings,
     areas,
@@ -145,7 +158,43 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     clock,
     (username) => accounts.displayNameOf(username),
   );
+  const liveRepo = new LiveRepo(db);
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const live = new LiveService(liveRepo, {
+    relayBroadcasts: (from, to) => broadcasts.startingBetween(from, to, ['scheduled', 'airing'], true).filter((r) => r.source && typeof r.source === 'object' && 'relay' in r.source),
+    holdsStream: (url, clusterId) => manifests.holdsStream(url, clusterId),
+    fillerPath: (contentId) => {
+      try {
+        return content.audioFile(contentId).path;
+      } catch {
+        return null; // deleted or not ready: silence instead
+      }
+    },
+    adoptRecording: async (file, title, durationMs) => (await content.adopt(file, { title, durationMs, source: 'recording' }, systemActor('live'))).id,
+    source: (id) => liveRepo.source(id),
+  }, bus, clock, logger, { ffmpeg: ffmpegPath, dataDir: config.LOA_DATA_DIR, latencyMs: config.LOA_LIVE_LATENCY_MS, icecast: icecastTarget(config.LOA_ICECAST_URL) });
+  const relaySources = new RelaySourcesService(liveRepo, areas, audit, clock, {
+    fillerPlayable: (id) => void content.playable(id),
+    status: (id) => live.sourceStatus(id),
+    usedBy: (id) => {
+      const now = clock.now();
+      const airing = broadcasts.startingBetween(now - 86_400_000, now + 366 * 86_400_000, ['pending_approval', 'scheduled', 'airing'], true)
+        .filter((r) => (r.source as { relay?: { sourceId: string } }).relay?.sourceId === id).map((r) => r.title);
+      return [...new Set([...airing, ...programmes.relaying(id)])];
+    },
+  });
+  broadcasts.useLive({
+    checkRelay: (sourceId, areaIds, actor) => void relaySources.checkUsable(sourceId, areaIds, actor, 'body/source/relay/sourceId'),
+    spec: (row) => live.specFor(row),
+    view: (row, counts) => live.viewOf(row, counts),
+    release: (id) => live.release(id),
+    maxLiveMs: config.LOA_LIVE_MAX_S * 1000,
+  });
+  programmes.useRelays((sourceId, areaIds, actor) => void relaySources.checkUsable(sourceId, areaIds, actor, 'body/items/0/sourceId'));
+  const liveSessions = new LiveSessionsService(liveRepo, live, broadcasts, bus, clock, logger, { ffmpeg: ffmpegPath, maxMs: config.LOA_LIVE_MAX_S * 1000 });
   const isPlayable = (id: string) => {
+    // A relay programme's occurrence needs its source, as a file programme's needs its content.
+    if (id.startsWith('relay:')) return liveRepo.source(id.slice('relay:'.length)) !== undefined;
     try {
       content.playable(id);
       return true;
@@ -160,7 +209,7 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   for (const ev of ['registry.changed', 'area.policy_changed', 'programme.changed'] as const) bus.on(ev, () => catalog.invalidate());
   bus.on('area.policy_changed', () => planner.quietHoursChanged());
   const alarms = createAlarms(db, bus, clock, { areas, directory, clusters, health, telemetry, accounts, audit }, (err) => opts.log?.error({ err }, 'alarm bookkeeping failed'));
-  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs };
+  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs, live, liveRepo, liveSessions, relaySources };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -141,6 +141,14 @@ export class AiringsRepo {
     return this.statements().counts.get(broadcastId) as { total: number; finished: number; over: number; started: number };
   }
 
+  /** A live or relay broadcast: clusters on air now (started or resumed, not over) and underruns reported so far. */
+  liveCounts(broadcastId: string): { onAir: number; underruns: number } {
+    const c = this.db.$client;
+    const onAir = c.prepare(`select count(*) as n from airings where broadcast_id = ? and state in ('started','resumed')`).get(broadcastId) as { n: number };
+    const under = c.prepare(`select count(*) as n from airing_reports where broadcast_id = ? and state = 'underrun'`).get(broadcastId) as { n: number };
+    return { onAir: onAir.n, underruns: under.n };
+  }
+
   /** Per cluster, folded in SQL; the failure is the earliest failed repeat. */
   folds(broadcastId: string): ClusterFold[] {
     const rows = this.statements().fold.all(broadcastId) as (Omit<ClusterFold, 'failState' | 'failReason'> & { failSeq: number | null })[];

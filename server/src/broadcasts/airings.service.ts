@@ -8,6 +8,8 @@ import { AiringsRepo, TERMINAL_STATES, type AiringProgress } from './airings.rep
 
 /** How far along an airing is; a report never moves it backwards (reports can arrive out of order after an outage). */
 const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
+/** Reports kept in the log that do not move an airing: an underrun leaves it on air. */
+const LOG_ONLY = new Set(['underrun']);
 const TERMINAL = new Set(TERMINAL_STATES);
 export const isTerminal = (s: string) => TERMINAL.has(s);
 /** What the summary needs to know of a cluster besides its airings: its name and whether it is connected. */
@@ -132,6 +134,7 @@ export class AiringsService {
     if (!stored) return false;
     const row = this.repo.progress(r.broadcastId, clusterId, r.seq);
     if (!row) return false;
+    if (LOG_ONLY.has(r.state)) return true;
     const at = Math.round(r.serverTs ?? receivedAt);
     const next: AiringProgress = { ...row };
     if (r.state === 'received') next.receivedAt = row.receivedAt ?? at;
@@ -160,6 +163,20 @@ export class AiringsService {
     if (!changed) return false;
     this.repo.setProgress(r.broadcastId, clusterId, r.seq, { ...next, updatedAt: receivedAt });
     return true;
+  }
+
+  /** A live or relay broadcast's clusters on air now and underruns so far. */
+  liveCounts(broadcastId: string): { onAir: number; underruns: number } {
+    this.settle();
+    return this.repo.liveCounts(broadcastId);
+  }
+
+  /** Closes airings the server refuses on the device's behalf (a cluster whose firmware cannot play a stream). */
+  refuse(broadcastId: string, clusterIds: string[], reason: string): void {
+    const now = this.clock.now();
+    this.repo.transaction(() => {
+      for (const id of clusterIds) this.repo.close(broadcastId, id, 0, 'failed', reason, now);
+    });
   }
 
   /** Marks every airing not yet over as cancelled (the devices report their own stop as well). */

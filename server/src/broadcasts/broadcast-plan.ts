@@ -34,6 +34,7 @@ export type TimingInput = Pick<BroadcastRow, 'startAt' | 'expiresAt' | 'level' |
 
 /** A ready content id for any source: synthesised, uploaded, or several joined into one programme. */
 export async function resolveContent(source: BroadcastSource, title: string, actor: Actor, content: PlayableContent, speech: Speech, airsIn: string[]): Promise<string> {
+  if ('relay' in source) throw new AppError(500, 'a relay has no stored content', 'body/source');
   if ('items' in source) {
     const ids = [];
     for (const [i, item] of source.items.entries()) {
@@ -59,7 +60,7 @@ export async function resolveContent(source: BroadcastSource, title: string, act
  * starts in step; quiet hours hold everything but emergencies (refused, or the start moved past them); an order must
  * not expire before it starts. Repeats shorter than the programme run back to back, as on the devices.
  */
-export function planTiming(row: TimingInput, c: Playable, now: number, o: TimingOptions, rule: QuietRule = { quiet: [] }) {
+export function planTiming(row: TimingInput, c: Pick<Playable, 'durationMs'>, now: number, o: TimingOptions, rule: QuietRule = { quiet: [] }) {
   const asked = Math.max(row.startAt ?? 0, now + o.syncLeadMs);
   const step = Math.max(row.repeatIntervalS * 1000, c.durationMs);
   const airings = { count: row.repeatCount, step, durationMs: c.durationMs };

@@ -30,5 +30,6 @@ export function toBroadcast(r: BroadcastRow, delivery: DeliverySummary): Broadca
     rejectReason: r.rejectReason,
     cancelledBy: r.cancelledBy,
     delivery,
+    live: null,
   };
 }

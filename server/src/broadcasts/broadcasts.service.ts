@@ -17,6 +17,23 @@ import { resolveTargets, targetAreas, type ResolvedTargets } from './targets.ts'
 import { toBroadcast } from './broadcast-view.ts';
 import { planTiming, resolveContent, type PlayableContent, type QuietRule, type Speech, type TimingInput, type TimingOptions } from './broadcast-plan.ts';
 import type { QuietHours } from './quiet-hours.ts';
+import type { LiveSessionInput } from '../../../schemas/api/live.ts';
+import type { StreamSpec } from '../../../schemas/device-protocol/stream.ts';
+
+/** Relay and live-microphone broadcasts: what the live capability answers for them (live/live.service.ts). */
+export interface LiveLink {
+  /** 404/400 unless the actor may relay this source to these areas */
+  checkRelay(sourceId: string, areaIds: string[], actor: Actor): void;
+  spec(row: BroadcastRow): StreamSpec;
+  view(row: BroadcastRow, counts: { onAir: number; underruns: number }): Broadcast['live'];
+  /** the broadcast is over or cancelled: a microphone stream ends with it */
+  release(broadcastId: string): void;
+  /** longest a live microphone broadcast may run */
+  maxLiveMs: number;
+}
+
+type LiveRef = { relay: { sourceId: string; durationS: number } } | { live: { sessionId: string } };
+const liveRef = (source: unknown): LiveRef | null => (source && typeof source === 'object' && ('relay' in source || 'live' in source) ? (source as LiveRef) : null);
 
 /** Devices hold what they must air in the next 48 hours (store-and-forward). */
 export const MANIFEST_WINDOW_MS = 48 * 3_600_000;
@@ -45,6 +62,26 @@ export class BroadcastsService {
     private personName: (username: string) => string | null = () => null,
   ) {}
 
+  private live: LiveLink | null = null;
+
+  /** Set once the live capability exists (it needs this service too). */
+  useLive(link: LiveLink): void {
+    this.live = link;
+  }
+
+  private liveLink(): LiveLink {
+    if (!this.live) throw conflict('live audio is not available on this server');
+    return this.live;
+  }
+
+  /** How long one airing lasts: a relay its slot, a live session at most its cap, a file its content. */
+  private airingMs(row: Pick<BroadcastRow, 'source' | 'contentId'>): number {
+    const ref = liveRef(row.source);
+    if (ref && 'relay' in ref) return ref.relay.durationS * 1000;
+    if (ref) return this.liveLink().maxLiveMs;
+    return this.content.playable(row.contentId!).durationMs;
+  }
+
   /** Names and presence of clusters for the delivery summary. */
   private readonly who: ClusterLookup = {
     name: (id) => this.clusters.nameOf(id),
@@ -58,7 +95,10 @@ export class BroadcastsService {
     const now = this.clock.now();
     const requested = input.startAt ? Date.parse(input.startAt) : null;
     if (requested !== null && input.expiresAt && Date.parse(input.expiresAt) <= requested) throw badRequest('expiresAt must be after startAt', 'body/expiresAt');
-    const contentId = await resolveContent(input.source, input.title, actor, this.content, this.speech, targets.areaIds);
+    const relay = 'relay' in input.source ? input.source.relay : null;
+    if (relay) this.liveLink().checkRelay(relay.sourceId, targets.areaIds, actor);
+    if (relay && input.repeat && input.repeat.count > 1) throw badRequest('a relay airs once; schedule a programme to relay it again', 'body/repeat');
+    const contentId = relay ? null : await resolveContent(input.source, input.title, actor, this.content, this.speech, targets.areaIds);
     const approval = approvalFor(actor, input.level, targets.areaIds, this.areas);
     const row: BroadcastRow = {
       id: newId('bc'),
@@ -97,13 +137,13 @@ export class BroadcastsService {
   }
 
   /** Quiet hours are those of the area of every targeted cluster: a broadcast over several communes keeps to each. */
-  private timing(row: TimingInput, targets: ResolvedTargets, onQuietHours?: QuietRule['onQuietHours']) {
+  private timing(row: TimingInput & Pick<BroadcastRow, 'source'>, targets: ResolvedTargets, onQuietHours?: QuietRule['onQuietHours']) {
     const quiet = new Map<string, QuietHours>();
     for (const areaId of targets.areaIds) {
       const q = this.areas.policy(areaId).quiet;
       if (q) quiet.set(q.label, q);
     }
-    return planTiming(row, this.content.playable(row.contentId!), this.clock.now(), this.opts, { quiet: [...quiet.values()], onQuietHours });
+    return planTiming(row, { durationMs: this.airingMs(row) }, this.clock.now(), this.opts, { quiet: [...quiet.values()], onQuietHours });
   }
 
   /**
@@ -120,13 +160,14 @@ export class BroadcastsService {
 
   /** Sends the play order with the times already fixed: a re-delivery must not move an airing devices may hold. */
   private deliver(row: BroadcastRow, targets: ResolvedTargets): void {
-    const c = this.content.playable(row.contentId!);
+    const live = liveRef(row.source) ? this.liveLink().spec(row) : null;
+    const c = live ? null : this.content.playable(row.contentId!);
     const item: PlayItem = {
       id: row.id,
       broadcastId: row.id,
       title: row.title,
       level: row.level as Level,
-      content: { sha256: c.sha256, size: c.size, durationMs: c.durationMs },
+      ...(c ? { content: { sha256: c.sha256, size: c.size, durationMs: c.durationMs } } : { stream: live! }),
       startAt: row.startAt!,
       expiresAt: row.expiresAt!,
       volume: row.volume,
@@ -181,6 +222,7 @@ export class BroadcastsService {
     this.repo.update(id, { state: 'cancelled', cancelledBy: actor.name, cancelledAt: this.clock.now() });
     this.audit.record(actor, 'broadcast.cancel', { type: 'broadcast', id });
     if (row.state !== 'pending_approval') await this.delivery.cancel(id, this.retarget(row));
+    if (liveRef(row.source)) this.live?.release(id);
     this.bus.emit('broadcast.changed', { broadcastId: id, state: 'cancelled' });
     return this.view(this.repo.get(id)!);
   }
@@ -263,6 +305,7 @@ export class BroadcastsService {
       else if (past || allOver) next = 'expired';
       else if (n.started > 0) next = 'airing';
       if (next !== row.state) {
+        if ((next === 'done' || next === 'expired') && liveRef(row.source)) this.live?.release(row.id);
         this.repo.update(row.id, { state: next });
         this.bus.emit('broadcast.changed', { broadcastId: row.id, state: next });
       }
@@ -282,7 +325,7 @@ export class BroadcastsService {
   /** How long after its expiry an airing that started may still be running: the programme's length and a minute. */
   private runOn(row: BroadcastRow): number {
     try {
-      return this.content.playable(row.contentId!).durationMs + 60_000;
+      return this.airingMs(row) + 60_000;
     } catch {
       return 60_000;
     }
@@ -294,7 +337,8 @@ export class BroadcastsService {
     if (r.state === 'pending_approval' || (r.state === 'scheduled' && summary.targeted === 0)) summary = { ...summary, targeted: this.reachOf(r) };
     // Audio still being fetched before the start is how it should be; after the start it is why a cluster is silent.
     if (r.startAt === null || r.startAt > this.clock.now()) summary = { ...summary, waiting: summary.waiting.filter((w) => w.reason !== 'not_downloaded') };
-    return this.decorate(toBroadcast(r, summary));
+    const b = this.decorate(toBroadcast(r, summary));
+    return liveRef(r.source) && this.live ? { ...b, live: this.live.view(r, this.airings.liveCounts(r.id)) } : b;
   }
 
   /** How many clusters it would go to now (awaiting approval, or beyond the manifest window): nothing is planned yet. */
@@ -332,18 +376,18 @@ export class BroadcastsService {
    * delivery a crash cut short is completed by deliverDue at start-up). Approval happened on the programme.
    */
   planned(p: PlannedAiring, alongside: () => void): void {
-    const c = this.content.playable(p.contentId);
+    const lengthMs = p.relay ? p.relay.durationS * 1000 : this.content.playable(p.contentId!).durationMs;
     const now = this.clock.now();
     const row: BroadcastRow = {
       id: p.id,
       title: p.title,
       level: p.level,
       state: 'scheduled',
-      source: { programme: { id: p.programmeId, version: p.version } },
+      source: p.relay ? { relay: p.relay, programme: { id: p.programmeId, version: p.version } } : { programme: { id: p.programmeId, version: p.version } },
       targets: p.targets,
       contentId: p.contentId,
       startAt: p.startAt,
-      expiresAt: p.startAt + c.durationMs + this.opts.graceMs,
+      expiresAt: p.startAt + lengthMs + this.opts.graceMs,
       volume: p.volume,
       repeatCount: 1,
       repeatIntervalS: 0,
@@ -364,6 +408,60 @@ export class BroadcastsService {
       alongside();
     });
     if (row.startAt! <= now + MANIFEST_WINDOW_MS) this.deliver(row, p.resolved);
+  }
+
+  /**
+   * A live microphone broadcast, created when the officer presses "Bắt đầu phát": open-ended (until the session
+   * ends, at most maxLiveMs), airing at once at its level. It cannot wait for approval — nobody can review what is
+   * not yet said — so going live needs the right to broadcast in those areas without approval.
+   */
+  createLive(input: LiveSessionInput, sessionId: string, actor: Actor): Broadcast {
+    if (!CREATORS.has(actor.role)) throw forbidden('only operators, approvers and admins go live');
+    const targets = resolveTargets(input.targets, actor, this.areas, this.clusters, this.rollup);
+    const approval = approvalFor(actor, input.level, targets.areaIds, this.areas);
+    if (approval === 'pending') throw forbidden('going live here needs approval rights: these areas approve every broadcast of yours first');
+    const now = this.clock.now();
+    const row: BroadcastRow = {
+      id: newId('bc'),
+      title: input.title ?? 'Phát trực tiếp',
+      level: input.level,
+      state: 'scheduled',
+      source: { live: { sessionId } },
+      targets: input.targets,
+      contentId: null,
+      // Long enough for the order to reach the commune; the voice is heard from the stream's live position on.
+      startAt: now + Math.min(this.opts.syncLeadMs, 1500),
+      expiresAt: null,
+      volume: input.volume ?? null,
+      repeatCount: 1,
+      repeatIntervalS: 0,
+      onPreempt: 'resume',
+      priorityOrder: null,
+      maxWaitS: input.level === 'priority' ? 0 : null,
+      createdBy: actor.name,
+      createdAt: now,
+      approvedBy: actor.name,
+      approvedAt: now,
+      rejectReason: null,
+      cancelledBy: null,
+      cancelledAt: null,
+      programmeId: null,
+    };
+    const planned = this.timing(row, targets);
+    row.startAt = planned.startAt;
+    row.expiresAt = planned.expiresAt;
+    this.repo.insert(row);
+    this.audit.record(actor, 'broadcast.live', { type: 'broadcast', id: row.id }, { level: row.level, targets: input.targets });
+    if (approval === 'bypassed') this.audit.record(actor, 'broadcast.approval_bypassed', { type: 'broadcast', id: row.id }, { level: row.level });
+    this.deliver(row, targets);
+    return this.answer(this.repo.get(row.id)!, targets.clusters.size);
+  }
+
+  /** The live session ended: the broadcast closes once its clusters report the end (or a short grace passes). */
+  endLive(id: string): void {
+    const row = this.repo.get(id);
+    if (!row || !['scheduled', 'airing'].includes(row.state)) return;
+    this.repo.update(id, { expiresAt: Math.min(row.expiresAt ?? Infinity, this.clock.now() + 30_000) });
   }
 
   /** Withdraws a planned airing (its programme changed or was deleted): devices get the removal as a manifest delta. */
@@ -415,7 +513,9 @@ export interface PlannedAiring {
   level: 'normal' | 'priority';
   targets: Targets;
   resolved: ResolvedTargets;
-  contentId: string;
+  /** null for a relay programme */
+  contentId: string | null;
+  relay?: { sourceId: string; durationS: number };
   startAt: number;
   volume: number | null;
   createdBy: string | null;

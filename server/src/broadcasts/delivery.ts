@@ -26,6 +26,8 @@ export class Delivery {
     private backlog: Backlog,
     /** A publish that failed after the caller was answered: to a cluster id, or to a group topic id. */
     private onPushError: (to: string, err: unknown) => void,
+    /** Whether a cluster's firmware plays stream items (its last birth declared the `stream` feature, or none is known yet). */
+    private canStream: (clusterId: string) => boolean = () => true,
   ) {}
 
   deliver(item: PlayItem, targets: ResolvedTargets): void {
@@ -36,14 +38,18 @@ export class Delivery {
     // Queued before the publish is awaited, so that anything reading manifests or airings meanwhile (a device's
     // manifest request, the window job) settles it and sees the broadcast as delivered.
     this.backlog.defer(() => {
-      const entries = [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, item: outputs ? { ...item, outputs } : whole }));
+      // A v1.1 device's manifest must never hold a stream item: it would refuse the whole manifest as malformed.
+      // The server refuses the airing on its behalf, with the reason the console shows.
+      const refused = item.stream ? new Set([...targets.clusters.keys()].filter((id) => !this.canStream(id))) : new Set<string>();
+      const entries = [...targets.clusters].filter(([clusterId]) => !refused.has(clusterId)).map(([clusterId, outputs]) => ({ clusterId, item: outputs ? { ...item, outputs } : whole }));
       const versions = this.manifests.put(entries);
       const start = item.startAt!;
       // Same rule as the devices: an interval shorter than the programme means back to back.
-      const step = Math.max(item.repeat.intervalS * 1000, item.content.durationMs);
+      const step = Math.max(item.repeat.intervalS * 1000, item.content?.durationMs ?? item.stream?.durationMs ?? 0);
       // Last: an airing log is what says "delivered" (deliverDue), so it is written only once the manifests are.
       this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
-      for (const id of targets.direct) this.manifests.push(id, (versions.get(id) ?? 1) - 1).catch((err) => this.onPushError(id, err));
+      if (refused.size) this.airings.refuse(item.broadcastId, [...refused], 'unsupported_stream');
+      for (const id of targets.direct) if (!refused.has(id)) this.manifests.push(id, (versions.get(id) ?? 1) - 1).catch((err) => this.onPushError(id, err));
     }, sent);
   }
 

@@ -151,6 +151,13 @@ export class ManifestService {
     return this.db.select({ one: sql`1` }).from(manifestItems).where(and(...where)).limit(1).get() !== undefined;
   }
 
+  /** Whether this cluster holds an item of this stream URL still to air (not removed, not expired): it may listen. */
+  holdsStream(url: string, clusterId: string): boolean {
+    this.settle();
+    const where = [eq(manifestItems.clusterId, clusterId), eq(manifestItems.removed, false), gt(manifestItems.expiresAt, this.clock.now()), sql`json_extract(${manifestItems.item}, '$.stream.url') = ${url}`];
+    return this.db.select({ one: sql`1` }).from(manifestItems).where(and(...where)).limit(1).get() !== undefined;
+  }
+
   /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */
   prune(graceMs = 3_600_000): number {
     this.settle();

@@ -122,6 +122,21 @@ export class ContentService {
     return submission;
   }
 
+  /**
+   * Takes in a file already in the device format (Ogg/Opus mono, 48 kHz) as a ready item without transcoding it:
+   * the recording of a live airing is kept exactly as it went out. The caller's file is moved into the store.
+   */
+  async adopt(file: string, meta: { title: string; durationMs: number; source: ContentSource }, actor: Actor): Promise<ContentRecord> {
+    const { size } = await stat(file);
+    if (size === 0) throw new AppError(400, 'the recording is empty', 'body/file');
+    const sha256 = await hashFile(file);
+    await this.store.putContent(file, sha256);
+    const id = newId('ct');
+    this.repo.insert({ id, sha256, state: 'ready', error: null, source: meta.source, title: meta.title, bytes: size, durationMs: meta.durationMs, createdBy: actor.name, createdAt: this.clock.now() });
+    this.audit.record(actor, 'content.recorded', { type: 'content', id }, { title: meta.title, durationMs: meta.durationMs });
+    return this.toRecord(this.repo.get(id)!);
+  }
+
   get(id: string): ContentRecord {
     return this.toRecord(this.row(id, 'params/id'));
   }

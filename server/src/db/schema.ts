@@ -384,7 +384,8 @@ export const programmeVersions = sqliteTable(
     version: integer('version').notNull(),
     state: text('state').notNull(),
     body: text('body', { mode: 'json' }).notNull(),
-    contentId: text('content_id').notNull().references(() => content.id),
+    /** null for a relay programme: it airs a live source, not stored content */
+    contentId: text('content_id').references(() => content.id),
     durationMs: integer('duration_ms').notNull(),
     createdBy: text('created_by'),
     createdAt: integer('created_at', { mode: 'number' }).notNull(),
@@ -433,3 +434,42 @@ export const jobs = sqliteTable('jobs', {
   lastOkAt: integer('last_ok_at', { mode: 'number' }),
   leaseUntil: integer('lease_until', { mode: 'number' }),
 });
+
+/** Upstream radio an area relays (issue 12): ingested once by the server, with backups and a filler. */
+export const relaySources = sqliteTable(
+  'relay_sources',
+  {
+    id: text('id').primaryKey(),
+    areaId: text('area_id').notNull().references(() => areas.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    primaryUrl: text('primary_url').notNull(),
+    backupUrls: text('backup_urls', { mode: 'json' }).notNull().$type<string[]>(),
+    fillerContentId: text('filler_content_id'),
+    stallS: integer('stall_s').notNull(),
+    retryS: integer('retry_s').notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('relay_sources_area_idx').on(t.areaId)],
+);
+
+/** Live microphone sessions from the console; each is one broadcast. */
+export const liveSessions = sqliteTable('live_sessions', {
+  id: text('id').primaryKey(),
+  broadcastId: text('broadcast_id').notNull(),
+  state: text('state').notNull(), // waiting | live | ended
+  createdBy: text('created_by').notNull(),
+  startedAt: integer('started_at', { mode: 'number' }).notNull(),
+  endedAt: integer('ended_at', { mode: 'number' }),
+});
+
+/** The audio as aired of a live or relayed broadcast: a content item (source 'recording'). */
+export const liveRecordings = sqliteTable(
+  'live_recordings',
+  {
+    broadcastId: text('broadcast_id').notNull(),
+    contentId: text('content_id').notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.broadcastId, t.contentId] }), index('live_recordings_created_idx').on(t.createdAt)],
+);

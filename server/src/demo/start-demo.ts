@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { SimFleet } from '../../../firmware-sim/src/index.ts';
 import { seedDemo } from './seed.ts';
+import { startDemoUpstream } from './demo-upstream.ts';
+import { seedDemoRelay } from './demo-relay.ts';
 
 /**
  * LOA_DEMO=1: seed the demo hierarchy and run its simulated clusters in this process. They connect to the broker
@@ -16,5 +18,17 @@ export async function startDemo(app: FastifyInstance, mqttPort: number, httpPort
   fleet.start();
   await fleet.waitOnline(30_000).catch(() => app.log.warn(fleet.stats(), 'demo fleet not fully online yet'));
   app.log.info({ clusters: members.clusters.length }, 'demo fleet started');
-  return { fleet, stop: () => fleet.stop() };
+  // A station on loopback to relay, so "Tiếp sóng" works with no internet.
+  const upstream = await startDemoUpstream();
+  await seedDemoRelay(app.loa.services, 'dong-thanh', upstream.url).then(
+    (id) => app.log.info({ sourceId: id, url: upstream.url }, 'demo relay source ready'),
+    (err) => app.log.warn({ err }, 'demo relay source not seeded'),
+  );
+  return {
+    fleet,
+    stop: async () => {
+      await fleet.stop();
+      await upstream.stop();
+    },
+  };
 }

@@ -5,12 +5,15 @@ import { statSync } from 'node:fs';
 import { ErrorBodySchema, Sha256Schema } from '../../../schemas/common.ts';
 import type { Services } from '../services.ts';
 import { deviceAuth } from './device-auth.ts';
+import { registerLiveDeviceRoute } from '../live/live-device.routes.ts';
 
 /** Routes a cluster calls over HTTP with its own credentials (config.auth = 'device'). */
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services: s }) => {
   const store = s.contentStore;
   await app.register(fastifyStatic, { root: store.dir, serve: false });
   app.addHook('preHandler', deviceAuth(s.directory, () => s.metrics.mqttRejected.inc({ reason: 'http_device_auth' })));
+
+  registerLiveDeviceRoute(app, { stream: (id) => s.live.stream(id), mayListen: (streamId, clusterId) => s.live.mayListen(streamId, clusterId) });
 
   app.get('/content/:sha256', {
     config: { auth: 'device' },

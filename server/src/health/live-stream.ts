@@ -17,6 +17,8 @@ export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply
     s.bus.on('airing.report', (p) => visible(s.directory.areaOf(p.clusterId) ?? '') && send('airing', p)),
     s.bus.on('broadcast.changed', (p) => send('broadcast', p)),
     s.bus.on('programme.changed', (p) => visible(p.areaId) && send('programme', p)),
+    // Stream switches carry no area; a relay source is shown to whoever may see its broadcasts (the status is not secret).
+    s.bus.on('live.changed', (p) => send('live', p)),
     s.bus.on('alarm.changed', (p) => visible(p.areaId) && send('alarm', { ...p, at: new Date(p.at).toISOString() })),
   ];
   // Proxies and phones on 4G drop idle connections; a comment every 15 s keeps the stream open.

@@ -160,8 +160,11 @@ export class Planner {
     };
     if (!c.moving && at < now - LATE_PLAN_MS) return miss('not_planned');
     if (!e.targets) return miss('no_clusters');
-    let ok = this.ready.get(e.version.contentId);
-    if (ok === undefined) this.ready.set(e.version.contentId, (ok = this.playable(e.version.contentId)));
+    const relay = relayOf(e.body);
+    // A relay programme needs its source to still exist, as a file programme needs its content.
+    const need = e.version.contentId ?? `relay:${relay?.sourceId}`;
+    let ok = this.ready.get(need);
+    if (ok === undefined) this.ready.set(need, (ok = this.playable(need)));
     if (!ok) return miss('content_missing');
     let start = c.moving ? Math.max(c.moving.startAt, at) : at;
     for (let round = 0; round < 24; round++) {
@@ -195,6 +198,7 @@ export class Planner {
         targets: e.body.targets,
         resolved: e.targets,
         contentId: e.version.contentId,
+        ...(relay ? { relay } : {}),
         startAt: start,
         volume: e.body.volume ?? null,
         createdBy: e.version.createdBy,
@@ -225,4 +229,10 @@ export class Planner {
     if (b.broadcastId) await this.broadcasts.withdraw(b.broadcastId, 'planner');
     requeue({ entry: e, at: k.occurrenceAt, moving: { ...row, state: 'moving' } });
   }
+}
+
+/** The relay a programme airs, when it is a relay programme (its only item). */
+function relayOf(body: { items: { type: string }[] }): { sourceId: string; durationS: number } | null {
+  const item = body.items[0] as { type: string; sourceId?: string; durationS?: number } | undefined;
+  return item?.type === 'relay' ? { sourceId: item.sourceId!, durationS: item.durationS! } : null;
 }

@@ -34,6 +34,17 @@ export class ProgrammesRepo {
   version(id: string, version: number): VersionRow | null {
     return this.db.select().from(programmeVersions).where(and(eq(programmeVersions.programmeId, id), eq(programmeVersions.version, version))).get() ?? null;
   }
+  /** Names of the programmes whose airing or waiting version relays this source: it must not be deleted. */
+  relaying(sourceId: string): string[] {
+    const rows = this.db
+      .select({ body: programmeVersions.body, name: programmes.name, state: programmeVersions.state })
+      .from(programmeVersions)
+      .innerJoin(programmes, eq(programmes.id, programmeVersions.programmeId))
+      .where(and(isNull(programmes.deletedAt), isNull(programmeVersions.contentId)))
+      .all();
+    const relays = (b: unknown) => ((b as { items?: { type: string; sourceId?: string }[] }).items ?? []).some((i) => i.type === 'relay' && i.sourceId === sourceId);
+    return [...new Set(rows.filter((r) => (r.state === 'approved' || r.state === 'pending_approval') && relays(r.body)).map((r) => r.name))];
+  }
   /** Content ids of the versions that air or wait to: content they use must not be deleted. */
   contentInUse(): Map<string, { programmeId: string; name: string }> {
     const rows = this.db
@@ -42,6 +53,6 @@ export class ProgrammesRepo {
       .innerJoin(programmes, eq(programmes.id, programmeVersions.programmeId))
       .where(isNull(programmes.deletedAt))
       .all();
-    return new Map(rows.filter((r) => r.state === 'approved' || r.state === 'pending_approval').map((r) => [r.contentId, { programmeId: r.programmeId, name: r.name }]));
+    return new Map(rows.filter((r) => r.contentId !== null && (r.state === 'approved' || r.state === 'pending_approval')).map((r) => [r.contentId!, { programmeId: r.programmeId, name: r.name }]));
   }
 }

@@ -20,7 +20,7 @@ const COLOURS = ['#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#00897b', '#e53935
 const YEAR_MS = 366 * 86_400_000;
 
 interface Resolved {
-  contentId: string;
+  contentId: string | null;
   durationMs: number;
   targets: ResolvedTargets;
 }
@@ -44,6 +44,13 @@ export class ProgrammesService {
     private clock: Clock,
     private personName: (username: string) => string | null = () => null,
   ) {}
+
+  /** Relay items: 404/400 unless the source may be relayed to these areas (set once the live capability exists). */
+  private relayCheck: ((sourceId: string, areaIds: string[], actor: Actor) => void) | null = null;
+
+  useRelays(check: (sourceId: string, areaIds: string[], actor: Actor) => void): void {
+    this.relayCheck = check;
+  }
 
   async preview(input: ProgrammeInput, actor: Actor, programmeId: string | null = null): Promise<Preview> {
     this.mayCreate(actor);
@@ -127,6 +134,11 @@ export class ProgrammesService {
   }
 
   /** Programmes whose approved or waiting version airs this content item: it must not be deleted. */
+  /** Programmes that relay this source (an airing or waiting version). */
+  relaying(sourceId: string): string[] {
+    return this.repo.relaying(sourceId);
+  }
+
   usingContent(contentId: string): { broadcastId: string; title: string; state: string }[] {
     const hit = this.repo.contentInUse().get(contentId);
     return hit ? [{ broadcastId: hit.programmeId, title: hit.name, state: 'programme' }] : [];
@@ -205,6 +217,20 @@ export class ProgrammesService {
     if (!this.areas.exists(input.areaId) || !this.areas.inScope(actor.scope, input.areaId)) throw badRequest(`area ${input.areaId} does not exist`, 'body/areaId');
     checkSchedule(input.schedule);
     const targets = this.resolveTargets(input, actor);
+    const relay = input.items.findIndex((i) => i.type === 'relay');
+    if (relay >= 0) {
+      const item = input.items[relay] as Extract<ProgrammeItem, { type: 'relay' }>;
+      // A relay is live: it cannot be joined with files into one stored programme.
+      if (input.items.length > 1) throw badRequest('a relay must be the only item of its programme', `body/items/${relay}`);
+      if (!this.relayCheck) throw badRequest('live relays are not available on this server', 'body/items/0');
+      try {
+        this.relayCheck(item.sourceId, targets.areaIds, actor);
+      } catch (e) {
+        if (e instanceof AppError) throw new AppError(e.statusCode, `item 1: ${e.message}`, 'body/items/0');
+        throw e;
+      }
+      return { contentId: null, durationMs: item.durationS * 1000, targets };
+    }
     const ids: string[] = [];
     for (const [i, item] of input.items.entries()) {
       try {
@@ -239,6 +265,7 @@ export class ProgrammesService {
 function sourcesOf(item: ProgrammeItem) {
   if (item.type === 'content') return [{ contentId: item.contentId }];
   if (item.type === 'playlist') return item.contentIds.map((contentId) => ({ contentId }));
+  if (item.type === 'relay') return [];
   const { type: _type, ...tts } = item;
   return [{ tts }];
 }

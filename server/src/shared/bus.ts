@@ -14,6 +14,8 @@ export interface DomainEvents {
   'area.policy_changed': { areaId: string };
   /** a programme was saved, approved, rejected or deleted: the planner replans it within seconds */
   'programme.changed': { programmeId: string; areaId: string; name: string; change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved'; by?: string; byName?: string | null; createdBy?: string | null };
+  /** a live stream started, switched input (failover) or ended (input null); sessionId/state for a microphone session */
+  'live.changed': { streamId: string; kind: 'relay' | 'microphone'; sourceId: string | null; input: string | null; switch: { at: string; from: string; to: string; reason: string } | null; sessionId?: string; state?: string };
   'broadcast.changed': { broadcastId: string; state: string; cause?: 'submitted' | 'approved' | 'rejected'; by?: string; byName?: string | null; createdBy?: string | null };
 }
 

@@ -161,7 +161,7 @@ export function toInput(f: ProgrammeDraft): { body?: ProgrammeInput; errors: Rec
 export function fromInput(b: ProgrammeInput): ProgrammeDraft {
   const r = b.schedule.recurrence;
   const items: ItemDraft[] = b.items.map((it) =>
-    it.type === 'tts' ? { ...newItem('tts'), text: it.text } : it.type === 'content' ? { ...newItem('content'), contentId: it.contentId } : { ...newItem('playlist'), contentIds: [...it.contentIds] },
+    it.type === 'tts' ? { ...newItem('tts'), text: it.text } : it.type === 'content' ? { ...newItem('content'), contentId: it.contentId } : it.type === 'playlist' ? { ...newItem('playlist'), contentIds: [...it.contentIds] } : newItem('content'), // relay items are not editable here yet (issue 12)
   );
   return {
     ...EMPTY_PROGRAMME,

@@ -1,0 +1,84 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { LiveSessionInputSchema, LiveSessionSchema, RelaySourceInputSchema, RelaySourcePatchSchema, RelaySourceSchema, StreamStatusSchema } from '../../../schemas/api/live.ts';
+import type { Services } from '../services.ts';
+
+const params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const tags = ['live'];
+const editors = ['admin', 'operator', 'approver'] as ('admin' | 'operator' | 'approver')[];
+/** How often the console is told who is listening. */
+const STATUS_EVERY_MS = 1000;
+
+export const liveRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services: s }) => {
+  app.get('/live/sources', { schema: { tags, querystring: Type.Object({ areaId: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Type.Array(RelaySourceSchema) } } }, async (req) =>
+    s.relaySources.list(req.actor, req.query.areaId),
+  );
+  app.get('/live/sources/:id', { schema: { tags, params, response: { 200: RelaySourceSchema } } }, async (req) => s.relaySources.get(req.params.id, req.actor));
+  app.post('/live/sources', { config: { roles: editors }, schema: { tags, body: RelaySourceInputSchema, response: { 201: RelaySourceSchema } } }, async (req, reply) =>
+    reply.status(201).send(s.relaySources.create(req.body, req.actor)),
+  );
+  app.patch('/live/sources/:id', { config: { roles: editors }, schema: { tags, params, body: RelaySourcePatchSchema, response: { 200: RelaySourceSchema } } }, async (req) =>
+    s.relaySources.update(req.params.id, req.body, req.actor),
+  );
+  app.delete('/live/sources/:id', { config: { roles: editors }, schema: { tags, params } }, async (req, reply) => {
+    s.relaySources.delete(req.params.id, req.actor);
+    return reply.status(204).send();
+  });
+
+  // Streams carry no area; what they relay is public radio, and a session's stream shows only its id.
+  app.get('/live/streams', { schema: { tags, response: { 200: Type.Array(StreamStatusSchema) } } }, async () => s.live.list());
+
+  app.post('/live/sessions', { config: { roles: editors }, schema: { tags, body: LiveSessionInputSchema, response: { 201: LiveSessionSchema } } }, async (req, reply) =>
+    reply.status(201).send(await s.liveSessions.create(req.body, req.actor)),
+  );
+  app.get('/live/sessions/:id', { schema: { tags, params, response: { 200: LiveSessionSchema } } }, async (req) => s.liveSessions.get(req.params.id, req.actor));
+  app.post('/live/sessions/:id/end', { config: { roles: editors }, schema: { tags, params, response: { 200: LiveSessionSchema } } }, async (req) =>
+    s.liveSessions.end(req.params.id, req.actor),
+  );
+
+  // The microphone: binary frames of the console's MediaRecorder (WebM/Opus or Ogg/Opus); text frames back with
+  // the session's state and how many clusters play it. The session cookie authenticates the upgrade; the origin is
+  // checked because browsers send cookies with cross-site WebSocket handshakes.
+  app.get('/live/sessions/:id/audio', { websocket: true, config: { roles: editors }, schema: { tags, params, hide: true } }, (socket, req) => {
+    const id = (req.params as { id: string }).id;
+    const fail = (message: string, code = 1008) => {
+      socket.send(JSON.stringify({ type: 'error', message }));
+      socket.close(code, message.slice(0, 120));
+    };
+    if (!sameOrigin(req.headers.origin, `${req.protocol}://${req.host}`)) return fail('the microphone must be sent from this console');
+    let feed: { write(chunk: Buffer): void; close(): void };
+    try {
+      feed = s.liveSessions.connect(id, req.actor);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    const status = () => {
+      try {
+        const v = s.liveSessions.get(id, req.actor);
+        socket.send(JSON.stringify({ type: 'status', state: v.state, onAir: v.onAir, targeted: v.targeted }));
+        if (v.state === 'ended') socket.close(1000, 'ended');
+      } catch {
+        socket.close(1011, 'session gone');
+      }
+    };
+    const timer = setInterval(status, STATUS_EVERY_MS);
+    status();
+    socket.on('message', (data: Buffer, binary: boolean) => {
+      if (binary) feed.write(data);
+    });
+    socket.on('close', () => {
+      clearInterval(timer);
+      feed.close();
+    });
+  });
+};
+
+/** Browsers always send Origin on a WebSocket handshake; a client with a bearer token may send none. */
+function sameOrigin(origin: string | undefined, own: string): boolean {
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).origin === new URL(own).origin;
+  } catch {
+    return false;
+  }
+}
