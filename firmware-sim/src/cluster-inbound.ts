@@ -24,7 +24,11 @@ export abstract class ClusterInbound extends ClusterLifecycle {
       const t = parseTopic(topic);
       if (t?.kind === 'group' && t.channel === 'play') {
         const d = codec.groupPlay.decode(payload);
-        return d.ok ? this.playback.onGroupPlay(d.value) : this.malformed(topic, d.error);
+        if (!d.ok) return this.malformed(topic, d.error);
+        // The simulator does not play streams yet: it is a v1.1 device, whose schema requires `content` (the
+        // server keeps stream items out of its manifest and refuses them for it; a group order still reaches it).
+        if (d.value.op === 'play' && !d.value.item.content) return this.malformed(topic, 'play item without content (stream items need protocol v1.2)');
+        return this.playback.onGroupPlay(d.value);
       }
       if (t?.kind === 'group') return this.onCommand(topic, payload, { via: 'group', groupId: t.groupId });
       if (t?.kind !== 'device' || t.clusterId !== this.id) return this.malformed(topic, 'topic outside the grammar');
@@ -35,7 +39,9 @@ export abstract class ClusterInbound extends ClusterLifecycle {
       }
       if (t.channel === 'manifest') {
         const d = codec.manifest.decode(payload);
-        return d.ok ? this.playback.onManifest(d.value) : this.malformed(topic, d.error);
+        if (!d.ok) return this.malformed(topic, d.error);
+        if (d.value.items.some((i) => !i.content)) return this.malformed(topic, 'manifest item without content (stream items need protocol v1.2)');
+        return this.playback.onManifest(d.value);
       }
       if (t.channel === 'time/res') {
         const d = codec.timeRes.decode(payload);

@@ -5,14 +5,13 @@
  * The timeline is the contract devices rely on (schemas/device-protocol/stream.ts): the pacer writes exactly
  * round((t − epoch) · 48) samples by server time t, from the feed or silence when it has none, so sample n entered
  * the encoder at epoch + n / 48 ms and a page of granule g is heard at stampOf(epoch, g, preSkip, latency).
- * test/live-stream.test.ts checks that ffmpeg's granules keep that mapping (a tone's onset, decoded, lands where its
- * granule says); `align` corrects a constant offset should another ffmpeg build introduce one.
+ * test/live-stream.test.ts checks that ffmpeg's granules keep that mapping: a tone fed at 702.56 ms decodes where its
+ * page's granule puts it at 702.67 ms (the codec's own 6-sample smear), so no granule is rewritten.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { OggPageReader, opusPreSkip, STREAM_EPOCH_TAG, type OggPage } from '../../../schemas/device-protocol/stream.ts';
-import { packetsEnding, withGranule } from './ogg-granule.ts';
 import { BYTES_PER_SAMPLE, PCM_RATE, samplesToMs, type PcmQueue } from './pcm.ts';
 import { Recorder } from './recorder.ts';
 
@@ -71,9 +70,9 @@ export class LiveStream extends EventEmitter {
   private head: Buffer[] = [];
   private sinks = new Set<(page: OggPage) => void>();
   private recorder: Recorder | null = null;
-  /** Samples the encoder has emitted as packets so far, and ffmpeg's granule offset against that (see align). */
+  /** Samples in the packets the encoder has emitted so far (see check). */
   private packetSamples = 0;
-  private offset: number | null = null;
+  private checked = false;
   private lastGranule = 0;
   private done = false;
   private exited: Promise<void> | null = null;
@@ -197,8 +196,8 @@ export class LiveStream extends EventEmitter {
     this.written += n;
   }
 
-  private out(raw: OggPage): void {
-    const p = this.align(raw);
+  private out(p: OggPage): void {
+    this.check(p);
     this.pagesOut++;
     this.bytesOut += p.bytes.length;
     if (p.granule >= 0) this.lastGranule = p.granule;
@@ -218,19 +217,17 @@ export class LiveStream extends EventEmitter {
   }
 
   /**
-   * Opus granules count from the encoder's first packet: after k packets of 20 ms the granule must be k · 960 (the
-   * pre-skip lookahead is both added by the muxer and dropped by the decoder). ffmpeg 4.1 here gives exactly that;
-   * any constant offset ffmpeg adds (seen with `-fflags nobuffer`, +1024) is measured on the first audio page and
-   * taken off every page, so granule − preSkip stays the pacer's sample index.
+   * After k packets of 20 ms the granule is k · 960 (the muxer adds the pre-skip the decoder drops) when ffmpeg took
+   * every sample from sample 0. A larger first granule means ffmpeg dropped the start of its input (it does with
+   * `-fflags nobuffer`: +1024, the first 1024 samples lost); its granules then still count input samples, so the
+   * timeline holds and nothing is rewritten, but the loss is worth a warning.
    */
-  private align(p: OggPage): OggPage {
+  private check(p: OggPage): void {
     this.packetSamples += packetsEnding(p) * FRAME_SAMPLES;
-    if (p.granule < 0) return p;
-    if (this.offset === null && !p.eos) {
-      this.offset = p.granule - this.packetSamples;
-      if (this.offset !== 0) this.o.log.warn({ stream: this.id, offset: this.offset }, 'live encoder granule offset corrected');
-    }
-    return !this.offset ? p : withGranule(p, p.granule - this.offset);
+    if (this.checked || p.granule < 0 || p.eos) return;
+    this.checked = true;
+    const lost = p.granule - this.packetSamples;
+    if (lost !== 0) this.o.log.warn({ stream: this.id, lost }, 'live encoder did not start at sample 0');
   }
 
   private stopPacer(): void {
@@ -245,4 +242,12 @@ export class LiveStream extends EventEmitter {
     this.emit('ended');
     this.sinks.clear();
   }
+}
+
+/** How many packets end on an Ogg page: a lacing value below 255 closes a packet (RFC 3533 §6). */
+export function packetsEnding(page: OggPage): number {
+  const segments = page.bytes[26]!;
+  let n = 0;
+  for (let i = 0; i < segments; i++) if (page.bytes[27 + i]! < 255) n++;
+  return n;
 }
