@@ -1,136 +1,176 @@
-/**
- * Live relay end to end on real parts: an upstream station (ffmpeg MP3 over HTTP on loopback, the demo's), a primary
- * that answers 404, the server's ingest with failover, its Ogg/Opus stream, and a v1.2 device listening over HTTP
- * with its own credentials — plus a v1.1 device whose airing the server refuses on its behalf.
- */
-import { request } from 'node:http';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceTopic } from '../schemas/device-protocol/topics.ts';
-import { OggPageReader, STREAM_EPOCH_HEADER, STREAM_EPOCH_TAG, opusPreSkip, type OggPage } from '../schemas/device-protocol/stream.ts';
-import { startDemoUpstream, type DemoUpstream } from '../server/src/demo/demo-upstream.ts';
-import { connectRaw, provision, startServer, waitFor, type TestServer } from './helpers/server.ts';
+import type { StreamSwitch } from '../schemas/api/live.ts';
+import { ffmpegPath } from '../server/src/content/ffmpeg.ts';
+import { RelayChain } from '../server/src/live/relay-chain.ts';
+import * as bad from './helpers/bad-upstreams.ts';
+import { startHls } from './helpers/hls.ts';
+import { feedIcecast, icecastAvailable, startIcecast, type IcecastServer } from './helpers/icecast.ts';
+import { findMarkers } from './helpers/markers.ts';
 
-let srv: TestServer;
-let upstream: DemoUpstream;
-let dead: Server;
-let deadUrl: string;
-let creds: { id: string; secret: string }[];
+const log = pino({ level: 'silent' });
+const STALL_S = 3;
+const RETRY_S = 5;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const uncaught: unknown[] = [];
+const onUncaught = (err: unknown) => uncaught.push(err);
+const chains = new Set<RelayChain>();
+const closers: (() => Promise<unknown>)[] = [];
+let dir: string;
+let fillerPath: string;
 
-const birth = (features?: string[]) => JSON.stringify({ protocol: 1, firmware: 'test-1.2', hardware: 'hw', outputs: [{ index: 0 }], bootAt: Date.now(), manifestVersion: 0, ...(features ? { features } : {}) });
-
-/** Reads a live stream as a device would, for `ms`: the epoch header and the pages. */
-function listen(url: string, auth: { id: string; secret: string }, ms: number): Promise<{ status: number; epoch: number; pages: OggPage[]; arrivals: number[] }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { authorization: `Basic ${Buffer.from(`${auth.id}:${auth.secret}`).toString('base64')}` } }, (res) => {
-      const reader = new OggPageReader();
-      const pages: OggPage[] = [];
-      const arrivals: number[] = [];
-      res.on('data', (c: Buffer) => {
-        if (res.statusCode !== 200) return; // an error body is JSON, not Ogg
-        for (const p of reader.push(c)) {
-          pages.push(p);
-          arrivals.push(Date.now());
-        }
-      });
-      const done = () => resolve({ status: res.statusCode!, epoch: Number(res.headers[STREAM_EPOCH_HEADER]), pages, arrivals });
-      res.on('end', done);
-      setTimeout(() => {
-        req.destroy();
-        done();
-      }, ms);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** A chain whose queue also records every PCM chunk pushed (what the stream would have drained). */
+function chain(urls: string[], filler: string | null = null) {
+  const c = new RelayChain({ urls, fillerPath: filler, stallS: STALL_S, retryS: RETRY_S, now: Date.now, ffmpeg: ffmpegPath(), log });
+  const pcm: Buffer[] = [];
+  const push = c.queue.push.bind(c.queue);
+  c.queue.push = (b: Buffer) => (pcm.push(b), push(b));
+  const switches: StreamSwitch[] = [];
+  c.on('switch', (sw: StreamSwitch) => switches.push(sw));
+  chains.add(c);
+  const waitFor = async (pred: (sw: StreamSwitch) => boolean, ms: number) => {
+    const t0 = Date.now();
+    while (!switches.some(pred)) {
+      if (Date.now() - t0 > ms) throw new Error(`no such switch within ${ms} ms; saw ${JSON.stringify(switches)}`);
+      await sleep(100);
+    }
+    return { sw: switches.find(pred)!, afterMs: Date.now() - t0 };
+  };
+  /** PCM pushed since `from` (an index into the recorded chunks) */
+  const audio = (from = 0) => Buffer.concat(pcm.slice(from));
+  return { c, switches, waitFor, audio, mark: () => pcm.length };
 }
 
-beforeAll(async () => {
-  upstream = await startDemoUpstream();
-  dead = createServer((_req, res) => res.writeHead(404).end('gone'));
-  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
-  deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}/vov1.mp3`;
-  srv = await startServer();
-  creds = await provision(srv, 2, 'live-commune');
-}, 60_000);
+/** ffmpeg processes whose parent is this test process. */
+const ffmpegChildren = (): string[] =>
+  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('ffmpeg') && l.includes('s16le'));
 
-afterAll(async () => {
-  await srv?.close();
-  await upstream?.stop();
-  dead?.close();
+beforeAll(() => {
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  dir = mkdtempSync(join(tmpdir(), 'loa-relay-'));
+  fillerPath = join(dir, 'filler.mp3');
+  writeFileSync(fillerPath, bad.markerMp3(3));
 });
 
-describe('relay of an upstream station', () => {
-  it('fails over from a 404 primary to the backup, streams in step with the epoch, refuses a v1.1 cluster, and files the recording', async () => {
-    const [v12, v11] = creds;
-    // One device speaks v1.2 (declares `stream`), the other v1.1 (no features).
-    for (const [c, features] of [[v12, ['stream']], [v11, undefined]] as const) {
-      const m = await connectRaw(srv.mqttUrl, { clientId: c.id, username: c.id, password: c.secret });
-      await m.publishAsync(deviceTopic(c.id, 'birth'), birth(features as string[] | undefined), { qos: 1 });
-      await m.endAsync();
-    }
-    await waitFor(() => srv.app.loa.services.health.peek(v11.id)?.birth);
+afterAll(async () => {
+  await Promise.all([...chains].map((c) => c.stop()));
+  await Promise.all(closers.map((c) => c().catch(() => undefined)));
+  process.off('uncaughtException', onUncaught);
+  process.off('unhandledRejection', onUncaught);
+  rmSync(dir, { recursive: true, force: true });
+});
 
-    const src = await srv.api('POST', '/api/live/sources', { areaId: 'live-commune', name: 'VOV1', primaryUrl: deadUrl, backupUrls: [upstream.url], stallS: 3, retryS: 60 });
-    expect(src.status, JSON.stringify(src.body)).toBe(201);
-    const bad = await srv.api('POST', '/api/live/sources', { areaId: 'live-commune', name: 'x', primaryUrl: 'ftp://nope' });
-    expect(bad.status).toBe(400);
-    expect(bad.body.field).toContain('primaryUrl');
+describe.skipIf(!icecastAvailable()).concurrent('relaying upstream radio (icecast2 not installed: apt-get install icecast2)', () => {
+  let ice: IcecastServer;
+  beforeAll(async () => {
+    ice = await startIcecast();
+    closers.push(() => ice.stop());
+  });
 
-    const b = await srv.api('POST', '/api/broadcasts', { title: 'Tiếp sóng VOV1', level: 'normal', source: { relay: { sourceId: src.body.id, durationS: 30 } }, targets: { areaIds: ['live-commune'] } });
-    expect(b.status, JSON.stringify(b.body)).toBe(201);
-    expect(b.body.contentId).toBeNull();
-
-    // The relay starts ahead of its slot; the 404 primary fails over to the backup.
-    const status = await waitFor(async () => {
-      const s = await srv.api('GET', `/api/live/sources/${src.body.id}`);
-      return s.body.live?.input === 'backup' ? s.body.live : null;
-    }, 30_000);
-    expect(status.switches.map((s: any) => `${s.from}>${s.to}:${s.reason}`)).toContain('primary>backup 1:http_error');
-
-    // The v1.1 cluster is refused with a reason the console shows; the v1.2 one holds a stream item.
-    await srv.app.loa.services.broadcasts.progress();
-    const airings = await waitFor(async () => {
-      const r = await srv.api('GET', `/api/broadcasts/${b.body.id}/airings`);
-      return r.body.find?.((a: any) => a.clusterId === v11.id && a.state === 'failed') ? r.body : null;
+  for (const codec of ['mp3', 'ogg'] as const) {
+    it(`relays an Icecast ${codec} mount, markers and all`, async () => {
+      const feed = await feedIcecast(ice, `/vov-${codec}`, { codec, markerEveryS: 1 });
+      closers.push(feed.kill);
+      const r = chain([`${ice.base}/vov-${codec}`]);
+      r.c.start();
+      await sleep(6000);
+      expect(r.c.status().input).toBe('primary');
+      expect(findMarkers(r.audio()).length).toBeGreaterThanOrEqual(3);
+      await r.c.stop();
     });
-    expect(airings.find((a: any) => a.clusterId === v11.id).reason).toBe('unsupported_stream');
-    const manifest = srv.app.loa.services.manifests.delta(v12.id, 0);
-    const item = manifest.items.find((i) => i.broadcastId === b.body.id)!;
-    expect(item.content).toBeUndefined();
-    expect(item.stream).toMatchObject({ codec: 'opus', durationMs: 30_000, url: `/api/device/live/r-${src.body.id}` });
-    expect(srv.app.loa.services.manifests.delta(v11.id, 0).items.some((i) => i.broadcastId === b.body.id)).toBe(false);
+  }
+});
 
-    // Not in its manifest (the v1.1 cluster) or wrong credentials: one 404 / 401, nothing told.
-    const url = `${srv.httpUrl}${item.stream!.url}`;
-    expect((await listen(url, v11, 1500)).status).toBe(404);
-    expect((await listen(url, { id: v12.id, secret: 'wrong-secret-wrong-secret' }, 1500)).status).toBe(401);
+describe.concurrent('relay failover', () => {
+  it('relays a live HLS playlist, markers and all', async () => {
+    const hls = await startHls({ markerEveryS: 1 });
+    closers.push(hls.stop);
+    const r = chain([hls.url]);
+    r.c.start();
+    await sleep(8000);
+    expect(r.c.status()).toMatchObject({ input: 'primary', backup: null });
+    expect(findMarkers(r.audio()).length).toBeGreaterThanOrEqual(3);
+    await r.c.stop();
+  });
 
-    // The v1.2 device: header pages (OpusHead, OpusTags with the epoch), then audio pages whose granules follow the
-    // server clock: a page's stamp (epoch + granule / 48 kHz) is never later than its arrival, and not far earlier.
-    const heard = await listen(url, v12, 4000);
-    expect(heard.status).toBe(200);
-    expect(heard.epoch).toBeGreaterThan(0);
-    const [head, tags, ...audio] = heard.pages;
-    expect(head!.bos).toBe(true);
-    const preSkip = opusPreSkip(head!.body);
-    expect(tags!.body.toString('latin1')).toContain(`${STREAM_EPOCH_TAG}=${heard.epoch}`);
-    expect(audio.length).toBeGreaterThan(50); // 20 ms pages over ~4 s
-    const lags = audio.map((p, i) => heard.arrivals[i + 2]! - (heard.epoch + ((p.granule - preSkip) * 1000) / 48_000));
-    lags.sort((x, y) => x - y);
-    expect(lags[0]).toBeGreaterThan(-25); // a page never arrives before its audio entered the encoder
-    expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(600); // encoder + HTTP: well inside the 1 s latency
-    for (let i = 1; i < audio.length; i++) expect(audio[i]!.granule).toBeGreaterThan(audio[i - 1]!.granule);
+  const faults = {
+    'is killed': { make: async () => bad.controllable(), reason: 'ended', after: async (u: bad.Upstream) => (u as bad.Controllable).kill() },
+    stalls: { make: async () => bad.stalling(2), reason: 'stalled' },
+    'answers 404': { make: bad.notFound, reason: 'http_error' },
+    'serves garbage': { make: bad.garbage, reason: 'decode_error' },
+  } as const;
+  for (const [what, f] of Object.entries(faults)) {
+    it(`fails over to the backup when the primary ${what}`, async () => {
+      const primary = await f.make();
+      const backup = await bad.controllable({ markerEveryS: 1 });
+      closers.push(primary.close, backup.close);
+      const r = chain([primary.url, backup.url]);
+      r.c.start();
+      if ('after' in f) {
+        await sleep(2500);
+        await f.after(primary);
+      }
+      const { sw, afterMs } = await r.waitFor((s) => s.to === 'backup 1', (STALL_S + 8) * 1000);
+      console.log(`primary ${what}: on backup 1 after ${afterMs} ms (${sw.reason})`);
+      expect(sw).toMatchObject({ from: 'primary', to: 'backup 1', reason: f.reason });
+      const from = r.mark();
+      await sleep(3000);
+      expect(r.c.status()).toMatchObject({ input: 'backup', backup: 1 });
+      expect(findMarkers(r.audio(from)).length).toBeGreaterThanOrEqual(1);
+      await r.c.stop();
+    });
+  }
 
-    // The view says what the stream carries; cancelling ends the stream and files the recording with the broadcast.
-    const view = await srv.api('GET', `/api/broadcasts/${b.body.id}`);
-    expect(view.body.live).toMatchObject({ kind: 'relay', sourceName: 'VOV1', input: 'backup' });
-    expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/cancel`)).status).toBe(200);
-    await srv.app.loa.services.live.tick();
-    const rec = await waitFor(async () => (await srv.api('GET', `/api/broadcasts/${b.body.id}`)).body.live?.recordingId, 40_000);
-    const content = await srv.api('GET', `/api/content/${rec}`);
-    expect(content.body).toMatchObject({ source: 'recording', state: 'ready' });
-    expect(content.body.durationMs).toBeGreaterThan(3000);
-  }, 120_000);
+  it('plays the filler when every upstream has failed, and goes back to the primary when it recovers', async () => {
+    const primary = await bad.controllable({ markerEveryS: 1 });
+    await primary.kill();
+    const backup = await bad.notFound();
+    closers.push(primary.close, backup.close);
+    const r = chain([primary.url, backup.url], fillerPath);
+    r.c.start();
+    await r.waitFor((s) => s.to === 'filler', 8000);
+    expect(r.switches.map((s) => `${s.from}>${s.to}:${s.reason}`)).toEqual(['silence>primary:started', 'primary>backup 1:http_error', 'backup 1>filler:http_error']);
+    const from = r.mark();
+    await sleep(4000); // longer than the 3 s filler: it loops
+    expect(findMarkers(r.audio(from)).length).toBeGreaterThanOrEqual(2);
+    await primary.restart();
+    const { sw, afterMs } = await r.waitFor((s) => s.reason === 'recovered', (RETRY_S + 8) * 1000);
+    console.log(`primary back: recovered after ${afterMs} ms`);
+    expect(sw).toMatchObject({ from: 'filler', to: 'primary' });
+    expect(r.c.status().input).toBe('primary');
+    await r.c.stop();
+  });
+
+  it('goes to silence with no filler, and from a backup back to the primary', async () => {
+    const primary = await bad.controllable();
+    const backup = await bad.controllable();
+    closers.push(primary.close, backup.close);
+    const r = chain([primary.url, backup.url]);
+    r.c.start();
+    await sleep(1500);
+    await primary.kill();
+    await r.waitFor((s) => s.to === 'backup 1', 8000);
+    await backup.kill();
+    await r.waitFor((s) => s.to === 'silence', 8000);
+    expect(r.c.status()).toMatchObject({ input: 'silence', backup: null });
+    await backup.restart();
+    await r.waitFor((s) => s.to === 'backup 1' && s.reason === 'recovered', (RETRY_S + 8) * 1000);
+    await primary.restart();
+    await r.waitFor((s) => s.from === 'backup 1' && s.to === 'primary' && s.reason === 'recovered', (RETRY_S + 8) * 1000);
+    await r.c.stop();
+  });
+});
+
+describe('relay chain hygiene', () => {
+  it('leaves no ffmpeg behind after stop(), and nothing went uncaught', async () => {
+    await Promise.all([...chains].map((c) => c.stop()));
+    await sleep(200);
+    expect(ffmpegChildren()).toEqual([]);
+    expect(uncaught).toEqual([]);
+  });
 });

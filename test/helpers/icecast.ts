@@ -1,0 +1,140 @@
+/**
+ * A real Icecast 2 (Debian's icecast2, which CI installs) on loopback for live-audio tests, and a feeder that sends
+ * the marker programme to a mount as a source client.
+ *
+ * Quirks, found by running it:
+ * - icecast2 refuses to run as root ("You should not run icecast2 as root"). As root we add
+ *   `<security><changeowner>` nobody/nogroup and hand the temp dir to nobody, so it can still write its logs.
+ * - It runs in the foreground (no -b) so killing the child kills the server; no chroot, no pid file.
+ * - burst-size is 65 536 bytes (Icecast's default, ~4 s of 128 kb/s MP3): a new listener gets that at once, which is
+ *   the burst the relay's bounded queue turns into "join at the live position".
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ffmpegPath } from '../../server/src/content/ffmpeg.ts';
+import { markerInputArgs } from './markers.ts';
+
+export const ICECAST_BIN = '/usr/bin/icecast2';
+export const BURST_SIZE = 65_536;
+
+/** Whether the icecast2 binary is here; tests `describe.skipIf(!icecastAvailable())` with a message saying so. */
+export const icecastAvailable = (): boolean => existsSync(ICECAST_BIN) && spawnSync(ICECAST_BIN, ['-v']).status === 0;
+
+export interface IcecastServer {
+  port: number;
+  /** http://127.0.0.1:port */
+  base: string;
+  sourcePassword: string;
+  adminPassword: string;
+  dir: string;
+  /** the mounts that have a source now */
+  mounts(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const config = (o: { port: number; dir: string; source: string; admin: string; asRoot: boolean }) => `<icecast>
+  <location>loopback</location><admin>test@localhost</admin><hostname>127.0.0.1</hostname>
+  <limits><clients>50</clients><sources>10</sources><queue-size>524288</queue-size><client-timeout>30</client-timeout>
+    <header-timeout>15</header-timeout><source-timeout>5</source-timeout><burst-on-connect>1</burst-on-connect>
+    <burst-size>${BURST_SIZE}</burst-size></limits>
+  <authentication><source-password>${o.source}</source-password><relay-password>${o.source}</relay-password>
+    <admin-user>admin</admin-user><admin-password>${o.admin}</admin-password></authentication>
+  <listen-socket><port>${o.port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <fileserve>1</fileserve>
+  <paths><basedir>/usr/share/icecast2</basedir><logdir>${o.dir}</logdir><webroot>/usr/share/icecast2/web</webroot>
+    <adminroot>/usr/share/icecast2/admin</adminroot></paths>
+  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
+  <security><chroot>0</chroot>${o.asRoot ? '<changeowner><user>nobody</user><group>nogroup</group></changeowner>' : ''}</security>
+</icecast>
+`;
+
+export async function startIcecast(): Promise<IcecastServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'loa-icecast-'));
+  const asRoot = process.getuid?.() === 0;
+  const o = { port: await freePort(), dir, source: randomBytes(9).toString('hex'), admin: randomBytes(9).toString('hex'), asRoot };
+  writeFileSync(join(dir, 'icecast.xml'), config(o));
+  if (asRoot) chownSync(dir, 65534, 65534);
+  const child: ChildProcess = spawn(ICECAST_BIN, ['-c', join(dir, 'icecast.xml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const base = `http://127.0.0.1:${o.port}`;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const mounts = async (): Promise<string[]> => {
+    const res = await fetch(`${base}/status-json.xsl`);
+    // Icecast 2.4 writes a single source as an object, several as an array.
+    const json = (await res.json()) as { icestats: { source?: { listenurl: string } | { listenurl: string }[] } };
+    const src = json.icestats.source;
+    return (Array.isArray(src) ? src : src ? [src] : []).map((s) => new URL(s.listenurl).pathname);
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`icecast2 exited (${child.exitCode}): ${stderr.trim()}`);
+    if (i > 100) {
+      await stop();
+      throw new Error('icecast2 did not answer within 10 s');
+    }
+    if (await mounts().then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port: o.port, base, sourcePassword: o.source, adminPassword: o.admin, dir, mounts, stop };
+}
+
+const CODECS = {
+  mp3: ['-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mp3', '-content_type', 'audio/mpeg'],
+  ogg: ['-c:a', 'libopus', '-b:a', '48k', '-f', 'ogg', '-content_type', 'audio/ogg'],
+  aac: ['-c:a', 'aac', '-b:a', '96k', '-f', 'adts', '-content_type', 'audio/aac'],
+} as const;
+
+export interface IcecastFeed {
+  /** server (Date.now) ms when ffmpeg was started: programme t = 0, so marker k was sent at about startedAt + k · everyS */
+  startedAt: number;
+  kill(): Promise<void>;
+}
+
+/** The marker programme at real time into `mount` (e.g. '/vov1.mp3'); resolves once the mount is live. */
+export async function feedIcecast(server: IcecastServer, mount: string, o: { codec: 'mp3' | 'ogg' | 'aac'; markerEveryS?: number }): Promise<IcecastFeed> {
+  const url = `icecast://source:${server.sourcePassword}@127.0.0.1:${server.port}${mount}`;
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-re', ...markerInputArgs({ everyS: o.markerEveryS }), '-ac', '1', '-ar', '48000', ...CODECS[o.codec], url];
+  const startedAt = Date.now();
+  const ff = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  ff.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => ff.once('exit', () => r()));
+  const kill = async () => {
+    if (ff.exitCode === null && ff.signalCode === null) {
+      ff.kill('SIGKILL');
+      await exited;
+    }
+  };
+  for (let i = 0; !(await server.mounts().catch((): string[] => [])).includes(mount); i++) {
+    if (ff.exitCode !== null || i > 100) {
+      await kill();
+      throw new Error(`feeding ${mount} failed: ${stderr.trim() || 'mount did not appear within 10 s'}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { startedAt, kill };
+}
