@@ -14,7 +14,7 @@ export class AiringReporter {
     this.reportBase = Math.floor(h.clock.trueNow()).toString(36);
   }
 
-  report(x: Held, seq: number, state: AiringState, extra: { positionMs?: number; reason?: string } = {}): void {
+  report(x: Held, seq: number, state: AiringState, extra: { positionMs?: number; reason?: string; gapMs?: number } = {}): void {
     // `ts` and `serverTs` stamp one instant: from one clock reading (two can be ms apart on a busy CPU).
     const dev = this.h.clock.now();
     const r: AiringReport = {
@@ -27,6 +27,7 @@ export class AiringReporter {
       serverTs: this.serverTs(dev),
       ...(extra.positionMs !== undefined ? { positionMs: Math.round(extra.positionMs) } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+      ...(extra.gapMs !== undefined ? { gapMs: Math.round(extra.gapMs) } : {}),
     };
     this.h.report(r);
   }

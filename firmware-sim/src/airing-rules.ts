@@ -38,7 +38,11 @@ export function serverNow(h: Pick<PlaybackHost, 'offset' | 'clock' | 'syncPendin
   return { s: dev, trusted: !h.syncPending() };
 }
 
-const stepOf = (item: PlayItem) => Math.max(item.repeat.intervalS * 1000, item.content!.durationMs);
+/** A stream item (repeat.count 1) has no length of its own but its durationMs, if any. */
+const stepOf = (item: PlayItem) => Math.max(item.repeat.intervalS * 1000, item.content?.durationMs ?? item.stream?.durationMs ?? 0);
+
+/** The item can air as far as what it needs is concerned: its file is held, or it is a stream (nothing to fetch). */
+export const ready = (x: Held, files: Files) => (x.item.content ? files.has(x.item.content.sha256) : !!x.item.stream);
 
 /** Server time airing `seq` of `x` is due: startAt + seq·step, or after airing 0 for an item without startAt. */
 export function targetOf(x: Held, seq: number): number | null {
@@ -52,7 +56,7 @@ export function targetOf(x: Held, seq: number): number | null {
 export function dueOf(x: Held, t: ServerNow, files: Files): Due | null {
   if (x.suspended) return { h: x, seq: x.suspended.seq, target: null, resume: true };
   if (x.arrivedExpired || x.next >= x.item.repeat.count) return null;
-  if (!files.has(x.item.content!.sha256)) return null;
+  if (!ready(x, files)) return null;
   const target = targetOf(x, x.next);
   if (target === null) return { h: x, seq: x.next, target, resume: false };
   if (!t.trusted || t.s < target - EARLY_MS) return null;
@@ -93,7 +97,7 @@ export function nextWake(items: Iterable<Held>, onAir: Held | undefined, s: numb
     if (x === onAir) continue;
     next = Math.min(next, x.item.expiresAt + 1);
     if (x.suspended) continue;
-    if (x.next < x.item.repeat.count && files.has(x.item.content!.sha256)) {
+    if (x.next < x.item.repeat.count && ready(x, files)) {
       const target = targetOf(x, x.next);
       if (target !== null && target > s) next = Math.min(next, target);
     }

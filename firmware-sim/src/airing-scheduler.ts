@@ -18,6 +18,7 @@ import type { ContentStore } from './content.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { Held, PlaybackHost } from './playback-types.ts';
 import { Player, type PlayerOwner } from './player.ts';
+import type { StreamHttpOptions } from './stream-client.ts';
 
 /** Longest Node timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,8 +36,9 @@ export class AiringScheduler implements PlayerOwner {
     private readonly content: ContentStore,
     private readonly reporter: AiringReporter,
     syncWindowMs: number,
+    http: StreamHttpOptions,
   ) {
-    this.player = new Player(h, reporter, this, syncWindowMs);
+    this.player = new Player(h, reporter, this, syncWindowMs, http);
   }
 
   /** Boot: decisions resume (the caller ticks once content has resumed too). */
@@ -113,7 +115,8 @@ export class AiringScheduler implements PlayerOwner {
   /** expiresAt has passed: every airing not yet over is reported and the item is dropped. */
   private expire(x: Held, s: number): void {
     const item = x.item;
-    const missing = !x.arrivedExpired && !this.content.has(item.content!.sha256);
+    // A stream item that never went on air has nothing missing: it is skipped (the player fails one that went on air).
+    const missing = !x.arrivedExpired && !!item.content && !this.content.has(item.content.sha256);
     for (let seq = x.next; seq < item.repeat.count; seq++) {
       if (x.suspended?.seq === seq) {
         this.reporter.report(x, seq, 'skipped', { positionMs: x.suspended.positionMs, reason: 'expired' });
@@ -139,13 +142,13 @@ export class AiringScheduler implements PlayerOwner {
   /** Forget an item for good (its id stays known until well after expiry, so it is never aired again). */
   retire(x: Held): void {
     if (!this.store.forget(x)) return;
-    this.releaseIfUnused(x.item.content!.sha256);
+    if (x.item.content) this.releaseIfUnused(x.item.content.sha256);
   }
 
   /** No item held and nothing on air plays `sha` any more: the file goes. */
   releaseIfUnused(sha: string): void {
     if (this.store.uses(sha)) return;
-    if (this.player.airing?.item.content!.sha256 === sha) return;
+    if (this.player.airing?.item.content?.sha256 === sha) return;
     this.content.drop(sha);
   }
 

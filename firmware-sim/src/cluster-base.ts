@@ -56,6 +56,8 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
   protected bootAt = 0;
   protected bootTrue = 0;
   protected bootReason: RebootReason = 'power_on';
+  /** Device protocol minor version (SimClusterOptions.protocolMinor). */
+  readonly protocolMinor: 1 | 2;
   protected seq = 0;
   protected identifyUntil = 0;
   protected timers: Partial<Record<'telemetry' | 'timeSync' | 'timeSyncRetry' | 'boot' | 'battery', Cancel>> = {};
@@ -65,6 +67,7 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
     super();
     this.o = opts;
     this.id = opts.id;
+    this.protocolMinor = opts.protocolMinor ?? 2;
     this.clock = opts.clock ?? new DeviceClock();
     this.log = opts.logger ?? silentLogger;
     const random = opts.random ?? Math.random;
@@ -131,6 +134,7 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
           if (starts.size > KEEP_PLAYBACK_RECORDS) starts.delete(starts.keys().next().value as string);
           this.emit('playback', rec);
         },
+        streamPage: (ev) => this.emit('streamPage', ev),
       },
       {
         clusterId: opts.id,
@@ -176,7 +180,7 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
           this.log.debug({ clusterId: this.id, err: err.message }, 'connect failed');
           this.emit('connectError', err);
         },
-        link: (state) => (state === 'up' ? this.playback.content.linkRestored() : this.playback.content.linkLost()),
+        link: (state) => (state === 'up' ? this.playback.content.linkRestored() : this.playback.linkLost()),
       },
     );
   }

@@ -18,6 +18,7 @@ import {
   type SimCounters,
 } from './cluster-types.ts';
 import type { NowPlaying, PlaybackRecord } from './playback-types.ts';
+import type { StreamStatsView } from './stream-stats.ts';
 
 export type { CommandVia, RebootReason, SimClusterEvents, SimClusterOptions, SimClusterState, SimCounters };
 export { newCounters };
@@ -94,5 +95,9 @@ export class ClusterCore extends ClusterInbound {
   /** The start record of airing `seq` of an item, if it started recently (the last 64 starts are kept). */
   playbackRecord(itemId: string, seq = 0): PlaybackRecord | undefined {
     return this.starts?.get(`${itemId}#${seq}`);
+  }
+  /** Playout figures of a live stream item this cluster put on air (v1.2), or null. */
+  streamStats(itemId: string): StreamStatsView | null {
+    return this.playback.streamStats(itemId);
   }
 }

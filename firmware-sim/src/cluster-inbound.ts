@@ -3,7 +3,7 @@
  * group topics), time-sync responses, the manifest and group play orders. Every payload is validated first; one
  * that fails (or whose handler throws) is counted, logged and ignored — a server bug never takes the device down.
  */
-import { parseTopic, type CommandReply, type DeviceConfig } from '../../schemas/device-protocol/index.ts';
+import { parseTopic, type CommandReply, type DeviceConfig, type PlayItem } from '../../schemas/device-protocol/index.ts';
 import { codec, type CommandVia } from './cluster-types.ts';
 import { ClusterLifecycle } from './cluster-lifecycle.ts';
 import type { TimeSyncResult } from './time-sync.ts';
@@ -25,9 +25,8 @@ export abstract class ClusterInbound extends ClusterLifecycle {
       if (t?.kind === 'group' && t.channel === 'play') {
         const d = codec.groupPlay.decode(payload);
         if (!d.ok) return this.malformed(topic, d.error);
-        // The simulator does not play streams yet: it is a v1.1 device, whose schema requires `content` (the
-        // server keeps stream items out of its manifest and refuses them for it; a group order still reaches it).
-        if (d.value.op === 'play' && !d.value.item.content) return this.malformed(topic, 'play item without content (stream items need protocol v1.2)');
+        const bad = d.value.op === 'play' ? this.itemError(d.value.item) : null;
+        if (bad) return this.malformed(topic, bad);
         return this.playback.onGroupPlay(d.value);
       }
       if (t?.kind === 'group') return this.onCommand(topic, payload, { via: 'group', groupId: t.groupId });
@@ -40,7 +39,8 @@ export abstract class ClusterInbound extends ClusterLifecycle {
       if (t.channel === 'manifest') {
         const d = codec.manifest.decode(payload);
         if (!d.ok) return this.malformed(topic, d.error);
-        if (d.value.items.some((i) => !i.content)) return this.malformed(topic, 'manifest item without content (stream items need protocol v1.2)');
+        const bad = d.value.items.map((i) => this.itemError(i)).find((e) => e !== null);
+        if (bad) return this.malformed(topic, bad);
         return this.playback.onManifest(d.value);
       }
       if (t.channel === 'time/res') {
@@ -52,6 +52,18 @@ export abstract class ClusterInbound extends ClusterLifecycle {
       // Never let a server bug take the device down.
       this.malformed(topic, `handler failed: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * What the schema cannot say about a play item: exactly one of `content` and `stream`. A v1.1 device's schema
+   * requires `content`, so an item without it fails validation there (the server keeps stream items from a cluster
+   * whose birth declares no `stream` feature; a group order may still reach it) — and so the whole message, as
+   * firmware validating the payload would.
+   */
+  private itemError(i: PlayItem): string | null {
+    if (this.protocolMinor < 2) return i.content ? null : 'play item without content (stream items need protocol v1.2)';
+    if (!i.content === !i.stream) return 'play item must have exactly one of content and stream';
+    return null;
   }
 
   private malformed(topic: string, error: string): void {

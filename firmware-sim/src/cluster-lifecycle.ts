@@ -3,7 +3,7 @@
  * offline status, DISCONNECT) or power cut (the broker publishes the will); the periodic work of a connection
  * (telemetry, time sync) and the battery watch.
  */
-import { PROTOCOL_VERSION } from '../../schemas/device-protocol/index.ts';
+import { DEVICE_FEATURES, PROTOCOL_VERSION } from '../../schemas/device-protocol/index.ts';
 import { codec, type RebootReason } from './cluster-types.ts';
 import { ClusterOutbound } from './cluster-outbound.ts';
 
@@ -123,6 +123,7 @@ export abstract class ClusterLifecycle extends ClusterOutbound {
         bootAt: this.bootAt,
         bootReason: this.bootReason,
         manifestVersion: this.playback.manifestVersion,
+        ...(this.protocolMinor >= 2 ? { features: [...DEVICE_FEATURES] } : {}),
       };
       // Online only once the broker has the birth: MQTT keeps no order between QoS 0 and QoS 1 publishes, and the
       // server should never see telemetry from a device whose birth it has not had.

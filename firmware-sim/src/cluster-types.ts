@@ -25,7 +25,7 @@ import {
 import type { DeviceClock } from './clock.ts';
 import type { ContentCache } from './content-cache.ts';
 import type { ContentFetchMode, ContentRetryOptions } from './content-types.ts';
-import type { PlaybackRecord } from './playback-types.ts';
+import type { PlaybackRecord, StreamPageEvent } from './playback-types.ts';
 import type { OutputSpec, PhysicsOptions } from './device-state.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { TimeSyncOptions, TimeSyncResult } from './time-sync.ts';
@@ -96,6 +96,12 @@ export interface SimClusterOptions {
   contentTimeoutMs?: number;
   /** A late start up to this far behind its time seeks to stay in step; later ones play from the start. Default 2000. */
   syncWindowMs?: number;
+  /**
+   * Device protocol minor version. 2 (default): v1.2 — birth declares `features: ['stream']` and live stream items
+   * air. 1: a v1.1 device — no features, and a manifest or group play order holding an item without `content` fails
+   * its validation (counted malformed, ignored), as v1.1 firmware's schema would.
+   */
+  protocolMinor?: 1 | 2;
 }
 
 export type CommandVia = { via: 'device' } | { via: 'group'; groupId: string };
@@ -122,6 +128,8 @@ export interface SimClusterEvents {
   airing: [report: AiringReport];
   /** An airing started (not resumed): when, and how far from its target in true time. */
   playback: [record: PlaybackRecord];
+  /** A page of a live stream was heard (v1.2): when, against its target, and its bytes. */
+  streamPage: [page: StreamPageEvent];
 }
 
 export type SimClusterState = 'off' | 'booting' | 'connecting' | 'connected' | 'online';
@@ -171,6 +179,9 @@ export function newCounters() {
     airingCancelled: 0,
     airingUnderrun: 0,
     airingReportsSent: 0,
+    // live streams (v1.2)
+    streamConnects: 0,
+    streamErrors: 0,
   };
 }
 export type SimCounters = ReturnType<typeof newCounters>;

@@ -1,4 +1,4 @@
-/** Loa Xã reference device simulator: device side of protocol v1.1, single clusters and fleets. */
+/** Loa Xã reference device simulator: device side of protocol v1.2 (v1.1 with live streams), single clusters and fleets. */
 export { SimCluster, type SimClusterOptions, type LinkDownOptions, type LinkFlapOptions } from './sim-cluster.ts';
 export {
   ClusterCore,
@@ -16,6 +16,9 @@ export { TickScheduler, TimerScheduler, type Scheduler, type Cancel } from './sc
 export { TimeSync, type TimeSyncEstimator, type TimeSyncOptions, type TimeSyncResult } from './time-sync.ts';
 export { ContentCache, ContentStore, type ContentFetchMode, type ContentHooks, type ContentRetryOptions, type ContentStoreOptions, type DownloadFailure } from './content.ts';
 export { Playback, type NowPlaying, type PlaybackOptions, type PlaybackRecord } from './playback.ts';
+export type { StreamPageEvent } from './playback-types.ts';
+export type { StreamStatsView } from './stream-stats.ts';
+export { StreamTimeline, UnsupportedCodec, epochTag, packetSamples, pageSamples, type TimedPage } from './stream-timeline.ts';
 export { silentLogger, type Logger } from './types.ts';
 export type {
   AiringReport,

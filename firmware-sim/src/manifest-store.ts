@@ -85,7 +85,7 @@ export class ManifestStore {
 
   /** Some held item plays the file `sha`. */
   uses(sha: string): boolean {
-    for (const x of this.held.values()) if (x.item.content!.sha256 === sha) return true;
+    for (const x of this.held.values()) if (x.item.content?.sha256 === sha) return true;
     return false;
   }
 
@@ -100,7 +100,7 @@ export class ManifestStore {
   needed(sha: string): boolean {
     const t = serverNow(this.h);
     for (const x of this.held.values()) {
-      if (x.item.content!.sha256 !== sha || x.arrivedExpired) continue;
+      if (x.item.content?.sha256 !== sha || x.arrivedExpired) continue;
       if (!t.trusted || t.s <= x.item.expiresAt) return true;
     }
     return false;
@@ -109,7 +109,7 @@ export class ManifestStore {
   /** A fetch of `sha` ended: report `downloaded` once per file, `failed` once per reason, for each item using it. */
   contentResult(sha: string, ok: boolean, reason?: DownloadFailure, detail?: string): void {
     for (const x of this.held.values()) {
-      if (x.item.content!.sha256 !== sha || x.arrivedExpired) continue;
+      if (x.item.content?.sha256 !== sha || x.arrivedExpired) continue;
       if (ok) {
         if (x.downloaded === sha) continue;
         x.downloaded = sha;

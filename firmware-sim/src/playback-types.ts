@@ -12,7 +12,12 @@ export interface PlaybackRecord {
   broadcastId: string;
   seq: number;
   level: Level;
-  /** Server time the airing was due (startAt + seq·step); null for an as-soon-as-possible airing. */
+  /** 'stream' (v1.2): a live airing, whose record is its first page heard; absent = a file ('content'). */
+  kind?: 'content' | 'stream';
+  /**
+   * Server time the airing was due (startAt + seq·step); null for an as-soon-as-possible airing. A stream: the
+   * server instant the first page heard was stamped for (stampOf), whatever the slot.
+   */
   targetMs: number | null;
   /** Where the audio started (> 0 when a late start seeks to stay in step). */
   positionMs: number;
@@ -30,6 +35,23 @@ export interface PlaybackRecord {
   trueStartMs: number;
   /** How late (device ms) the start was against the target when it happened; negative = early, compensated. */
   lateMs: number;
+  /** Stream: the granule position of the first page heard. */
+  granule?: number;
+}
+
+/** One page of a live stream heard by a cluster: what and when, for tests that reassemble or time the audio. */
+export interface StreamPageEvent {
+  clusterId: string;
+  itemId: string;
+  seq: number;
+  /** Ogg granule position at the end of the page. */
+  granule: number;
+  /** Server instant its first sample is due (stampOf of the page before, latency included). */
+  targetMs: number;
+  /** True time (clock.trueNow()) its first sample is heard: error = trueMs − targetMs against a server on true time. */
+  trueMs: number;
+  /** The Ogg page as it travelled. */
+  bytes: Buffer;
 }
 
 export interface NowPlaying {
@@ -61,6 +83,8 @@ export interface PlaybackHost {
   setPlaying(p: Playing, volume: number | null): void;
   itemAccepted(item: PlayItem): void;
   started(rec: PlaybackRecord): void;
+  /** A page of a live stream was heard. */
+  streamPage(ev: StreamPageEvent): void;
 }
 
 /** A play item held, with the progress of its airings. */
@@ -81,4 +105,6 @@ export interface Held {
   failReason: string | null;
   /** Arrived after its expiresAt: reported, never fetched or aired. */
   arrivedExpired: boolean;
+  /** Stream items: `started` was reported (the audio was heard once). */
+  streamStarted?: boolean;
 }

@@ -1,7 +1,7 @@
 /**
- * Broadcasting, device side (protocol v1.1, docs/device-protocol.md §10): the versioned manifest, group play orders,
- * content, and a simulated player that airs one programme at a time with the levels of Circular 39/2020/TT-BTTTT.
- * Every state change of an airing is reported on `airing` through the outbox.
+ * Broadcasting, device side (protocol v1.1, docs/device-protocol.md §10; v1.2 live streams): the versioned manifest,
+ * group play orders, content, and a simulated player that airs one programme at a time with the levels of Circular
+ * 39/2020/TT-BTTTT. Every state change of an airing is reported on `airing` through the outbox.
  *
  * Playback is what the cluster talks to. It applies manifests and group play orders to the items held
  * (manifest-store.ts) and fetches their files (content.ts); the scheduler (airing-scheduler.ts) decides what airs
@@ -37,7 +37,15 @@ export class Playback {
       result: (sha, ok, reason, detail) => this.onContent(sha, ok, reason, detail),
     });
     this.store = new ManifestStore(h, this.reporter);
-    this.airings = new AiringScheduler(h, this.store, this.content, this.reporter, opts.syncWindowMs ?? 2000);
+    this.airings = new AiringScheduler(h, this.store, this.content, this.reporter, opts.syncWindowMs ?? 2000, {
+      clusterId: content.clusterId,
+      secret: content.secret,
+      httpUrl: content.httpUrl,
+      ca: content.ca,
+      rejectUnauthorized: content.rejectUnauthorized,
+      random: content.random,
+      linkUp: content.linkUp,
+    });
   }
 
   // ---- observability -----------------------------------------------------------------------------------------
@@ -119,12 +127,12 @@ export class Playback {
 
   /** A new version of an item held: a new file is fetched (the old one goes if nothing else plays it). */
   private update(x: Held, item: PlayItem): void {
-    const oldSha = x.item.content!.sha256;
+    const oldSha = x.item.content?.sha256;
     x.item = item;
-    if (oldSha !== item.content!.sha256) {
+    if (oldSha !== item.content?.sha256) {
       x.downloaded = null;
       x.failReason = null;
-      this.airings.releaseIfUnused(oldSha);
+      if (oldSha) this.airings.releaseIfUnused(oldSha);
       if (!x.arrivedExpired) this.fetch(x);
     }
     if (x.next >= item.repeat.count && this.airings.player.airing !== x && !x.suspended) this.airings.retire(x);
@@ -133,8 +141,13 @@ export class Playback {
 
   // ---- content -----------------------------------------------------------------------------------------------
 
+  /**
+   * A file item's file is fetched at once. A stream item (v1.2) has nothing to fetch: it reports `received` only —
+   * no `downloaded` — and is ready to air as soon as it is due (stream-player.ts says what it reports then).
+   */
   private fetch(x: Held): void {
-    const { sha256, size } = x.item.content!;
+    if (!x.item.content) return;
+    const { sha256, size } = x.item.content;
     this.content.ensure(sha256, size);
     if (this.content.has(sha256)) this.onContent(sha256, true);
   }
@@ -160,6 +173,17 @@ export class Playback {
   powerDown(silent = false): void {
     this.airings.powerDown(silent);
     this.content.pause();
+  }
+
+  /** The radio link went: downloads and a live stream's connection die with it. */
+  linkLost(): void {
+    this.content.linkLost();
+    this.airings.player.linkLost();
+  }
+
+  /** Playout figures of a stream item that went on air, or null. */
+  streamStats(itemId: string) {
+    return this.airings.player.streamStats(itemId);
   }
 
   /** The measured offset changed: targets move with it. */

@@ -11,6 +11,9 @@
 import type { AiringReporter } from './airing-report.ts';
 import type { Due } from './airing-rules.ts';
 import type { Held, NowPlaying, PlaybackHost } from './playback-types.ts';
+import { StreamOnAir, type StreamPlayerParts } from './stream-player.ts';
+import type { StreamHttpOptions } from './stream-client.ts';
+import { StreamStats, type StreamStatsView } from './stream-stats.ts';
 
 interface Current {
   h: Held;
@@ -18,7 +21,10 @@ interface Current {
   startDev: number;
   pos0: number;
   volume: number | null;
-  end: NodeJS.Timeout;
+  /** File items: the end of the airing. */
+  end: NodeJS.Timeout | null;
+  /** Stream items (v1.2): the live airing, which ends itself (stream-player.ts). */
+  stream: StreamOnAir | null;
 }
 
 /** What the player tells the scheduler that drives it. */
@@ -31,13 +37,30 @@ export interface PlayerOwner {
 
 export class Player {
   private cur: Current | null = null;
+  private readonly streams: StreamPlayerParts;
+  private statsByItem: Map<string, StreamStats> | null = null;
 
   constructor(
     private readonly h: PlaybackHost,
     private readonly reporter: AiringReporter,
     private readonly owner: PlayerOwner,
     private readonly syncWindowMs: number,
-  ) {}
+    http: StreamHttpOptions,
+  ) {
+    this.streams = { h, reporter, http, stats: (id) => this.statsOf(id) };
+  }
+
+  /** Playout figures of a stream item that went on air (kept for the cluster's life). */
+  streamStats(itemId: string): StreamStatsView | null {
+    return this.statsByItem?.get(itemId)?.view() ?? null;
+  }
+
+  private statsOf(itemId: string): StreamStats {
+    const m = (this.statsByItem ??= new Map());
+    let s = m.get(itemId);
+    if (!s) m.set(itemId, (s = new StreamStats()));
+    return s;
+  }
 
   get nowPlaying(): NowPlaying | null {
     const c = this.cur;
@@ -64,6 +87,7 @@ export class Player {
     const offset = this.h.offset();
     const s = deviceNow + (offset ?? 0); // as serverNow() reads it (an unsynced device goes by its own clock)
     x.readySince = null;
+    if (item.stream) return this.startStream(d, s);
     let pos: number;
     if (d.resume) {
       pos = x.suspended!.positionMs;
@@ -99,9 +123,41 @@ export class Player {
       pos0: pos,
       volume,
       end: setTimeout(() => this.finish(c), Math.max(0, item.content!.durationMs - pos)),
+      stream: null,
     };
     this.cur = c;
     this.h.setPlaying({ kind: 'content', ref: item.id, ...(item.title !== undefined ? { title: item.title } : {}) }, volume);
+  }
+
+  /**
+   * A stream item goes on air (stream-player.ts reports it as the audio comes): slot = startAt, or now for the
+   * first airing of an item without one. A resumed stream rejoins the live position.
+   */
+  private startStream(d: Due, s: number): void {
+    const x = d.h;
+    const item = x.item;
+    if (d.seq === 0 && x.base === null) x.base = d.target ?? s;
+    const resumedFrom = d.resume ? x.suspended!.positionMs : null;
+    x.suspended = null;
+    const volume = item.level === 'emergency' ? this.h.emergencyVolume() : item.volume;
+    const c: Current = { h: x, seq: d.seq, startDev: this.h.clock.now(), pos0: 0, volume, end: null, stream: null };
+    this.cur = c;
+    c.stream = new StreamOnAir(this.streams, x, d.seq, d.target ?? x.base ?? s, resumedFrom, () => this.over(c));
+    this.h.setPlaying({ kind: 'stream', ref: item.id, ...(item.title !== undefined ? { title: item.title } : {}) }, volume);
+  }
+
+  /** A stream airing reported its end: the air is free. */
+  private over(c: Current): void {
+    if (this.cur !== c) return;
+    this.cur = null;
+    this.h.setPlaying(null, null);
+    this.owner.advance(c.h, c.seq);
+    this.owner.tick();
+  }
+
+  /** The radio link went: a live stream's connection dies with it (and reconnects with back-off). */
+  linkLost(): void {
+    this.cur?.stream?.linkLost();
   }
 
   private finish(c: Current): void {
@@ -123,6 +179,7 @@ export class Player {
     const x = c.h;
     this.reporter.report(x, c.seq, 'interrupted', { positionMs: pos });
     switch (x.item.onPreempt) {
+      // A live stream cannot restart: both rejoin the live position (stream-player.ts).
       case 'resume':
         x.suspended = { seq: c.seq, positionMs: pos };
         break;
@@ -163,11 +220,13 @@ export class Player {
   private stopCurrent(): void {
     const c = this.cur;
     if (!c) return;
-    clearTimeout(c.end);
+    if (c.end) clearTimeout(c.end);
+    c.stream?.stop();
     this.cur = null;
   }
 
   private position(c: Current): number {
+    if (c.stream) return c.stream.position();
     return Math.min(c.h.item.content!.durationMs, Math.max(0, c.pos0 + (this.h.clock.now() - c.startDev)));
   }
 }

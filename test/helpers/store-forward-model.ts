@@ -79,6 +79,7 @@ export class ModelDevice {
       setPlaying: () => undefined,
       itemAccepted: () => undefined,
       started: () => undefined,
+      streamPage: () => undefined,
     };
     this.pb = new Playback(host, {
       clusterId: this.clusterId,
