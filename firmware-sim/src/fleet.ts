@@ -85,6 +85,10 @@ export interface FleetStats {
   airingsCancelled: number;
   airingsInterrupted: number;
   airingsResumed: number;
+  /** Underruns of live streams reported (v1.2), stream connections opened, and stream requests or reads that failed. */
+  airingsUnderrun: number;
+  streamConnects: number;
+  streamErrors: number;
   /** Airing reports acknowledged by the broker, and still waiting (offline or in flight). */
   airingReportsSent: number;
   airingReportsPending: number;
@@ -276,6 +280,9 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
       airingsCancelled: 0,
       airingsInterrupted: 0,
       airingsResumed: 0,
+      airingsUnderrun: 0,
+      streamConnects: 0,
+      streamErrors: 0,
       airingReportsSent: 0,
       airingReportsPending: 0,
       downloads: 0,
@@ -310,6 +317,9 @@ export class SimFleet extends EventEmitter<SimFleetEvents> {
       s.airingsCancelled += k.airingCancelled;
       s.airingsInterrupted += k.airingInterrupted;
       s.airingsResumed += k.airingResumed;
+      s.airingsUnderrun += k.airingUnderrun;
+      s.streamConnects += k.streamConnects;
+      s.streamErrors += k.streamErrors;
       s.airingReportsSent += k.airingReportsSent;
       s.airingReportsPending += c.pendingAiringCount;
       s.downloads += k.downloads;

@@ -7,11 +7,18 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 export const SHOTS = join(import.meta.dirname, 'screenshots');
 
-export async function launch(): Promise<{ browser: Browser; close(): Promise<void> }> {
+/**
+ * Debian's Chromium, headless. `fakeMicrophone`: a WAV file Chromium's fake capture device plays (looped) as the
+ * microphone, granted without a prompt — for the recording and live-microphone screens.
+ */
+export async function launch(opts: { fakeMicrophone?: string } = {}): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const mic = opts.fakeMicrophone
+    ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${opts.fakeMicrophone}`, '--autoplay-policy=no-user-gesture-required']
+    : [];
   // playwright's launch() gives every run a fresh temporary profile (it refuses --user-data-dir here).
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...mic],
   });
   return {
     browser,

@@ -16,12 +16,12 @@ export interface Account {
  * The real server with the demo fleet (Đồng Thạnh 18 clusters, Bình Phú 16, simulated over real MQTT), the given
  * accounts, and one Chromium. Each test file gets its own: files run in parallel workers.
  */
-export async function startDemoConsole(accounts: Account[] = []) {
+export async function startDemoConsole(accounts: Account[] = [], opts: { fakeMicrophone?: string } = {}) {
   ensureBuilt();
   const srv = await startServer();
   const demo = await startDemo(srv.app, srv.mqttPort, Number(new URL(srv.httpUrl).port));
   for (const a of accounts) expect((await srv.api('POST', '/api/users', a)).status).toBe(201);
-  const b = await launch();
+  const b = await launch(opts);
   await waitFor(async () => (await srv.api('GET', '/api/clusters?online=true')).body.total === 34, 30_000, 250);
   return {
     srv,

@@ -3,13 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { runFfmpeg } from '../../server/src/content/ffmpeg.ts';
-import { startDemo } from '../../server/src/demo/start-demo.ts';
-import { startServer, waitFor, type TestServer } from '../helpers/server.ts';
 import { makeSignal } from '../helpers/audio.ts';
-import { CHROMIUM, hasChromium, newPage, shot, signIn, PHONE } from './browser.ts';
-import { ensureBuilt } from './build.ts';
+import { waitFor } from '../helpers/server.ts';
+import { hasChromium, newPage, shot, signIn, PHONE } from './browser.ts';
+import { startDemoConsole, type DemoConsole, type TestServer } from './demo.ts';
 
 const OP = { username: 'vanhanh', password: 'mat-khau-van-hanh-1' };
 const VACCINE = 'Lịch tiêm chủng tháng 12';
@@ -33,8 +32,8 @@ async function axe(page: Page): Promise<string[]> {
  * microphone is stored as a ready item of the length recorded.
  */
 describe.skipIf(!hasChromium)('console: the audio library and the microphone recorder', () => {
+  let con: DemoConsole;
   let srv: TestServer;
-  let demo: Awaited<ReturnType<typeof startDemo>>;
   let browser: Browser;
   let tmp: string;
   let opToken: string;
@@ -54,21 +53,14 @@ describe.skipIf(!hasChromium)('console: the audio library and the microphone rec
   }
 
   beforeAll(async () => {
-    ensureBuilt();
-    srv = await startServer();
-    demo = await startDemo(srv.app, srv.mqttPort, Number(new URL(srv.httpUrl).port));
-    expect((await srv.api('POST', '/api/users', { ...OP, role: 'operator', areaIds: ['dong-thanh'] })).status).toBe(201);
-    opToken = (await srv.api('POST', '/api/auth/login', OP, '')).body.token;
     tmp = mkdtempSync(join(tmpdir(), 'loa-e2e-library-'));
-    // browser.ts's arguments plus Chromium's fake microphone, granted without a prompt. Its own signal is a full-scale
-    // beep of 0.1 s every 0.5 s, which no limiter can bring to −16 LUFS under −1.5 dBTP (the server rightly refuses it,
-    // "comes out at −21.9 LUFS"), so the fake microphone is fed a speech-like signal instead; Chromium loops it.
+    // Chromium's fake microphone plays its own full-scale beep of 0.1 s every 0.5 s unless given a file, which no
+    // limiter can bring to −16 LUFS under −1.5 dBTP (the server rightly refuses it, "comes out at −21.9 LUFS"), so it
+    // is fed a speech-like signal instead; Chromium loops it.
     const voice = await makeSignal(join(tmp, 'voice.wav'), { lufs: -24, seconds: 10, args: ['-ac', '1', '-ar', '48000', '-c:a', 'pcm_s16le'] });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${voice}`],
-    });
+    con = await startDemoConsole([{ ...OP, role: 'operator', areaIds: ['dong-thanh'] }], { fakeMicrophone: voice });
+    ({ srv, browser } = con);
+    opToken = (await srv.api('POST', '/api/auth/login', OP, '')).body.token;
     ids.vaccine = await upload(VACCINE, 392);
     ids.dredge = await upload(DREDGE, 523);
     const startAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
@@ -80,9 +72,7 @@ describe.skipIf(!hasChromium)('console: the audio library and the microphone rec
     expect(approved.body.state).toBe('scheduled');
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await demo?.stop();
-    await srv?.close();
+    await con?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 

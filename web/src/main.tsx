@@ -24,6 +24,9 @@ const Recordings = lazy(() => import('./pages/recordings.tsx').then((m) => m.Rec
 const TimetablePage = lazy(() => import('./pages/timetable.tsx').then((m) => m.TimetablePage));
 const Programmes = lazy(() => import('./pages/programmes.tsx').then((m) => m.Programmes));
 const ProgrammeEditor = lazy(() => import('./pages/programme-editor.tsx').then((m) => m.ProgrammeEditor));
+// Live audio (issue 12): the microphone page and the relay sources, fetched when first opened.
+const LivePage = lazy(() => import('./pages/live.tsx').then((m) => m.LivePage));
+const Sources = lazy(() => import('./pages/sources.tsx').then((m) => m.Sources));
 import { Notices, usePendingCount } from './components/notices.tsx';
 
 const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
@@ -32,6 +35,8 @@ const routes: [string, (p: Record<string, string>) => preact.JSX.Element][] = [
   ['/broadcasts', () => <BroadcastList />],
   ['/broadcasts/:id', (p) => <BroadcastDetail id={p.id} />],
   ['/compose', () => <Compose />],
+  ['/live', () => <LivePage />],
+  ['/sources', () => <Sources />],
   ['/pronunciations', () => <Pronunciations />],
   ['/recordings', () => <Recordings />],
   ['/approvals', () => <Approvals />],
@@ -73,9 +78,11 @@ function places(pending = 0): NavItem[] {
     { to: '/clusters', label: t('clusters'), show: true },
     { to: '/broadcasts', label: t('broadcasts'), show: true },
     { to: '/compose', label: t('compose'), show: can.broadcast() },
+    { to: '/live', label: t('mic.nav'), show: can.broadcast() },
     { to: '/timetable', label: t('tt.title'), show: true },
     { to: '/programmes', label: t('prog.title'), show: can.broadcast() },
     { to: '/recordings', label: t('recordings'), show: can.broadcast() },
+    { to: '/sources', label: t('src.nav'), show: can.broadcast() },
     { to: '/pronunciations', label: t('pronunciations'), show: can.broadcast() },
     { to: '/approvals', label: t('approvals'), show: can.approve(), badge: pending, badgeText: (n) => t('pendingN', { n }) },
     { to: '/devices', label: t('devices'), show: can.devices() },

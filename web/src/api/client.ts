@@ -11,9 +11,11 @@ import type { TtsNormalised, TtsPreview, TtsPreviewRequest } from '../../../sche
 import type { CreatePronunciation, Pronunciation, UpdatePronunciation } from '../../../schemas/api/pronunciations.ts';
 import type { Preview, Problem, Programme, ProgrammeInput } from '../../../schemas/api/programmes.ts';
 import type { NowNext, Timetable, TimetableEntry } from '../../../schemas/api/timetable.ts';
+import type { LiveSession, LiveSessionInput, RelaySource, RelaySourceInput, RelaySourcePatch, StreamStatus, StreamSwitch } from '../../../schemas/api/live.ts';
 
 export type { Airing, User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices, TtsNormalised, Pronunciation };
 export type { Preview, Problem, Programme, ProgrammeInput, NowNext, Timetable, TimetableEntry };
+export type { LiveSession, LiveSessionInput, RelaySource, RelaySourceInput, RelaySourcePatch, StreamStatus, StreamSwitch };
 export interface TelemetryPoint {
   t: string;
   mainsV: number | null;
@@ -141,6 +143,15 @@ export const api = {
   deleteProgramme: (id: string) => request<void>('DELETE', `/api/programmes/${id}`),
   timetable: (p: { areaId?: string; clusterId?: string; from?: string; to?: string }) => request<Timetable>('GET', '/api/timetable' + q(p)),
   timetableNow: (p: { areaId?: string; clusterId?: string }) => request<NowNext>('GET', '/api/timetable/now' + q(p)),
+  // live audio (issue 12): relay sources ("Nguồn tiếp sóng") and going live from the microphone ("Phát trực tiếp")
+  relaySources: (areaId?: string) => request<RelaySource[]>('GET', '/api/live/sources' + q({ areaId })),
+  createRelaySource: (body: RelaySourceInput) => request<RelaySource>('POST', '/api/live/sources', body),
+  updateRelaySource: (id: string, body: RelaySourcePatch) => request<RelaySource>('PATCH', `/api/live/sources/${id}`, body),
+  deleteRelaySource: (id: string) => request<void>('DELETE', `/api/live/sources/${id}`),
+  /** the broadcast is created at once (403 when the role may not air there without approval); the audio follows over `audioPath` */
+  goLive: (body: LiveSessionInput) => request<LiveSession>('POST', '/api/live/sessions', body),
+  liveSession: (id: string) => request<LiveSession>('GET', `/api/live/sessions/${id}`),
+  endLive: (id: string) => request<LiveSession>('POST', `/api/live/sessions/${id}/end`),
   /** a plain link (the session cookie goes with it), so the phone's own calendar app takes the file */
   timetableIcsUrl: (areaId: string) => '/api/timetable.ics' + q({ areaId }),
 };

@@ -7,7 +7,7 @@ const handlers = new Map<string, Set<Handler>>();
 let es: EventSource | null = null;
 let state: 'off' | 'open' | 'lost' = 'off';
 const stateListeners = new Set<(s: typeof state) => void>();
-const EVENTS = ['status', 'health', 'event', 'airing', 'broadcast', 'alarm', 'programme'];
+const EVENTS = ['status', 'health', 'event', 'airing', 'broadcast', 'alarm', 'programme', 'live'];
 
 function setState(s: typeof state) {
   state = s;

@@ -14,10 +14,13 @@ export const dict = (): Dict => (getLocale() === 'en' ? en : vi);
 
 export type RecKind = 'once' | 'daily' | 'weekly' | 'monthly' | 'lunar' | 'rrule';
 export interface ItemDraft {
-  kind: 'tts' | 'content' | 'playlist';
+  kind: 'tts' | 'content' | 'playlist' | 'relay';
   text: string;
   contentId: string;
   contentIds: string[];
+  /** relay: the source and how long, in minutes as typed (older drafts lack them) */
+  sourceId?: string;
+  durationMin?: string;
 }
 export interface ExceptionDraft {
   date: string;
@@ -55,7 +58,10 @@ export const EMPTY_PROGRAMME = {
 };
 export type ProgrammeDraft = typeof EMPTY_PROGRAMME;
 
-export const newItem = (kind: ItemDraft['kind']): ItemDraft => ({ kind, text: '', contentId: '', contentIds: kind === 'playlist' ? ['', ''] : [] });
+export const newItem = (kind: ItemDraft['kind']): ItemDraft => ({ kind, text: '', contentId: '', contentIds: kind === 'playlist' ? ['', ''] : [], ...(kind === 'relay' ? { sourceId: '', durationMin: '60' } : {}) });
+
+/** An item nothing has been typed or chosen into yet (replaced without asking when a relay takes the programme). */
+export const isBlankItem = (it: ItemDraft) => !it.text.trim() && !it.contentId && !it.contentIds.some(Boolean) && !it.sourceId;
 
 /** dd/MM/yyyy (as typed) → 'YYYY-MM-DD'; null when not a real date. */
 export function isoDate(s: string): string | null {
@@ -123,12 +129,19 @@ export function toInput(f: ProgrammeDraft): { body?: ProgrammeInput; errors: Rec
   f.items.forEach((it, i) => {
     if (it.kind === 'tts') it.text.trim() ? items.push({ type: 'tts', text: it.text, chime: true }) : (err['item' + i] = t('v_required'));
     else if (it.kind === 'content') it.contentId ? items.push({ type: 'content', contentId: it.contentId }) : (err['item' + i] = t('prog.v_pickRecording'));
+    else if (it.kind === 'relay') {
+      const min = Number(String(it.durationMin ?? '').replace(',', '.'));
+      if (!it.sourceId) err['item' + i] = t('relay.v_pick');
+      else if (!(min >= 1 && min <= 360)) err['item' + i] = t('relay.v_duration', { min: 1 });
+      else items.push({ type: 'relay', sourceId: it.sourceId, durationS: Math.round(min * 60) });
+    }
     else {
       const ids = it.contentIds.filter(Boolean);
       ids.length ? items.push({ type: 'playlist', contentIds: ids }) : (err['item' + i] = t('prog.v_pickRecording'));
     }
   });
   if (!f.items.length) err.items = t('prog.v_noItems');
+  if (f.items.length > 1 && f.items.some((it) => it.kind === 'relay')) err.items = t('relay.onlyItem');
   const exceptions = f.exceptions.map((x, i) => {
     const date = isoDate(x.date);
     if (!date) err['exc' + i] = t('v_date');
@@ -161,7 +174,7 @@ export function toInput(f: ProgrammeDraft): { body?: ProgrammeInput; errors: Rec
 export function fromInput(b: ProgrammeInput): ProgrammeDraft {
   const r = b.schedule.recurrence;
   const items: ItemDraft[] = b.items.map((it) =>
-    it.type === 'tts' ? { ...newItem('tts'), text: it.text } : it.type === 'content' ? { ...newItem('content'), contentId: it.contentId } : it.type === 'playlist' ? { ...newItem('playlist'), contentIds: [...it.contentIds] } : newItem('content'), // relay items are not editable here yet (issue 12)
+    it.type === 'tts' ? { ...newItem('tts'), text: it.text } : it.type === 'content' ? { ...newItem('content'), contentId: it.contentId } : it.type === 'playlist' ? { ...newItem('playlist'), contentIds: [...it.contentIds] } : { ...newItem('relay'), sourceId: it.sourceId, durationMin: String(Math.round(it.durationS / 6) / 10) },
   );
   return {
     ...EMPTY_PROGRAMME,

@@ -1,12 +1,33 @@
 import type { ContentListItem } from '../../../schemas/api/content.ts';
+import type { RelaySource } from '../api/client.ts';
 import { t, type Key } from '../i18n/index.ts';
-import { Field } from './ui.tsx';
-import { dict, newItem, type ItemDraft } from './programme-form.ts';
+import { Field, Input } from './ui.tsx';
+import { dict, isBlankItem, newItem, type ItemDraft } from './programme-form.ts';
 import { durationWords } from './recurrence-words.ts';
 
-type Props = { items: ItemDraft[]; onChange: (items: ItemDraft[]) => void; errors: Record<string, string>; library: ContentListItem[] | null };
+type Props = { items: ItemDraft[]; onChange: (items: ItemDraft[]) => void; errors: Record<string, string>; library: ContentListItem[] | null; sources?: RelaySource[] | null };
 
-const KIND_WORDS: Record<ItemDraft['kind'], Key> = { tts: 'prog.itemTts', content: 'prog.itemContent', playlist: 'prog.itemPlaylist' };
+const KIND_WORDS: Record<ItemDraft['kind'], Key> = { tts: 'prog.itemTts', content: 'prog.itemContent', playlist: 'prog.itemPlaylist', relay: 'relay.source' };
+
+/** A relay of a live upstream ("Tiếp sóng VOV1"): the source and for how many minutes. */
+function RelayItem({ it, i, put, sources, error }: { it: ItemDraft; i: number; put: (i: number, p: Partial<ItemDraft>) => void; sources: RelaySource[] | null | undefined; error?: string }) {
+  return (
+    <>
+      <Field label={t('relay.pick')} error={error}>
+        {(id, d) => (
+          <select id={id} aria-describedby={d} value={it.sourceId ?? ''} onChange={(e) => put(i, { sourceId: e.currentTarget.value })}>
+            <option value="">{t('relay.pickPh')}</option>
+            {(sources ?? []).map((r) => (
+              <option value={r.id}>{r.name}</option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {sources && !sources.length && <p class="hint">{t('relay.noSources')}</p>}
+      <Input label={t('relay.duration')} inputMode="numeric" autocomplete="off" hint={t('relay.durationHint')} value={it.durationMin ?? ''} onValue={(v) => put(i, { durationMin: v })} />
+    </>
+  );
+}
 
 function RecordingSelect({ label, value, onValue, library, error }: { label: string; value: string; onValue: (v: string) => void; library: ContentListItem[]; error?: string }) {
   return (
@@ -29,7 +50,7 @@ function RecordingSelect({ label, value, onValue, library, error }: { label: str
  * What the programme airs, in order: typed texts read by the synthesiser, recordings from the library, or several
  * recordings back to back. Moved with "Lên"/"Xuống" buttons rather than dragging, which a phone and a keyboard both do.
  */
-export function ProgrammeItems({ items, onChange, errors, library }: Props) {
+export function ProgrammeItems({ items, onChange, errors, library, sources }: Props) {
   const put = (i: number, p: Partial<ItemDraft>) => onChange(items.map((x, j) => (j === i ? { ...x, ...p } : x)));
   const move = (i: number, by: number) => {
     const next = [...items];
@@ -37,6 +58,12 @@ export function ProgrammeItems({ items, onChange, errors, library }: Props) {
     onChange(next);
   };
   const lib = library ?? [];
+  const relay = items.some((it) => it.kind === 'relay');
+  // A relay is the programme's only item: adding one replaces blank items, and asks before dropping typed ones.
+  const addRelay = () => {
+    if (items.some((it) => !isBlankItem(it)) && !confirm(t('relay.replaceConfirm'))) return;
+    onChange([newItem('relay')]);
+  };
   return (
     <fieldset>
       <legend>{t('prog.items')}</legend>
@@ -69,7 +96,8 @@ export function ProgrammeItems({ items, onChange, errors, library }: Props) {
                 </button>
               </>
             )}
-            {it.kind !== 'tts' && library && !library.length && <p class="hint">{t('prog.noLibrary')}</p>}
+            {it.kind === 'relay' && <RelayItem it={it} i={i} put={put} sources={sources} error={errors['item' + i]} />}
+            {it.kind !== 'tts' && it.kind !== 'relay' && library && !library.length && <p class="hint">{t('prog.noLibrary')}</p>}
             <div class="actions">
               <button type="button" disabled={i === 0} aria-label={t('prog.moveUpN', { n: i + 1 })} onClick={() => move(i, -1)}>
                 ↑ {t('prog.moveUp')}
@@ -86,11 +114,15 @@ export function ProgrammeItems({ items, onChange, errors, library }: Props) {
       </ol>
       <div class="actions">
         {(['tts', 'content', 'playlist'] as const).map((k) => (
-          <button type="button" disabled={items.length >= 20} onClick={() => onChange([...items, newItem(k)])}>
+          <button type="button" disabled={items.length >= 20 || relay} onClick={() => onChange([...items, newItem(k)])}>
             + {t(KIND_WORDS[k])}
           </button>
         ))}
+        <button type="button" disabled={relay} onClick={addRelay}>
+          + {t('relay.source')}
+        </button>
       </div>
+      {relay && <p class="hint">{t('relay.onlyItem')}</p>}
     </fieldset>
   );
 }

@@ -71,6 +71,12 @@ export function messageText(m: string): string {
   if (/^content \S+ is \w+, not ready|^item \d+: content \S+ is not ready/.test(m)) return t('v_contentNotReady');
   if (/output indexes must be unique/.test(m)) return t('v_outputsUnique');
   if (/needs at least one area/.test(m)) return t('v_needArea');
+  // going live (server/src/live, broadcasts.service createLive)
+  if (/^going live here needs approval rights/.test(m)) return t('mic.v_needApproval');
+  if (/^only the officer who went live/.test(m)) return t('mic.v_onlyOwner');
+  if (/^only operators, approvers and admins (go live|create broadcasts)/.test(m)) return t('mic.v_noRole');
+  if (/^the session has ended/.test(m)) return t('mic.v_ended');
+  if (/^the microphone must be sent from this console/.test(m)) return t('mic.v_fromConsole');
   if (/last admin with access to all areas/.test(m)) return t('v_lastAdmin');
   return m;
 }
@@ -79,8 +85,9 @@ export function messageText(m: string): string {
 export function errorText(e: unknown): string {
   if (!(e instanceof ApiError)) return String((e as Error)?.message ?? e);
   if (e.network) return t('networkError');
-  if (e.status === 403) return t('forbidden');
   const m = messageText(e.message);
+  // A refusal the server explains (going live where approval is needed) is shown in its words, not as a bare "no".
+  if (e.status === 403) return m !== e.message ? m : t('forbidden');
   if (m !== e.message) return m;
   if (e.status === 409 && locale === 'vi') return t('v_conflict') + ' (' + m + ')';
   return m;

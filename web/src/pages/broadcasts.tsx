@@ -5,6 +5,8 @@ import { can } from '../session.ts';
 import { useLoad } from '../hooks.ts';
 import { Loading, StateBadge, FormError } from '../components/ui.tsx';
 import { DeliveryStats, MissingLists, SpreadLine, WillAir } from '../components/broadcast-parts.tsx';
+import { SwitchList, inputText } from '../components/live-words.tsx';
+import type { Broadcast } from '../api/client.ts';
 import { BroadcastRow } from './dashboard.tsx';
 import { airingStateText, reasonText } from '../i18n/codes.ts';
 import { fmtNum } from '../i18n/numbers.ts';
@@ -62,9 +64,44 @@ function Airings({ id }: { id: string }) {
   );
 }
 
+/**
+ * A relay or live-microphone broadcast: how many clusters play it now, what the stream carries, dropouts at the
+ * speakers, the stream's switches, and the recording of what aired once it is stored.
+ */
+function LiveBox({ b }: { b: Broadcast }) {
+  const l = b.live!;
+  const running = b.state === 'airing' || b.state === 'scheduled';
+  return (
+    <div class="card live-box" data-testid="broadcast-live">
+      <h2>{l.kind === 'relay' ? t('bl.relayTitle', { name: l.sourceName ?? '—' }) : t('bl.title')}</h2>
+      <p class="stat-value" data-testid="live-on-air">
+        {t('bl.onAir', { n: fmtNum(l.onAir), m: fmtNum(b.delivery.targeted) })}
+      </p>
+      <dl class="will-air">
+        <dt>{t('bl.carries')}</dt>
+        <dd data-testid="live-input">{inputText(l.input)}</dd>
+        <dt>{t('bl.underruns')}</dt>
+        <dd data-testid="live-underruns">{fmtNum(l.underruns)}</dd>
+      </dl>
+      {l.kind === 'relay' && (
+        <>
+          <h3 class="small">{t('src.switches')}</h3>
+          <SwitchList switches={l.switches} max={10} />
+        </>
+      )}
+      <h3 class="small">{t('bl.recording')}</h3>
+      {l.recordingId ? (
+        <audio controls preload="none" src={`/api/content/${l.recordingId}/audio`} aria-label={t('bl.recording')} data-testid="live-recording" />
+      ) : (
+        <p class="muted small">{running ? t('bl.recordingPending') : '—'}</p>
+      )}
+    </div>
+  );
+}
+
 /** Live progress of one broadcast: counts from the server's delivery summary, refreshed on airing/broadcast events. */
 export function BroadcastDetail({ id }: { id: string }) {
-  const b = useLoad(() => api.broadcast(id), [id], ['airing', 'broadcast']);
+  const b = useLoad(() => api.broadcast(id), [id], ['airing', 'broadcast', 'live']);
   const [msg, setMsg] = useState<string>();
   if (!b.data) return <Loading error={b.error} />;
   const x = b.data;
@@ -96,6 +133,7 @@ export function BroadcastDetail({ id }: { id: string }) {
         <WillAir b={x} />
       ) : (
         <>
+          {x.live && <LiveBox b={x} />}
           <h2>{t('delivery')}</h2>
           {x.state === 'done' && d.failed > 0 && (
             <p class="banner warn" role="status" data-testid="done-missing">

@@ -14,9 +14,11 @@ const Recorder = lazy(() => import('../components/recorder.tsx').then((m) => m.R
 const EMPTY = {
   title: '',
   level: 'normal' as 'normal' | 'priority',
-  kind: 'tts' as 'tts' | 'audio',
+  kind: 'tts' as 'tts' | 'audio' | 'relay',
   text: '',
   contentId: '',
+  relaySourceId: '',
+  relayMin: '30',
   areaIds: [] as string[],
   clusterIds: [] as string[],
   outputs: {} as Record<string, number[]>,
@@ -110,6 +112,7 @@ export function Compose() {
   const areaForClusters = f.areaIds.length === 1 ? f.areaIds[0] : '';
   const clusters = useLoad(() => (areaForClusters ? api.clusters({ areaId: areaForClusters }) : Promise.resolve(null)), [areaForClusters]);
   const voices = useLoad(() => api.voices(), []);
+  const relaySources = useLoad(() => (f.kind === 'relay' ? api.relaySources() : Promise.resolve(null)), [f.kind]);
   const engine = voices.data?.find((e) => e.default) ?? voices.data?.[0];
   const start = startInstant(f.startDate, f.startTime);
   const tts = () => ({ voice: f.voice || undefined, speed: f.speed === '1' ? undefined : Number(f.speed) });
@@ -172,6 +175,9 @@ export function Compose() {
     const intervalMin = Number(String(f.intervalMin).replace(',', '.')) || 0;
     if (start.error) return (err.set({ [start.error[0]]: start.error[1] }), setTries((n) => n + 1));
     if (intervalMin < 0 || intervalMin > 1440) return (err.set({ intervalMin: t('v_interval') }), setTries((n) => n + 1));
+    const relayMin = Number(String(f.relayMin).replace(',', '.'));
+    if (f.kind === 'relay' && !f.relaySourceId) return (err.set({ relaySource: t('relay.v_pick') }), setTries((n) => n + 1));
+    if (f.kind === 'relay' && !(relayMin >= 1 && relayMin <= 360)) return (err.set({ relayMin: t('relay.v_duration', { min: 1 }) }), setTries((n) => n + 1));
     setBusy(true);
     const outputs = Object.entries(f.outputs)
       .filter(([, o]) => o.length)
@@ -179,7 +185,12 @@ export function Compose() {
     const body: CreateBroadcast = {
       title: f.title,
       level: f.level,
-      source: f.kind === 'tts' ? { tts: { text: f.text, chime: true, ...tts() } } : { contentId: f.contentId },
+      source:
+        f.kind === 'tts'
+          ? { tts: { text: f.text, chime: true, ...tts() } }
+          : f.kind === 'relay'
+            ? { relay: { sourceId: f.relaySourceId, durationS: Math.round(relayMin * 60) } }
+            : { contentId: f.contentId },
       targets: f.clusterIds.length || outputs.length ? { clusterIds: f.clusterIds.length ? f.clusterIds : undefined, outputs: outputs.length ? outputs : undefined } : { areaIds: f.areaIds },
       startAt: start.ms !== undefined ? new Date(start.ms).toISOString() : undefined,
       repeat: { count: Number(f.repeatCount) || 1, intervalS: Math.round(intervalMin * 60) },
@@ -196,7 +207,9 @@ export function Compose() {
         const s = p.replace(/^body\//, '');
         if (s.startsWith('source/tts/voice')) return 'voice';
         if (s.startsWith('source/tts/speed')) return 'speed';
-        if (s.startsWith('source')) return f.kind === 'tts' ? 'text' : 'contentId';
+        if (s.startsWith('source/relay/durationS')) return 'relayMin';
+        if (s.startsWith('source/relay')) return 'relaySource';
+        if (s.startsWith('source')) return f.kind === 'tts' ? 'text' : f.kind === 'relay' ? 'relaySource' : 'contentId';
         if (s.startsWith('startAt')) return 'startTime';
         if (s.startsWith('repeat/count')) return 'repeatCount';
         if (s.startsWith('repeat')) return 'intervalMin';
@@ -223,7 +236,25 @@ export function Compose() {
           <label class="inline">
             <input type="radio" name="kind" checked={f.kind === 'audio'} onChange={() => set({ kind: 'audio' })} /> {t('sourceAudio')}
           </label>
-          {f.kind === 'tts' ? (
+          <label class="inline">
+            <input type="radio" name="kind" checked={f.kind === 'relay'} onChange={() => set({ kind: 'relay' })} /> {t('relay.source')}
+          </label>
+          {f.kind === 'relay' ? (
+            <>
+              <Field label={t('relay.pick')} error={err.errors.relaySource}>
+                {(id, d) => (
+                  <select id={id} name="relaySource" aria-describedby={d} value={f.relaySourceId} onChange={(e) => (set({ relaySourceId: e.currentTarget.value }), err.drop('relaySource'))}>
+                    <option value="">{t('relay.pickPh')}</option>
+                    {(relaySources.data ?? []).map((r) => (
+                      <option value={r.id}>{session.areas.filter((a) => a.kind === 'commune').length > 1 ? `${r.name} (${r.areaName})` : r.name}</option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              {relaySources.data && !relaySources.data.length && <p class="hint">{t('relay.noSources')}</p>}
+              <Input label={t('relay.duration')} name="relayMin" inputMode="numeric" autocomplete="off" hint={t('relay.durationHint')} value={f.relayMin} onValue={(v) => (set({ relayMin: v }), err.drop('relayMin'))} error={err.errors.relayMin} />
+            </>
+          ) : f.kind === 'tts' ? (
             <>
               <Field label={t('text')} error={err.errors.text}>
                 {(id, d) => <textarea id={id} name="text" aria-describedby={d} rows={5} lang="vi" value={f.text} onInput={(e) => set({ text: e.currentTarget.value })} />}

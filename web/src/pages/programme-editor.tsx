@@ -53,6 +53,7 @@ function Form({ id, initial, programme }: { id?: string; initial: ProgrammeDraft
   const quiet = area?.effectivePolicy.quietHours ?? '';
   const clusters = useLoad(() => (f.areaId ? api.clusters({ areaId: f.areaId, limit: 500 }) : Promise.resolve(null)), [f.areaId]);
   const library = useLoad(() => api.contentList({ source: 'upload', limit: 200 }), []);
+  const sources = useLoad(() => (f.areaId ? api.relaySources(f.areaId) : Promise.resolve(null)), [f.areaId]);
   // Errors found before sending show only after a first "Lưu": a fresh form is not a page of red.
   const errors = tries ? { ...local.errors, ...err.errors } : err.errors;
   const d = dict();
@@ -110,7 +111,7 @@ function Form({ id, initial, programme }: { id?: string; initial: ProgrammeDraft
             <input type="radio" name="level" checked={f.level === 'priority'} onChange={() => set({ level: 'priority' })} /> {t('prog.levelPriority')}
           </label>
         </fieldset>
-        <ProgrammeItems items={f.items} onChange={(items) => set({ items })} errors={errors} library={library.data} />
+        <ProgrammeItems items={f.items} onChange={(items) => set({ items })} errors={errors} library={library.data} sources={sources.data} />
         <SchedulePicker f={f} set={set} errors={errors} words={words} />
         <fieldset>
           <legend>{t('targets')}</legend>
