@@ -72,7 +72,7 @@ describe.skipIf(!icecastAvailable()).concurrent('relaying upstream radio (icecas
     closers.push(() => ice.stop());
   });
 
-  for (const codec of ['mp3', 'ogg'] as const) {
+  for (const codec of ['mp3', 'ogg', 'aac'] as const) {
     it(`relays an Icecast ${codec} mount, markers and all`, async () => {
       const feed = await feedIcecast(ice, `/vov-${codec}`, { codec, markerEveryS: 1 });
       closers.push(feed.kill);
@@ -95,6 +95,28 @@ describe.concurrent('relay failover', () => {
     await sleep(8000);
     expect(r.c.status()).toMatchObject({ input: 'primary', backup: null });
     expect(findMarkers(r.audio()).length).toBeGreaterThanOrEqual(3);
+    await r.c.stop();
+  });
+
+  it('fails over when a live HLS playlist stops advancing, and the stalled reader is let go', async () => {
+    const hls = await startHls({ markerEveryS: 1 });
+    const backup = await bad.controllable({ markerEveryS: 1 });
+    closers.push(hls.stop, backup.close);
+    const r = chain([hls.url, backup.url]);
+    r.c.start();
+    await sleep(4000);
+    expect(r.c.status().input).toBe('primary');
+    // The playlist is still served, with the same segments: ffmpeg's HLS reader polls it and gets no new audio.
+    const frozeAt = Date.now();
+    await hls.freeze();
+    // What the reader had fetched still plays (up to the 3 segments of the live edge), then the stall counts.
+    const { sw } = await r.waitFor((s) => s.to === 'backup 1', (STALL_S + 12) * 1000);
+    console.log(`HLS frozen: on backup 1 ${Date.now() - frozeAt} ms later (${sw.reason})`);
+    expect(sw).toMatchObject({ from: 'primary', to: 'backup 1' });
+    expect(['stalled', 'ended']).toContain(sw.reason);
+    const from = r.mark();
+    await sleep(3000);
+    expect(findMarkers(r.audio(from)).length).toBeGreaterThanOrEqual(1);
     await r.c.stop();
   });
 

@@ -15,6 +15,8 @@ import { markerInputArgs } from './markers.ts';
 export interface HlsUpstream {
   url: string;
   startedAt: number;
+  /** The encoder dies but the HTTP server goes on serving the last playlist: a live stream that stops advancing. */
+  freeze(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,11 +40,14 @@ export async function startHls(o: { markerEveryS?: number } = {}): Promise<HlsUp
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/live.m3u8`;
-  const stop = async () => {
+  const freeze = async () => {
     if (ff.exitCode === null && ff.signalCode === null) {
       ff.kill('SIGKILL');
       await exited;
     }
+  };
+  const stop = async () => {
+    await freeze();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     rmSync(dir, { recursive: true, force: true });
@@ -56,5 +61,5 @@ export async function startHls(o: { markerEveryS?: number } = {}): Promise<HlsUp
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, startedAt, stop };
+  return { url, startedAt, freeze, stop };
 }
