@@ -77,7 +77,7 @@ it('airs the microphone to a v1.2 cluster, ends with the stream, and keeps the r
 
   const ended = await srv.api('POST', `/api/live/sessions/${s.body.id}/end`);
   expect(ended.status).toBe(200);
-  expect(ended.body.state).toBe('ended');
+  expect(ended.body).toMatchObject({ state: 'ended', endReason: 'ended' });
   expect(await heard).toBe(200);
   expect(pages.at(-1)!.eos).toBe(true); // the device learns the end from the stream itself
   ws.close();
@@ -85,3 +85,21 @@ it('airs the microphone to a v1.2 cluster, ends with the stream, and keeps the r
   const rec = await waitFor(async () => (await srv.api('GET', `/api/broadcasts/${s.body.broadcastId}`)).body.live?.recordingId, 20_000);
   expect((await srv.api('GET', `/api/content/${rec}`)).body).toMatchObject({ source: 'recording', state: 'ready' });
 }, 90_000);
+
+it('tells the console why the server ended a session: its broadcast was cancelled', async () => {
+  const s = await srv.api('POST', '/api/live/sessions', { title: 'Thông báo', level: 'emergency', targets: { areaIds: ['mic-commune'] } });
+  expect(s.status, JSON.stringify(s.body)).toBe(201);
+  expect(s.body.endReason).toBeNull();
+  const ws = new WebSocket(`${srv.httpUrl.replace('http', 'ws')}${s.body.audioPath}`, { headers: { authorization: `Bearer ${srv.token}` } });
+  const frames: any[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+  await new Promise((r) => ws.on('open', r));
+  ws.send(webm.subarray(0, 4096));
+  await waitFor(() => frames.some((f) => f.type === 'status'));
+  expect((await srv.api('POST', `/api/broadcasts/${s.body.broadcastId}/cancel`)).status).toBe(200);
+  // The last status frame says so before the server closes the socket, and the session keeps the reason.
+  expect(await closed).toBe(1000);
+  expect(frames.at(-1)).toMatchObject({ type: 'status', state: 'ended', endReason: 'broadcast_over' });
+  expect((await srv.api('GET', `/api/live/sessions/${s.body.id}`)).body).toMatchObject({ state: 'ended', endReason: 'broadcast_over' });
+}, 60_000);

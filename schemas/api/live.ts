@@ -80,6 +80,13 @@ export const LiveSessionInputSchema = Type.Object({
 export type LiveSessionInput = Static<typeof LiveSessionInputSchema>;
 
 export const LIVE_SESSION_STATES = ['waiting', 'live', 'ended'] as const;
+/**
+ * Why a session ended: `ended` by the officer (or an admin); `time_limit` (LOA_LIVE_MAX_S); `disconnected` — the
+ * console stayed away past the reconnect grace; `broadcast_over` — its broadcast was cancelled, or every cluster
+ * refused or dropped it; `restarted` — the server restarted, which no session survives.
+ */
+export const LIVE_END_REASONS = ['ended', 'time_limit', 'disconnected', 'broadcast_over', 'restarted'] as const;
+export type LiveEndReason = (typeof LIVE_END_REASONS)[number];
 
 export const LiveSessionSchema = Type.Object(
   {
@@ -92,6 +99,7 @@ export const LiveSessionSchema = Type.Object(
     createdBy: Type.String(),
     startedAt: TimestampSchema,
     endedAt: Type.Union([TimestampSchema, Type.Null()]),
+    endReason: Type.Union([...LIVE_END_REASONS.map((r) => Type.Literal(r)), Type.Null()], { description: 'why it ended; null while on air' }),
     audioPath: Type.String({ description: 'WebSocket path the console streams the microphone to (binary frames of WebM/Opus or Ogg/Opus from MediaRecorder)' }),
     onAir: Type.Integer({ description: 'clusters playing it now' }),
     targeted: Type.Integer(),

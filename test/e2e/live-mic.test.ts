@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { OggPageReader, opusPreSkip } from '../../schemas/device-protocol/index.ts';
 import { runFfmpeg } from '../../server/src/content/ffmpeg.ts';
 import type { SimFleet } from '../../firmware-sim/src/index.ts';
@@ -103,6 +103,33 @@ async function holdToTalk(page: Page): Promise<number> {
   expect(Math.max(...on) - Math.min(...on)).toBeGreaterThan(8);
   await page.waitForFunction(() => document.querySelector('[data-testid=live-level]')?.getAttribute('aria-valuenow') === '0');
   return pressed;
+}
+
+/**
+ * The live session answered by the test, and its socket played by it: a status frame every 300 ms ('live' with
+ * 17/18 once audio came), or from `frames` when given (one a tick, the last repeated).
+ */
+async function mockSession(page: Page, ctx: BrowserContext, frames?: object[]) {
+  const session = { id: 'ls-test', broadcastId: 'bc-test', streamId: 'mic-ls-test', state: 'waiting', level: 'emergency', title: 'Phát trực tiếp', createdBy: OP.username, startedAt: new Date().toISOString(), endedAt: null, endReason: null, audioPath: '/api/live/sessions/ls-test/audio', onAir: 0, targeted: 18 };
+  await ctx.route('**/api/live/sessions', (r) => r.fulfill({ status: 201, json: session }));
+  let ended = 0;
+  await ctx.route('**/api/live/sessions/ls-test/end', (r) => (ended++, r.fulfill({ json: { ...session, state: 'ended', endReason: 'ended' } })));
+  await ctx.route('**/api/live/sessions/ls-test', (r) => r.fulfill({ json: session }));
+  const sockets: { bytes: number; first: Buffer | null; close: () => Promise<void> }[] = [];
+  await page.routeWebSocket('**/api/live/sessions/ls-test/audio', (ws) => {
+    const s = { bytes: 0, first: null as Buffer | null, close: () => ws.close({ code: 1011 }) };
+    sockets.push(s);
+    ws.onMessage((m) => {
+      if (typeof m === 'string') return;
+      s.first ??= m;
+      s.bytes += m.length;
+    });
+    let tick = 0;
+    const next = () => (frames ? frames[Math.min(tick++, frames.length - 1)] : { type: 'status', state: s.bytes ? 'live' : 'waiting', onAir: s.bytes ? 17 : 0, targeted: 18 });
+    const timer = setInterval(() => ws.send(JSON.stringify(next())), 300);
+    ws.onClose(() => clearInterval(timer));
+  });
+  return { sockets, ended: () => ended };
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
@@ -251,23 +278,7 @@ describe.skipIf(!hasChromium)('console: going live from the microphone', () => {
   it('holds to talk, meters, survives a dropped socket with a new recorder, and ends (socket played by the test)', async () => {
     const { page, ctx } = await newPage(browser, srv.httpUrl, PHONE);
     await signIn(page, OP.username, OP.password);
-    const session = { id: 'ls-test', broadcastId: 'bc-test', streamId: 'mic-ls-test', state: 'waiting', level: 'emergency', title: 'Phát trực tiếp', createdBy: OP.username, startedAt: new Date().toISOString(), endedAt: null, audioPath: '/api/live/sessions/ls-test/audio', onAir: 0, targeted: 18 };
-    await ctx.route('**/api/live/sessions', (r) => r.fulfill({ status: 201, json: session }));
-    let ended = 0;
-    await ctx.route('**/api/live/sessions/ls-test/end', (r) => (ended++, r.fulfill({ json: { ...session, state: 'ended' } })));
-    await ctx.route('**/api/live/sessions/ls-test', (r) => r.fulfill({ json: session }));
-    const sockets: { bytes: number; first: Buffer | null; close: () => Promise<void> }[] = [];
-    await page.routeWebSocket('**/api/live/sessions/ls-test/audio', (ws) => {
-      const s = { bytes: 0, first: null as Buffer | null, close: () => ws.close({ code: 1011 }) };
-      sockets.push(s);
-      ws.onMessage((m) => {
-        if (typeof m === 'string') return;
-        s.first ??= m;
-        s.bytes += m.length;
-      });
-      const timer = setInterval(() => ws.send(JSON.stringify({ type: 'status', state: s.bytes ? 'live' : 'waiting', onAir: s.bytes ? 17 : 0, targeted: 18 })), 300);
-      ws.onClose(() => clearInterval(timer));
-    });
+    const { sockets, ended } = await mockSession(page, ctx);
     await page.goto('/live');
     await page.getByRole('radio', { name: /Khẩn cấp/ }).check();
     await page.getByTestId('live-start').click();
@@ -297,7 +308,22 @@ describe.skipIf(!hasChromium)('console: going live from the microphone', () => {
 
     await page.getByTestId('live-end').click();
     await page.getByTestId('live-ended').waitFor();
-    expect(ended).toBe(1);
+    expect(ended()).toBe(1);
+    await ctx.close();
+  }, 60_000);
+
+  it('says why the server ended the session (the time limit), in words', async () => {
+    const { page, ctx } = await newPage(browser, srv.httpUrl, PHONE);
+    await signIn(page, OP.username, OP.password);
+    const live = { type: 'status', state: 'live', onAir: 18, targeted: 18 };
+    await mockSession(page, ctx, [live, live, live, { type: 'status', state: 'ended', onAir: 0, targeted: 18, endReason: 'time_limit' }]);
+    await page.goto('/live');
+    await page.getByRole('radio', { name: /Khẩn cấp/ }).check();
+    await page.getByTestId('live-start').click();
+    await page.getByTestId('live-ended').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('live-ended').innerText()).toContain('Buổi phát đã kết thúc trên máy chủ');
+    expect(await page.getByTestId('live-end-reason').innerText()).toContain('Đã hết thời lượng tối đa của một buổi phát trực tiếp.');
+    await shot(page, 'live-360-time-limit');
     await ctx.close();
   }, 60_000);
 });

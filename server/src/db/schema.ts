@@ -461,6 +461,7 @@ export const liveSessions = sqliteTable('live_sessions', {
   createdBy: text('created_by').notNull(),
   startedAt: integer('started_at', { mode: 'number' }).notNull(),
   endedAt: integer('ended_at', { mode: 'number' }),
+  endReason: text('end_reason'), // LIVE_END_REASONS; null while open
 });
 
 /** The audio as aired of a live or relayed broadcast: a content item (source 'recording'). */

@@ -4,7 +4,7 @@
  * WebSocket (4G) keeps the session on air, silent, for a grace period so the page can reconnect; then it ends.
  */
 import type { Logger } from 'pino';
-import type { LiveSession, LiveSessionInput } from '../../../schemas/api/live.ts';
+import type { LiveEndReason, LiveSession, LiveSessionInput } from '../../../schemas/api/live.ts';
 import type { BroadcastsService } from '../broadcasts/broadcasts.service.ts';
 import type { Actor } from '../shared/actor.ts';
 import type { Bus } from '../shared/bus.ts';
@@ -42,17 +42,17 @@ export class LiveSessionsService {
     private opts: { ffmpeg: () => string; maxMs: number },
   ) {
     // A session is not survived by a restart: the stream and the console's socket are gone with the process.
-    for (const s of [...repo.sessionsIn('waiting'), ...repo.sessionsIn('live')]) repo.updateSession(s.id, { state: 'ended', endedAt: clock.now() });
+    for (const s of [...repo.sessionsIn('waiting'), ...repo.sessionsIn('live')]) repo.updateSession(s.id, { state: 'ended', endedAt: clock.now(), endReason: 'restarted' });
     bus.on('broadcast.changed', (p) => {
       if (p.state !== 'cancelled' && p.state !== 'done' && p.state !== 'expired') return;
       const s = this.repo.openSessionOf(p.broadcastId);
-      if (s) void this.finish(s.id);
+      if (s) void this.finish(s.id, 'broadcast_over');
     });
   }
 
   async create(input: LiveSessionInput, actor: Actor): Promise<LiveSession> {
     const id = newId('ls');
-    const row: LiveSessionRow = { id, broadcastId: '', state: 'waiting', createdBy: actor.name, startedAt: this.clock.now(), endedAt: null };
+    const row: LiveSessionRow = { id, broadcastId: '', state: 'waiting', createdBy: actor.name, startedAt: this.clock.now(), endedAt: null, endReason: null };
     // The stream runs before the order goes out, so a cluster that asks for it at once finds it.
     const { queue } = await this.live.startMicrophone(id, '');
     let broadcastId: string;
@@ -65,7 +65,7 @@ export class LiveSessionsService {
     this.live.attach(micStreamId(id), broadcastId);
     row.broadcastId = broadcastId;
     this.repo.insertSession(row);
-    const maxTimer = setTimeout(() => void this.finish(id), this.opts.maxMs);
+    const maxTimer = setTimeout(() => void this.finish(id, 'time_limit'), this.opts.maxMs);
     maxTimer.unref();
     this.open.set(id, { queue, ingest: null, feeder: null, orphaned: null, maxTimer });
     this.changed(id, 'waiting');
@@ -79,7 +79,7 @@ export class LiveSessionsService {
   async end(id: string, actor: Actor): Promise<LiveSession> {
     const row = this.load(id, actor);
     this.mayFeed(row, actor);
-    await this.finish(id);
+    await this.finish(id, 'ended');
     return this.view(this.repo.session(id)!);
   }
 
@@ -117,18 +117,18 @@ export class LiveSessionsService {
         if (o.feeder !== feeder) return;
         o.feeder = null;
         void ingest.end();
-        o.orphaned = setTimeout(() => void this.finish(id), RECONNECT_GRACE_MS);
+        o.orphaned = setTimeout(() => void this.finish(id, 'disconnected'), RECONNECT_GRACE_MS);
         o.orphaned.unref();
       },
     };
   }
 
   /** Ends the session: its stream (devices hear the end), its broadcast, its timers. */
-  private async finish(id: string): Promise<void> {
+  private async finish(id: string, reason: LiveEndReason): Promise<void> {
     const o = this.open.get(id);
     const row = this.repo.session(id);
     if (!row || row.state === 'ended') return;
-    this.repo.updateSession(id, { state: 'ended', endedAt: this.clock.now() });
+    this.repo.updateSession(id, { state: 'ended', endedAt: this.clock.now(), endReason: reason });
     if (o) {
       this.open.delete(id);
       clearTimeout(o.maxTimer);
@@ -141,7 +141,7 @@ export class LiveSessionsService {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.open.keys()].map((id) => this.finish(id)));
+    await Promise.all([...this.open.keys()].map((id) => this.finish(id, 'restarted')));
   }
 
   private load(id: string, actor: Actor): LiveSessionRow {
@@ -175,6 +175,7 @@ export class LiveSessionsService {
       createdBy: row.createdBy,
       startedAt: new Date(row.startedAt).toISOString(),
       endedAt: row.endedAt === null ? null : new Date(row.endedAt).toISOString(),
+      endReason: (row.endReason as LiveEndReason | null) ?? (row.state === 'ended' ? 'ended' : null),
       audioPath: `/api/live/sessions/${row.id}/audio`,
       onAir: b.live?.onAir ?? 0,
       targeted: b.delivery.targeted,

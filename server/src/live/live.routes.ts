@@ -55,7 +55,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     const status = () => {
       try {
         const v = s.liveSessions.get(id, req.actor);
-        socket.send(JSON.stringify({ type: 'status', state: v.state, onAir: v.onAir, targeted: v.targeted }));
+        socket.send(JSON.stringify({ type: 'status', state: v.state, onAir: v.onAir, targeted: v.targeted, endReason: v.endReason }));
         if (v.state === 'ended') socket.close(1000, 'ended');
       } catch {
         socket.close(1011, 'session gone');

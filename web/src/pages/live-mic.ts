@@ -31,6 +31,8 @@ export interface MicState {
   errorField: string | null;
   /** the server ended it (cancelled, time limit, grace after a drop) rather than this page */
   endedByServer: boolean;
+  /** why the server ended it, when it says */
+  endReason: LiveSession['endReason'];
   retrying: boolean;
 }
 
@@ -62,7 +64,7 @@ export function liveBlocked(): string | null {
 export const socketUrl = (path: string) => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${path}`;
 
 export class LiveMic {
-  state: MicState = { phase: 'idle', level: 0, db: -Infinity, talking: false, onAir: 0, targeted: 0, session: null, t0: 0, endedAt: 0, error: null, errorField: null, endedByServer: false, retrying: false };
+  state: MicState = { phase: 'idle', level: 0, db: -Infinity, talking: false, onAir: 0, targeted: 0, session: null, t0: 0, endedAt: 0, error: null, errorField: null, endedByServer: false, endReason: null, retrying: false };
   private listeners = new Set<(s: MicState) => void>();
   private stream: MediaStream | null = null;
   private ctx: AudioContext | null = null;
@@ -146,7 +148,7 @@ export class LiveMic {
     };
     ws.onmessage = (e) => {
       if (this.ws !== ws || typeof e.data !== 'string') return;
-      let m: { type?: string; state?: string; onAir?: number; targeted?: number; message?: string };
+      let m: { type?: string; state?: string; onAir?: number; targeted?: number; message?: string; endReason?: LiveSession['endReason'] };
       try {
         m = JSON.parse(e.data);
       } catch {
@@ -155,7 +157,7 @@ export class LiveMic {
       if (m.type === 'status') {
         this.set({ onAir: m.onAir ?? this.state.onAir, targeted: m.targeted ?? this.state.targeted });
         if (m.state === 'live' && this.state.phase === 'waiting') this.set({ phase: 'live' });
-        if (m.state === 'ended' && this.state.phase !== 'ending') this.finish(true);
+        if (m.state === 'ended' && this.state.phase !== 'ending') this.finish(true, m.endReason ?? null);
       } else if (m.type === 'error' && m.message) {
         this.set({ error: t('mic.errServer', { msg: messageText(m.message) }) });
         // An error frame before the close: the session is over or not ours; nothing to reconnect to.
@@ -178,7 +180,7 @@ export class LiveMic {
     if (!s) return;
     try {
       const now = await api.liveSession(s.id);
-      if (now.state === 'ended') return this.finish(true);
+      if (now.state === 'ended') return this.finish(true, now.endReason);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return this.finish(true);
     }
@@ -205,14 +207,14 @@ export class LiveMic {
     this.finish(false);
   }
 
-  private finish(byServer: boolean): void {
+  private finish(byServer: boolean, endReason: LiveSession['endReason'] = null): void {
     clearTimeout(this.retryTimer);
     const ws = this.ws;
     this.ws = null;
     this.stopRecorder();
     ws?.close(1000, 'ended');
     this.release();
-    this.set({ phase: 'ended', endedByServer: byServer, endedAt: performance.now(), talking: false, retrying: false });
+    this.set({ phase: 'ended', endedByServer: byServer, endReason, endedAt: performance.now(), talking: false, retrying: false });
   }
 
   /** Leaving the page: end what is running (nobody would hear a microphone no screen shows). */
@@ -228,7 +230,7 @@ export class LiveMic {
   }
 
   reset(): void {
-    this.set({ phase: 'idle', session: null, error: null, onAir: 0, targeted: 0, endedByServer: false });
+    this.set({ phase: 'idle', session: null, error: null, onAir: 0, targeted: 0, endedByServer: false, endReason: null });
   }
 
   private track(): MediaStreamTrack {

@@ -189,6 +189,7 @@ function Ended({ mic, s }: { mic: LiveMic; s: MicState }) {
     <div class="card" data-testid="live-ended">
       <p role="status">
         <strong>{t(s.endedByServer ? 'mic.endedByServer' : 'mic.ended', { d: clock(s.endedAt - s.t0) })}</strong>
+        {s.endedByServer && s.endReason && <span data-testid="live-end-reason"> {t(`mic.why_${s.endReason}`)}</span>}
       </p>
       {s.error && <p class="banner error">{s.error}</p>}
       <div class="actions">
