@@ -18,6 +18,7 @@ import { accountsRoutes } from './accounts/accounts.routes.ts';
 import { areasRoutes } from './areas/areas.routes.ts';
 import { clustersRoutes } from './devices/clusters.routes.ts';
 import { deviceRoutes } from './devices/device.routes.ts';
+import { icecastAuthRoutes } from './live/icecast-auth.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { commandsRoutes } from './commands/commands.routes.ts';
@@ -130,6 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(jobsRoutes, { services, prefix: '/api' });
   await app.register(liveRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
+  await app.register(icecastAuthRoutes, { services, prefix: '/api/device' }); // outside the device routes' Basic check
   await app.register(mapRoutes, { config: services.config, areas: services.areas });
   await app.register(webConsole);
 

@@ -31,8 +31,12 @@ export interface IcecastServer {
   sourcePassword: string;
   adminPassword: string;
   dir: string;
+  /** pid of the icecast2 process (benchmarks sample its CPU and memory) */
+  pid: number;
   /** the mounts that have a source now */
   mounts(): Promise<string[]>;
+  /** Icecast's current listeners of a mount, as admin/listclients lists them (status-json.xsl's counts lag) */
+  listeners(mount: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -47,14 +51,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-const config = (o: { port: number; dir: string; source: string; admin: string; asRoot: boolean }) => `<icecast>
+const config = (o: { port: number; dir: string; source: string; admin: string; asRoot: boolean; clients: number; mountsXml: string }) => `<icecast>
   <location>loopback</location><admin>test@localhost</admin><hostname>127.0.0.1</hostname>
-  <limits><clients>50</clients><sources>10</sources><queue-size>524288</queue-size><client-timeout>30</client-timeout>
+  <limits><clients>${o.clients}</clients><sources>10</sources><queue-size>524288</queue-size><client-timeout>30</client-timeout>
     <header-timeout>15</header-timeout><source-timeout>5</source-timeout><burst-on-connect>1</burst-on-connect>
     <burst-size>${BURST_SIZE}</burst-size></limits>
   <authentication><source-password>${o.source}</source-password><relay-password>${o.source}</relay-password>
     <admin-user>admin</admin-user><admin-password>${o.admin}</admin-password></authentication>
   <listen-socket><port>${o.port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  ${o.mountsXml}
   <fileserve>1</fileserve>
   <paths><basedir>/usr/share/icecast2</basedir><logdir>${o.dir}</logdir><webroot>/usr/share/icecast2/web</webroot>
     <adminroot>/usr/share/icecast2/admin</adminroot></paths>
@@ -63,10 +68,22 @@ const config = (o: { port: number; dir: string; source: string; admin: string; a
 </icecast>
 `;
 
-export async function startIcecast(): Promise<IcecastServer> {
+/**
+ * `clients`: Icecast's listener limit (default 50; bench/live-relay.ts serves 1,000 listeners). `port` and
+ * `sourcePassword` when the caller must know them first (a server's LOA_ICECAST_URL); `mountsXml`: <mount> sections.
+ */
+export async function startIcecast(opts: { clients?: number; port?: number; sourcePassword?: string; mountsXml?: string } = {}): Promise<IcecastServer> {
   const dir = mkdtempSync(join(tmpdir(), 'loa-icecast-'));
   const asRoot = process.getuid?.() === 0;
-  const o = { port: await freePort(), dir, source: randomBytes(9).toString('hex'), admin: randomBytes(9).toString('hex'), asRoot };
+  const o = {
+    port: opts.port ?? (await freePort()),
+    dir,
+    source: opts.sourcePassword ?? randomBytes(9).toString('hex'),
+    admin: randomBytes(9).toString('hex'),
+    asRoot,
+    clients: opts.clients ?? 50,
+    mountsXml: opts.mountsXml ?? '',
+  };
   writeFileSync(join(dir, 'icecast.xml'), config(o));
   if (asRoot) chownSync(dir, 65534, 65534);
   const child: ChildProcess = spawn(ICECAST_BIN, ['-c', join(dir, 'icecast.xml')], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -81,6 +98,9 @@ export async function startIcecast(): Promise<IcecastServer> {
     const src = json.icestats.source;
     return (Array.isArray(src) ? src : src ? [src] : []).map((s) => new URL(s.listenurl).pathname);
   };
+  const adminAuth = { authorization: `Basic ${Buffer.from(`admin:${o.admin}`).toString('base64')}` };
+  const listeners = async (mount: string) =>
+    (await (await fetch(`${base}/admin/listclients?mount=${encodeURIComponent(mount)}`, { headers: adminAuth })).text()).split('<listener>').length - 1;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -99,7 +119,7 @@ export async function startIcecast(): Promise<IcecastServer> {
     if (await mounts().then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port: o.port, base, sourcePassword: o.source, adminPassword: o.admin, dir, mounts, stop };
+  return { port: o.port, base, sourcePassword: o.source, adminPassword: o.admin, dir, pid: child.pid!, mounts, listeners, stop };
 }
 
 const CODECS = {
@@ -111,13 +131,18 @@ const CODECS = {
 export interface IcecastFeed {
   /** server (Date.now) ms when ffmpeg was started: programme t = 0, so marker k was sent at about startedAt + k · everyS */
   startedAt: number;
+  /** pid of the feeding ffmpeg */
+  pid: number;
   kill(): Promise<void>;
 }
 
-/** The marker programme at real time into `mount` (e.g. '/vov1.mp3'); resolves once the mount is live. */
-export async function feedIcecast(server: IcecastServer, mount: string, o: { codec: 'mp3' | 'ogg' | 'aac'; markerEveryS?: number }): Promise<IcecastFeed> {
+/**
+ * The marker programme at real time into `mount` (e.g. '/vov1.mp3'); resolves once the mount is live. `encoder`
+ * replaces the codec's output arguments (bench/live-relay.ts feeds Ogg/Opus encoded as the server's live streams are).
+ */
+export async function feedIcecast(server: IcecastServer, mount: string, o: { codec: 'mp3' | 'ogg' | 'aac'; markerEveryS?: number; encoder?: string[] }): Promise<IcecastFeed> {
   const url = `icecast://source:${server.sourcePassword}@127.0.0.1:${server.port}${mount}`;
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-re', ...markerInputArgs({ everyS: o.markerEveryS }), '-ac', '1', '-ar', '48000', ...CODECS[o.codec], url];
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-re', ...markerInputArgs({ everyS: o.markerEveryS }), '-ac', '1', '-ar', '48000', ...(o.encoder ?? CODECS[o.codec]), url];
   const startedAt = Date.now();
   const ff = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -136,5 +161,5 @@ export async function feedIcecast(server: IcecastServer, mount: string, o: { cod
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { startedAt, kill };
+  return { startedAt, pid: ff.pid!, kill };
 }

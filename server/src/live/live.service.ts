@@ -114,6 +114,13 @@ export class LiveService {
     return this.running.has(streamId) && this.links.holdsStream(this.urlOf(streamId), clusterId);
   }
 
+  /** Icecast URL auth (icecast-auth.routes.ts): the running stream Icecast serves at this mount, if any. */
+  streamAtMount(mount: string): string | null {
+    if (!this.opts.icecast) return null;
+    for (const id of this.running.keys()) if (new URL(this.urlOf(id)).pathname === mount) return id;
+    return null;
+  }
+
   status(streamId: string): StreamStatus | null {
     const r = this.running.get(streamId);
     if (!r) return null;
