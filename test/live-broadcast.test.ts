@@ -123,6 +123,13 @@ describe('relay of an upstream station', () => {
     expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(600); // encoder + HTTP: well inside the 1 s latency
     for (let i = 1; i < audio.length; i++) expect(audio[i]!.granule).toBeGreaterThan(audio[i - 1]!.granule);
 
+    // The running streams are listed to those who may see them: not to an operator of another commune.
+    await provision(srv, 1, 'other-commune');
+    expect((await srv.api('POST', '/api/users', { username: 'op-other', password: 'mat-khau-xa-khac-1', role: 'operator', areaIds: ['other-commune'] })).status).toBe(201);
+    const other = (await srv.api('POST', '/api/auth/login', { username: 'op-other', password: 'mat-khau-xa-khac-1' }, '')).body.token;
+    expect((await srv.api('GET', '/api/live/streams')).body.map((x: { sourceId: string }) => x.sourceId)).toContain(src.body.id);
+    expect((await srv.api('GET', '/api/live/streams', undefined, other)).body).toEqual([]);
+
     // The view says what the stream carries; cancelling ends the stream and files the recording with the broadcast.
     const view = await srv.api('GET', `/api/broadcasts/${b.body.id}`);
     expect(view.body.live).toMatchObject({ kind: 'relay', sourceName: 'VOV1', input: 'backup' });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { LiveSessionInputSchema, LiveSessionSchema, RelaySourceInputSchema, RelaySourcePatchSchema, RelaySourceSchema, StreamStatusSchema } from '../../../schemas/api/live.ts';
 import type { Services } from '../services.ts';
+import { sessionOf } from './live.service.ts';
 
 const params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const tags = ['live'];
@@ -26,7 +27,10 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   });
 
   // Streams carry no area; what they relay is public radio, and a session's stream shows only its id.
-  app.get('/live/streams', { schema: { tags, response: { 200: Type.Array(StreamStatusSchema) } } }, async () => s.live.list());
+  // Only the streams of what the caller may see: a relay source of its areas, a session of a broadcast it can open.
+  app.get('/live/streams', { schema: { tags, response: { 200: Type.Array(StreamStatusSchema) } } }, async (req) =>
+    s.live.list().filter((st) => visible(() => (st.sourceId ? s.relaySources.get(st.sourceId, req.actor) : s.liveSessions.get(sessionOf(st.streamId), req.actor)))),
+  );
 
   app.post('/live/sessions', { config: { roles: editors }, schema: { tags, body: LiveSessionInputSchema, response: { 201: LiveSessionSchema } } }, async (req, reply) =>
     reply.status(201).send(await s.liveSessions.create(req.body, req.actor)),
@@ -72,6 +76,16 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     });
   });
 };
+
+/** Whether the caller may see it: the service throws a 404 (or 403) when not. */
+function visible(get: () => unknown): boolean {
+  try {
+    get();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Browsers always send Origin on a WebSocket handshake; a client with a bearer token may send none. */
 function sameOrigin(origin: string | undefined, own: string): boolean {

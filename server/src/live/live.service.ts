@@ -37,6 +37,8 @@ export function liveSourceOf(source: unknown): LiveSourceRef | null {
 
 export const relayStreamId = (sourceId: string) => `r-${sourceId}`;
 export const micStreamId = (sessionId: string) => `m-${sessionId}`;
+/** The session of a microphone stream id. */
+export const sessionOf = (streamId: string) => streamId.slice(2);
 
 interface Running {
   id: string;
