@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import { deviceTopic, groupTopic, parseTopic, type DeviceConfig, type PlayItem } from '../../schemas/device-protocol/index.ts';
+import { SimCluster, type SimClusterOptions } from '../src/index.ts';
 
 export interface Recorded {
   clientId: string | null;
@@ -371,6 +372,11 @@ export async function waitFor<T>(cond: () => T | undefined | null | false, timeo
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const SECRET = 'sim-secret-0123456789abcdef';
+
+/** A cluster on the test broker and content server that reconnects at once (50 ms, no jitter); `extra` overrides. */
+export function testCluster(broker: TestBroker, http: ContentServer, id: string, extra: Partial<SimClusterOptions> = {}): SimCluster {
+  return new SimCluster({ url: broker.url, id, secret: SECRET, outputs: OUTPUTS, httpUrl: http.url, reconnectPeriodMs: 50, reconnectJitter: 0, ...extra });
+}
 export const OUTPUTS = [
   { index: 0, label: 'Hướng chợ', ratedW: 50 },
   { index: 1, label: 'Hướng trường', ratedW: 50 },

@@ -6,24 +6,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlayItem } from '../../schemas/device-protocol/index.ts';
 import { SimCluster } from '../src/index.ts';
-import { ContentServer, OUTPUTS, SECRET, TestBroker, playItem, sleep, waitFor } from './harness.ts';
+import { ContentServer, SECRET, TestBroker, playItem, sleep, testCluster, waitFor } from './harness.ts';
 
 const trueNow = () => performance.timeOrigin + performance.now();
 let broker: TestBroker;
 let http: ContentServer;
 const clusters: SimCluster[] = [];
 const make = async (id: string, extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}) => {
-  const c = new SimCluster({
-    url: broker.url,
-    id,
-    secret: SECRET,
-    outputs: OUTPUTS,
-    httpUrl: http.url,
-    reconnectPeriodMs: 50,
-    reconnectJitter: 0,
-    contentRetry: { initialMs: 50, maxMs: 200, jitter: 0 },
-    ...extra,
-  });
+  const c = testCluster(broker, http, id, { contentRetry: { initialMs: 50, maxMs: 200, jitter: 0 }, ...extra });
   clusters.push(c);
   http.secrets.set(id, SECRET);
   await c.start();

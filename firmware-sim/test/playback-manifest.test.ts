@@ -4,26 +4,15 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AiringReportSchema, BirthSchema, ManifestRequestSchema, payloadCodec, type PlayItem } from '../../schemas/device-protocol/index.ts';
-import { SimCluster } from '../src/index.ts';
-import { ContentServer, OUTPUTS, SECRET, TestBroker, playItem, sleep, waitFor } from './harness.ts';
+import type { SimCluster } from '../src/index.ts';
+import { ContentServer, TestBroker, playItem, sleep, testCluster, waitFor } from './harness.ts';
 
 const trueNow = () => performance.timeOrigin + performance.now();
 let broker: TestBroker;
 let http: ContentServer;
 const clusters: SimCluster[] = [];
 const make = (id: string, extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}) => {
-  const c = new SimCluster({
-    url: broker.url,
-    id,
-    secret: SECRET,
-    outputs: OUTPUTS,
-    httpUrl: http.url,
-    reconnectPeriodMs: 50,
-    reconnectJitter: 0,
-    bootDelayMs: 100,
-    contentRetry: { initialMs: 50, maxMs: 200 },
-    ...extra,
-  });
+  const c = testCluster(broker, http, id, { bootDelayMs: 100, contentRetry: { initialMs: 50, maxMs: 200 }, ...extra });
   clusters.push(c);
   return c;
 };

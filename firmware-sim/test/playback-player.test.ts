@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AiringReportSchema, payloadCodec, type AiringReport, type PlayItem } from '../../schemas/device-protocol/index.ts';
 import { SimCluster, type PlaybackRecord, type Telemetry } from '../src/index.ts';
-import { ContentServer, OUTPUTS, SECRET, TestBroker, playItem, sleep, waitFor } from './harness.ts';
+import { ContentServer, TestBroker, playItem, sleep, testCluster, waitFor } from './harness.ts';
 
 const trueNow = () => performance.timeOrigin + performance.now();
 let broker: TestBroker;
@@ -17,18 +17,7 @@ const clusters: SimCluster[] = [];
 const raised = new Map<string, AiringReport[]>();
 
 const make = async (id: string, extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}, groups: string[] = []) => {
-  const c = new SimCluster({
-    url: broker.url,
-    id,
-    secret: SECRET,
-    outputs: OUTPUTS,
-    httpUrl: http.url,
-    reconnectPeriodMs: 50,
-    reconnectJitter: 0,
-    bootDelayMs: 100,
-    contentRetry: { initialMs: 50, maxMs: 200 },
-    ...extra,
-  });
+  const c = testCluster(broker, http, id, { bootDelayMs: 100, contentRetry: { initialMs: 50, maxMs: 200 }, ...extra });
   clusters.push(c);
   raised.set(id, []);
   c.on('airing', (r) => raised.get(id)!.push(r));

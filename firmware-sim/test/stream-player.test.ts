@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AiringReportSchema, payloadCodec, type AiringReport, type PlayItem } from '../../schemas/device-protocol/index.ts';
 import { DeviceClock, SimCluster, type SimClusterOptions, type StreamPageEvent } from '../src/index.ts';
-import { ContentServer, OUTPUTS, SECRET, TestBroker, playItem, sleep, waitFor } from './harness.ts';
+import { ContentServer, TestBroker, playItem, sleep, testCluster, waitFor } from './harness.ts';
 import { ffmpegPath } from '../../server/src/content/ffmpeg.ts';
 import { encodeOpus, StreamServer } from './stream-server.ts';
 
@@ -41,18 +41,7 @@ afterAll(async () => {
 });
 
 const make = async (id: string, extra: Partial<SimClusterOptions> = {}, groups: string[] = []) => {
-  const c = new SimCluster({
-    url: broker.url,
-    id,
-    secret: SECRET,
-    outputs: OUTPUTS,
-    httpUrl: http.url,
-    reconnectPeriodMs: 50,
-    bootDelayMs: 50,
-    clock: new DeviceClock({ trueNow, skewMs: 1234 }),
-    timeSync: { samples: 4 },
-    ...extra,
-  });
+  const c = testCluster(broker, http, id, { bootDelayMs: 50, clock: new DeviceClock({ trueNow, skewMs: 1234 }), timeSync: { samples: 4 }, ...extra });
   clusters.push(c);
   raised.set(id, []);
   pages.set(id, []);
