@@ -77,7 +77,7 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
     this.eventIdBase = Math.floor(this.clock.trueNow()).toString(36);
     this.timeSync = new TimeSync(
       this.clock,
-      (req) => this.session.publish(this.topic('time/req'), codec.timeReq.encode(req), 0, false),
+      (req, onWire) => this.session.publish(this.topic('time/req'), codec.timeReq.encode(req), 0, false, undefined, onWire),
       (r) => this.onTimeSynced(r),
       opts.timeSync,
     );
@@ -174,7 +174,7 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
       {
         up: () => this.onConnected(),
         down: (reason) => this.onDisconnected(reason),
-        message: (topic, payload) => this.onMessage(topic, payload),
+        message: (topic, payload, _qos, lateMs) => this.onMessage(topic, payload, lateMs),
         connectError: (err) => {
           this.counters.connectErrors++;
           this.log.debug({ clusterId: this.id, err: err.message }, 'connect failed');
@@ -194,7 +194,7 @@ export abstract class ClusterBase extends EventEmitter<SimClusterEvents> {
   abstract reboot(reason?: RebootReason): Promise<void>;
   protected abstract onConnected(): void;
   protected abstract onDisconnected(reason: string): void;
-  protected abstract onMessage(topic: string, payload: Buffer): void;
+  protected abstract onMessage(topic: string, payload: Buffer, lateMs?: number): void;
   protected abstract onTimeSynced(r: TimeSyncResult | null): void;
   protected abstract raise(events: StateEvent[]): void;
   protected abstract sendReply(encoded: Buffer, resent: boolean, onAck?: () => void): void;

@@ -19,7 +19,7 @@ function usableId(payload: Buffer): string | null {
 }
 
 export abstract class ClusterInbound extends ClusterLifecycle {
-  protected onMessage(topic: string, payload: Buffer): void {
+  protected onMessage(topic: string, payload: Buffer, lateMs = 0): void {
     try {
       const t = parseTopic(topic);
       if (t?.kind === 'group' && t.channel === 'play') {
@@ -45,7 +45,7 @@ export abstract class ClusterInbound extends ClusterLifecycle {
       }
       if (t.channel === 'time/res') {
         const d = codec.timeRes.decode(payload);
-        return d.ok ? this.timeSync.onResponse(d.value) : this.malformed(topic, d.error);
+        return d.ok ? this.timeSync.onResponse(d.value, lateMs) : this.malformed(topic, d.error);
       }
       this.malformed(topic, `unexpected channel ${t.channel}`);
     } catch (err) {

@@ -24,14 +24,22 @@ export interface NetworkOptions extends Partial<Impairment> {
 
 export type Direction = 'up' | 'down';
 
+/**
+ * Called when the message leaves the link, with how late (ms; < 0: early) this process released it against the
+ * instant the modelled network delivers it. That lateness is the host's timer latency — on a loaded box it is as
+ * large as the modelled jitter — not the network's, so what stamps a packet (time sync) takes it off; anything else
+ * simply sees the message late, as a busy device would.
+ */
+export type Deliver = (lateMs: number) => void;
+
 const CLEAN: Impairment = { delayMs: 0, jitterMs: 0, dropRate: 0, dropQos1: false };
 
 export class Link {
   private imp: Record<Direction, Impairment> = { up: { ...CLEAN }, down: { ...CLEAN } };
-  private queues: Record<Direction, Array<{ at: number; deliver: () => void }>> = { up: [], down: [] };
+  private queues: Record<Direction, Array<{ at: number; deliver: Deliver }>> = { up: [], down: [] };
   private timers: Record<Direction, NodeJS.Timeout | null> = { up: null, down: null };
   /** Inbound work held while the link is a black hole; released in order when it comes back. */
-  private held: Array<() => void> = [];
+  private held: Deliver[] = [];
   readonly dropped: Record<Direction, number> = { up: 0, down: 0 };
   blackholed = false;
 
@@ -55,7 +63,7 @@ export class Link {
    * Carry one message in one direction. Returns false if the link lost it. Delivery is synchronous when the link is
    * clean and nothing is queued, which keeps time-sync samples free of timer latency.
    */
-  pass(dir: Direction, qos: 0 | 1, deliver: () => void): boolean {
+  pass(dir: Direction, qos: 0 | 1, deliver: Deliver): boolean {
     const imp = this.imp[dir];
     if (imp.dropRate > 0 && (qos === 0 || imp.dropQos1) && this.random() < imp.dropRate) {
       this.dropped[dir]++;
@@ -69,13 +77,13 @@ export class Link {
     return true;
   }
 
-  private schedule(dir: Direction, deliver: () => void): void {
+  private schedule(dir: Direction, deliver: Deliver): void {
     const imp = this.imp[dir];
     const q = this.queues[dir];
     const now = performance.now();
     const delay = imp.delayMs + (imp.jitterMs > 0 ? this.random() * imp.jitterMs : 0);
     if (delay <= 0 && q.length === 0) {
-      deliver();
+      deliver(0);
       return;
     }
     // One queue and one timer per direction: release order is queue order, whatever Node does with equal expiries.
@@ -92,8 +100,10 @@ export class Link {
       const now = performance.now();
       // Timers may fire up to a millisecond early; anything within that is due.
       while (q.length && q[0].at <= now + 1) {
+        const m = q.shift()!;
         try {
-          q.shift()!.deliver();
+          // Read the clock per message: one delivery's handler can run for a while before the next is released.
+          m.deliver(performance.now() - m.at);
         } catch {
           // a delivery callback failing must not stall the rest of the link
         }

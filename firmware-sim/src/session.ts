@@ -36,7 +36,8 @@ export interface SessionHandlers {
   up(gen: number): void;
   /** The connection that was up is gone. */
   down(reason: string): void;
-  message(topic: string, payload: Buffer, qos: 0 | 1 | 2): void;
+  /** `lateMs`: how late this process handed the message over after the link delivered it (link.ts, Deliver). */
+  message(topic: string, payload: Buffer, qos: 0 | 1 | 2, lateMs: number): void;
   connectError(err: Error): void;
   /** The radio link went down (or black) or came back: HTTP shares it. */
   link?(state: LinkState): void;
@@ -108,11 +109,13 @@ export class Session {
     this.scheduleReconnect(delayMs);
   }
 
-  publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, done?: (ok: boolean) => void): void {
+  /** `onWire` is told, as the message goes out, how late the link released it (link.ts, Deliver). */
+  publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, done?: (ok: boolean) => void, onWire?: (lateMs: number) => void): void {
     const gen = this.gen;
-    const passed = this.link.pass('up', qos, () => {
+    const passed = this.link.pass('up', qos, (lateMs) => {
       const c = this.client;
       if (!c || gen !== this.gen || !this.isUp) return done?.(false);
+      onWire?.(lateMs);
       c.publish(topic, payload, { qos, retain }, (err) => done?.(!err));
     });
     if (!passed) done?.(false);
@@ -223,8 +226,8 @@ export class Session {
       this.h.up(gen);
     });
     c.on('message', (topic, payload, packet) => {
-      this.link.pass('down', packet.qos === 0 ? 0 : 1, () => {
-        if (this.enabled) this.h.message(topic, payload, packet.qos);
+      this.link.pass('down', packet.qos === 0 ? 0 : 1, (lateMs) => {
+        if (this.enabled) this.h.message(topic, payload, packet.qos, lateMs);
       });
     });
     c.on('error', (err) => {

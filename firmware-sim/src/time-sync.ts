@@ -7,6 +7,12 @@
  * θ = (min(t1 − t0) + max(t2 − t3)) / 2, whose error is half the difference of the two smallest one-way delays.
  * Its worst case is the same ±rtt/2 as the min-RTT sample, but one leg need not be lucky in the same exchange as the
  * other, so under jitter it is several times closer (see firmware-sim/README.md for measurements).
+ *
+ * t0 and t3 are the instants the packets cross the link, not when this code ran: a receiver stamps time-sync packets
+ * at the wire (TX/RX timestamps) because queueing in its own stack is on one leg only and goes straight into the
+ * offset. Here that queueing is the simulator's timer latency (link.ts, Deliver): on a 2-core box under load the link
+ * released packets 4–10 ms late on average and up to ~200 ms, as much as the modelled jitter, which more than
+ * doubled the smallest legs above the link's floor and the start error with them (playback-sync.test.ts).
  */
 import { clockOffset, type TimeRequest, type TimeResponse } from '../../schemas/device-protocol/index.ts';
 import type { DeviceClock } from './clock.ts';
@@ -56,7 +62,8 @@ export class TimeSync {
 
   constructor(
     private readonly clock: DeviceClock,
-    private readonly send: (req: TimeRequest) => void,
+    /** Publish `req`; call `onWire` as it goes out with how late (ms) it left after the send (the TX stamp). */
+    private readonly send: (req: TimeRequest, onWire: (lateMs: number) => void) => void,
     private readonly done: (r: TimeSyncResult | null) => void,
     opts: TimeSyncOptions = {},
   ) {
@@ -81,9 +88,12 @@ export class TimeSync {
     this.burst = null;
   }
 
-  /** Feed a decoded response; t3 is taken here, so call it as soon as the message is handled. */
-  onResponse(res: TimeResponse): void {
-    const t3 = this.clock.now();
+  /**
+   * Feed a decoded response; t3 is taken here, less `lateMs`, how long ago the link delivered it (the RX stamp), so
+   * call it as soon as the message is handled.
+   */
+  onResponse(res: TimeResponse, lateMs = 0): void {
+    const t3 = this.clock.now() - lateMs;
     const b = this.burst;
     if (!b?.pending || b.pending.id !== res.id) {
       this.unexpected++;
@@ -122,12 +132,16 @@ export class TimeSync {
     }
     b.left--;
     const req = { id: `ts-${++this.seq}`, t0: this.clock.now() };
-    b.pending = req;
+    const pending = { ...req };
+    b.pending = pending;
     b.timer = setTimeout(() => {
       if (this.burst !== b) return;
       b.pending = null;
       this.next();
     }, this.sampleTimeoutMs);
-    this.send(req);
+    // The payload keeps the t0 it was sent with; our record moves to the TX instant (the echo is not used anyway).
+    this.send(req, (lateMs) => {
+      if (b.pending === pending) pending.t0 += lateMs;
+    });
   }
 }

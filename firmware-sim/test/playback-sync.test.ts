@@ -25,8 +25,11 @@ let http: ContentServer;
 let fleet: SimFleet;
 /** Each cluster's last time-sync burst. */
 const synced = new Map<string, TimeSyncResult>();
-/** Floor of each leg: the link's 20 ms, less the 1 ms early its timers may release a packet (link.ts). */
-const LEG_FLOOR_MS = 19;
+/**
+ * Floor of each leg: the link's 20 ms. Time sync stamps a packet at the instant the link delivers it (time-sync.ts),
+ * so neither a timer that releases it up to 1 ms early nor a late one moves a leg off the model.
+ */
+const LEG_FLOOR_MS = 20;
 
 let suiteStart = 0;
 
@@ -71,12 +74,14 @@ describe('synchronised start', () => {
     const r = fleet.startErrors(item.id);
     const s = r.summary!;
     const syncErr = fleet.clusters.map((c) => Math.abs(c.serverTimeEstimate()! - trueNow()));
-    const slack = r.errors.map((e) => synced.get(e.clusterId)!.boundMs - LEG_FLOOR_MS - Math.abs(e.errorMs));
+    // The clock's drift since the suite began, as the own-bound check below allows for it (see there).
+    const driftOf = (id: string) => ((1.5 * Math.abs(fleet.clusters.find((c) => c.id === id)!.clock.drift)) / 1e6) * (startAt - suiteStart);
+    const slack = r.errors.map((e) => synced.get(e.clusterId)!.boundMs - LEG_FLOOR_MS + driftOf(e.clusterId) - Math.abs(e.errorMs));
     console.log(
       `sync start, ${N} clusters, ${SAMPLES} samples, ${ESTIMATOR}: start error median ${s.median.toFixed(2)} ms, ` +
         `mean |e| ${s.meanAbs.toFixed(2)}, p95 |e| ${s.p95Abs.toFixed(2)}, max |e| ${s.maxAbs.toFixed(2)} (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)}); ` +
         `time-sync |error| now: max ${Math.max(...syncErr).toFixed(2)} ms; player late by up to ${Math.max(...r.errors.map((e) => e.lateMs)).toFixed(2)} ms (sought); ` +
-        `own bound (B − F) less |e|: min ${Math.min(...slack).toFixed(2)} ms`,
+        `own bound (B − F + drift) less |e|: min ${Math.min(...slack).toFixed(2)} ms`,
     );
     expect(r.missing).toEqual([]);
     expect(s.n).toBe(N);
@@ -91,21 +96,25 @@ describe('synchronised start', () => {
     // Against true time, cluster by cluster, a bound that holds however loaded the box is: the error is
     // (U − D) / 2 for the smallest one-way delays U and D of the burst, and the burst's own stamps give
     // B = (U + D) / 2 (TimeSyncResult.boundMs), so with both legs at least the floor F, |e| ≤ B − F. A busy CPU
-    // only lengthens the legs (a late timer, a late stamp — from inside one process it is the same as jitter) and
-    // so widens B with it; what would break this is the estimator or the player, not the load. Plus drift: true θ
+    // can only lengthen the legs (the hops inside this process, the broker's late stamp) and so widens B with it;
+    // what would break this is the estimator or the player, not the load. Plus drift: true θ
     // moves with the cluster's clock from the two samples that set θ and B to the start (≤ |ppm| × that time), and B
     // is off by half the drift between those two samples: ≤ 1.5 × |ppm| × the time since the suite began (< 1.2 ms).
     for (const e of r.errors) {
       const b = synced.get(e.clusterId)!;
-      const drift = ((1.5 * Math.abs(fleet.clusters.find((c) => c.id === e.clusterId)!.clock.drift)) / 1e6) * (startAt - suiteStart);
-      expect(Math.abs(e.errorMs), `${e.clusterId}: own bound ${b.boundMs.toFixed(2)} ms`).toBeLessThanOrEqual(b.boundMs - LEG_FLOOR_MS + drift);
+      expect(Math.abs(e.errorMs), `${e.clusterId}: own bound ${b.boundMs.toFixed(2)} ms`).toBeLessThanOrEqual(b.boundMs - LEG_FLOOR_MS + driftOf(e.clusterId));
     }
     // And across the fleet, what this link model gives. Measured on a 2-core box over 8 runs (README): median
     // −1.7…−0.1 ms, mean |e| 1.0–2.4 ms, max |e| 2.6–8.8 ms; a model of this link puts the 99.9th percentile of those
     // three at 2.1, 2.9 and 16 ms, and the bounds sit above it. Under load (two busy processes and a second suite
     // on the same 2 cores, 26 runs, issue 8 §5): median −1.6…+0.2, mean |e| 1.0–2.9, max |e| 4.4–11.5 — within
     // them, once the player took its lateness from the reading it starts at (player.ts; before, a descheduled
-    // process between two readings added 3–9 ms to one cluster's start).
+    // process between two readings added 3–9 ms to one cluster's start). Under heavier load (four busy loops and
+    // a firmware-sim suite in a loop) 2 of 20 runs still failed (|median| 4.6 ms; mean |e| 4.1, 4.8): time sync
+    // stamped t0 and t3 when this process got round to it, the link released packets up to 11 ms late on average
+    // (p99 up to 140 ms), and the smallest legs sat 7.9 / 5.5 ms above the floor where the link gives 3.7 / 2.0 —
+    // the bounds were being held against the host, not the link. Stamped at the link's instants (time-sync.ts),
+    // under that load, 30 runs: median −1.5…0, mean |e| 0.9–2.8, max |e| 3.4–10.6, legs 4.1 / 2.3 ms above it.
     expect(Math.abs(s.median)).toBeLessThanOrEqual(3);
     expect(s.meanAbs).toBeLessThanOrEqual(4);
     expect(s.maxAbs).toBeLessThanOrEqual(20);
