@@ -241,7 +241,8 @@ export class LiveService {
       r.icecast = new IcecastPush({ url: `${this.opts.icecast.pushBase}/${id}.ogg`, password: this.opts.icecast.password, headers: () => stream.headers(), subscribe: (fn) => stream.subscribe(fn), log: this.log.child({ stream: id, icecast: true }) });
       r.icecast.start();
     }
-    this.switched(r, { at: new Date(now).toISOString(), from: 'silence', to: kind === 'relay' ? 'primary' : 'microphone', reason: 'started' });
+    // A relay's chain reports its own start (silence → primary, started) once it runs; a microphone has no chain.
+    if (!chain) this.switched(r, { at: new Date(now).toISOString(), from: 'silence', to: 'microphone', reason: 'started' });
     return r;
   }
 
