@@ -136,6 +136,10 @@ describe('relay of an upstream station', () => {
     expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/cancel`)).status).toBe(200);
     await srv.app.loa.services.live.tick();
     const rec = await waitFor(async () => (await srv.api('GET', `/api/broadcasts/${b.body.id}`)).body.live?.recordingId, 40_000);
+    // The stream is gone; the broadcast's log still says what went out and why.
+    expect(srv.app.loa.services.live.status(`r-${src.body.id}`)).toBeNull();
+    const log = (await srv.api('GET', `/api/broadcasts/${b.body.id}`)).body.live.switches as { from: string; to: string; reason: string }[];
+    expect(log.map((x) => `${x.from}>${x.to}:${x.reason}`)).toEqual(expect.arrayContaining(['primary>backup 1:http_error']));
     const content = await srv.api('GET', `/api/content/${rec}`);
     expect(content.body).toMatchObject({ source: 'recording', state: 'ready' });
     expect(content.body.durationMs).toBeGreaterThan(3000);

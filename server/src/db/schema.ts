@@ -474,3 +474,20 @@ export const liveRecordings = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.broadcastId, t.contentId] }), index('live_recordings_created_idx').on(t.createdAt)],
 );
+
+/**
+ * The input switches of a live stream while it aired a broadcast (started, failovers, recoveries), kept with the
+ * broadcast so its log says what went out after the stream is gone; deleted with the recordings' retention.
+ */
+export const liveSwitches = sqliteTable(
+  'live_switches',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    broadcastId: text('broadcast_id').notNull(),
+    at: integer('at', { mode: 'number' }).notNull(),
+    from: text('from_input').notNull(),
+    to: text('to_input').notNull(),
+    reason: text('reason').notNull(),
+  },
+  (t) => [index('live_switches_broadcast_idx').on(t.broadcastId, t.at), index('live_switches_at_idx').on(t.at)],
+);

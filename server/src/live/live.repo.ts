@@ -1,11 +1,12 @@
-import { and, eq, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { liveRecordings, liveSessions, relaySources } from '../db/schema.ts';
+import { liveRecordings, liveSessions, liveSwitches, relaySources } from '../db/schema.ts';
+import type { StreamSwitch } from '../../../schemas/api/live.ts';
 
 export type RelaySourceRow = typeof relaySources.$inferSelect;
 export type LiveSessionRow = typeof liveSessions.$inferSelect;
 
-/** The live capability's tables: relay sources, microphone sessions, recordings of what aired. */
+/** The live capability's tables: relay sources, microphone sessions, recordings of what aired, input switches. */
 export class LiveRepo {
   constructor(private db: Db) {}
 
@@ -65,5 +66,19 @@ export class LiveRepo {
 
   forgetRecording(broadcastId: string, contentId: string): void {
     this.db.delete(liveRecordings).where(and(eq(liveRecordings.broadcastId, broadcastId), eq(liveRecordings.contentId, contentId))).run();
+  }
+
+  addSwitch(broadcastId: string, sw: StreamSwitch): void {
+    this.db.insert(liveSwitches).values({ broadcastId, at: Date.parse(sw.at), from: sw.from, to: sw.to, reason: sw.reason }).run();
+  }
+
+  /** The latest `limit` switches of a broadcast, oldest first. */
+  switchesOf(broadcastId: string, limit = 50): StreamSwitch[] {
+    const rows = this.db.select().from(liveSwitches).where(eq(liveSwitches.broadcastId, broadcastId)).orderBy(desc(liveSwitches.at), desc(liveSwitches.id)).limit(limit).all();
+    return rows.reverse().map((r) => ({ at: new Date(r.at).toISOString(), from: r.from, to: r.to, reason: r.reason }));
+  }
+
+  forgetSwitchesBefore(at: number): number {
+    return this.db.delete(liveSwitches).where(lt(liveSwitches.at, at)).run().changes;
   }
 }

@@ -161,7 +161,7 @@ export class LiveService {
       onAir: counts.onAir,
       underruns: counts.underruns,
       input: st?.input ?? null,
-      switches: st?.switches ?? [],
+      switches: this.repo.switchesOf(row.id),
       recordingId: this.repo.recordingOf(row.id),
     };
   }
@@ -186,7 +186,7 @@ export class LiveService {
     for (const [sourceId, ids] of wanted) {
       const r = this.running.get(relayStreamId(sourceId)) ?? (await this.startRelay(sourceId));
       if (!r) continue;
-      for (const id of ids) r.broadcasts.add(id);
+      for (const id of ids) this.join(r, id);
       r.lastNeeded = now;
     }
     for (const r of this.running.values()) {
@@ -213,13 +213,22 @@ export class LiveService {
     const id = micStreamId(sessionId);
     const r = await this.launch(id, 'microphone', null, new PcmQueue(400, () => this.clock.now()), null);
     r.input = 'microphone';
-    if (broadcastId) r.broadcasts.add(broadcastId);
+    if (broadcastId) this.join(r, broadcastId);
     return { streamId: id, queue: r.queue };
   }
 
   /** Files the stream's recording with this broadcast too. */
   attach(streamId: string, broadcastId: string): void {
-    this.running.get(streamId)?.broadcasts.add(broadcastId);
+    const r = this.running.get(streamId);
+    if (r) this.join(r, broadcastId);
+  }
+
+  /** A broadcast starts airing a running stream: its log opens with how the stream is fed now. */
+  private join(r: Running, broadcastId: string): void {
+    if (r.broadcasts.has(broadcastId)) return;
+    r.broadcasts.add(broadcastId);
+    const last = r.switches.at(-1);
+    if (last) this.repo.addSwitch(broadcastId, last);
   }
 
   private async launch(id: string, kind: Running['kind'], sourceId: string | null, queue: PcmQueue, chain: RelayChain | null): Promise<Running> {
@@ -255,6 +264,7 @@ export class LiveService {
   private switched(r: Running, sw: StreamSwitch): void {
     r.switches.push(sw);
     if (r.switches.length > 50) r.switches.shift();
+    for (const b of r.broadcasts) this.repo.addSwitch(b, sw);
     this.log.info({ stream: r.id, ...sw }, 'live stream input');
     this.bus.emit('live.changed', { streamId: r.id, kind: r.kind, sourceId: r.sourceId, input: r.input, switch: sw });
   }
