@@ -26,8 +26,8 @@ const rejected = async (reason: string) => {
   return hit ? Number(hit[1]) : 0;
 };
 const connackCode = (err: unknown) => (err as { code?: number }).code;
-/** Whether the broker holds a session for this client id (aedes' typings leave `clients` out). */
-const session = (id: string) => (srv.app.loa.broker as unknown as { clients: Record<string, unknown> }).clients[id];
+/** The session the server holds for this cluster, if any (through the device link, whichever broker runs). */
+const session = (id: string) => (srv.app.loa.link.isConnected(id) ? id : undefined);
 
 describe('CONNECT (§2.2, §2.3)', () => {
   it('accepts MQTT 3.1.1 (protocol level 4)', async () => {

@@ -1,12 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Aedes } from 'aedes';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import './http/types.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
-import { createBroker, brokerPublisher, listen, type Listener } from './mqtt/broker.ts';
+import { listen, type Listener } from './mqtt/broker.ts';
+import { createEmbeddedLink, type EmbeddedLink } from './mqtt/embedded-link.ts';
+import type { DeviceLink } from './mqtt/device-link.ts';
 import { installPolicy } from './mqtt/policy.ts';
 import { attachDeviceHandlers } from './mqtt/device-handlers.ts';
 import { createServices, type Services } from './services.ts';
@@ -45,7 +46,10 @@ export interface AppOptions {
 
 export interface Loa {
   services: Services;
-  broker: Aedes;
+  /** the server's way to and from devices, whichever broker runs */
+  link: DeviceLink;
+  /** the embedded broker itself: its listeners, the WebSocket route, tests of its policy */
+  broker: EmbeddedLink['broker'];
   db: Db;
   /** Starts the MQTT listeners (TCP, and TLS when configured). HTTP (with MQTT over WebSocket) is app.listen. */
   startMqtt(): Promise<{ port: number; tlsPort?: number }>;
@@ -74,8 +78,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   if (config.LOA_DB_FILE !== ':memory:') mkdirSync(config.LOA_DATA_DIR, { recursive: true });
   const db = createDb(config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'));
-  const broker = await createBroker();
-  const services = createServices(config, db, clock, brokerPublisher(broker), { log: app.log, logger: app.log as unknown as Logger });
+  // The one place the device link is chosen: the embedded broker (an external broker's client comes with LOA_MQTT_URL).
+  const link = await createEmbeddedLink();
+  const { broker } = link;
+  const services = createServices(config, db, clock, link, { log: app.log, logger: app.log as unknown as Logger });
   const { metrics } = services;
 
   installPolicy(broker, {
@@ -88,12 +94,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       app.log.debug({ clusterId, reason, detail }, 'mqtt refused');
     },
   });
-  attachDeviceHandlers(broker, services, app.log);
+  attachDeviceHandlers(link, services, app.log);
 
   const listeners: Listener[] = [];
   const tooLarge = () => metrics.mqttRejected.inc({ reason: 'packet_too_large' });
   const loa: Loa = {
     services,
+    link,
     broker,
     db,
     async startMqtt() {
@@ -151,7 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     services.airings.flush();
     await services.content.drain();
     await Promise.all(listeners.map((l) => l.close()));
-    await broker.close();
+    await link.close();
     services.telemetry.flush(undefined, true);
     db.$client.close();
   });

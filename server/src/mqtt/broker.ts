@@ -3,7 +3,6 @@ import { createServer as createTcpServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import type { Publisher } from './publisher.ts';
 import { guardedStream } from './packet-guard.ts';
 import { indexedPersistence } from './persistence.ts';
 import { boundedEmitter } from './emitter.ts';
@@ -44,15 +43,6 @@ export async function createBroker(): Promise<Aedes> {
     return client;
   };
   return broker;
-}
-
-export function brokerPublisher(broker: Aedes): Publisher {
-  return {
-    publish: (topic, payload, opts) =>
-      new Promise((resolve, reject) =>
-        broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain ?? false, dup: false }, (err) => (err ? reject(err) : resolve())),
-      ),
-  };
 }
 
 export interface Listener {

@@ -1,4 +1,3 @@
-import type { Aedes, Client, Subscription } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
 import { BirthSchema, StatusSchema } from '../../../schemas/device-protocol/presence.ts';
 import { TelemetrySchema } from '../../../schemas/device-protocol/telemetry.ts';
@@ -6,15 +5,16 @@ import { DeviceEventSchema } from '../../../schemas/device-protocol/events.ts';
 import { CommandReplySchema } from '../../../schemas/device-protocol/commands.ts';
 import { TimeRequestSchema } from '../../../schemas/device-protocol/time-sync.ts';
 import { AiringReportSchema, ManifestRequestSchema } from '../../../schemas/device-protocol/playback.ts';
-import { deviceTopic, parseTopic } from '../../../schemas/device-protocol/topics.ts';
+import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Services } from '../services.ts';
-import { brokerPublisher } from './broker.ts';
+import type { DeviceLink } from './device-link.ts';
 import { MqttRouter } from './router.ts';
-import { dropStaleGroupSubscriptions } from './policy.ts';
 
-/** Connects device traffic to the services. Each handler is one call: the logic lives in the services. */
-export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBaseLogger): void {
-  const publisher = brokerPublisher(broker);
+/**
+ * Connects device traffic to the services. Each handler is one call: the logic lives in the services. Which broker
+ * carries the traffic is the link's business (device-link.ts).
+ */
+export function attachDeviceHandlers(link: DeviceLink, s: Services, log: FastifyBaseLogger): void {
   const { metrics } = s;
   const malformedLogged = new Map<string, number>();
 
@@ -66,29 +66,26 @@ export function attachDeviceHandlers(broker: Aedes, s: Services, log: FastifyBas
       // (performance.now()-based stamps drift from Date.now() by tens of ms over a long uptime.)
       const t1 = s.clock.now();
       const body = { id: p.id, t0: p.t0, t1, t2: s.clock.now() };
-      void publisher.publish(deviceTopic(id, 'time/res'), Buffer.from(JSON.stringify(body)), { qos: 0 });
+      void link.publish(deviceTopic(id, 'time/res'), Buffer.from(JSON.stringify(body)), { qos: 0 });
     });
-  router.attach(broker);
+  router.attach(link);
 
-  broker.on('clientReady', (client: Client) => s.presence.seen(client.id));
-  // aedes emits 'subscribe' for the subscriptions it granted.
-  broker.on('subscribe', (subs: Subscription[], client: Client) => {
-    if (!client || !subs.some((x) => { const t = parseTopic(x.topic); return t?.kind === 'group' && t.channel === 'play'; })) return;
-    void s.manifests.catchUp(client.id).catch((err) => log.error({ err, clusterId: client.id }, 'manifest catch-up failed'));
+  link.onSessionUp((id) => s.presence.seen(id));
+  // Granted its group play topic, a cluster is sent what changed since its birth's answer (group-subscribe-window).
+  link.onGroupSubscribed((id, subs) => {
+    if (!subs.some((x) => x.channel === 'play')) return;
+    void s.manifests.catchUp(id).catch((err) => log.error({ err, clusterId: id }, 'manifest catch-up failed'));
   });
-  broker.on('clientDisconnect', (client: Client) => {
-    // A newer session of the same cluster may have replaced this one; only the last one out marks offline.
-    if (!(broker as unknown as { clients: Record<string, Client> }).clients[client.id]) s.presence.disconnected(client.id);
-  });
+  // Only the last session out marks offline: a takeover by a newer session of the same cluster is no session down.
+  link.onSessionDown((id) => s.presence.disconnected(id));
 
   s.bus.on('device.revoked', ({ clusterId }) => {
-    const client = (broker as unknown as { clients: Record<string, Client> }).clients[clusterId];
-    client?.close();
+    void link.disconnect(clusterId).catch(() => undefined);
     s.presence.disconnected(clusterId);
   });
   s.bus.on('registry.changed', ({ clusterIds }) => {
     for (const id of clusterIds) {
-      void dropStaleGroupSubscriptions(broker, id, s.directory.groupsOf(id)).catch(() => undefined);
+      void link.dropGroupSubscriptions(id, s.directory.groupsOf(id)).catch(() => undefined);
       void s.deviceConfig.push(id).catch(() => undefined);
     }
   });

@@ -84,7 +84,10 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
     done(null, true);
   };
 
+  // In front of whatever hook is there already (the device link's dispatch): an allowed publish goes on to it.
+  const next = broker.authorizePublish;
   broker.authorizePublish = (client, packet: PublishPacket, done) => {
+    const pass = () => (next ? next.call(broker, client, packet, done) : done(null));
     const parsed = parseTopic(packet.topic);
     // client is null only for a will left by a session that is already gone; it was authorised when set.
     const id = client?.id ?? (parsed?.kind === 'device' ? parsed.clusterId : null);
@@ -98,13 +101,13 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
     if (packet.retain && parsed.channel !== 'status') return deny('retain_not_allowed');
     if (packet.payload.length > o.maxPacketBytes) return deny('too_large');
     // The last will must go out at once: holding it back would show a dead cluster as online.
-    if (client && packet === (client as unknown as { will?: unknown }).will) return done(null);
+    if (client && packet === (client as unknown as { will?: unknown }).will) return pass();
     const bucket = client && buckets.get(client);
     const wait = bucket ? bucket.take(Date.now()) : 0;
-    if (wait === 0) return done(null);
+    if (wait === 0) return pass();
     if (wait > MAX_THROTTLE_MS) return deny('rate_limited');
     // Holding the callback holds this client's next packets too: back-pressure instead of loss.
-    setTimeout(() => done(null), wait);
+    setTimeout(pass, wait);
   };
 
   broker.authorizeSubscribe = (client, sub: Subscription, done) => {
@@ -128,20 +131,4 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
     const set = client && subs.get(client);
     if (set) for (const t of topics) set.delete(t);
   });
-}
-
-/**
- * The ACL is checked when a device subscribes; when a cluster moves to another area its old group subscriptions
- * would outlive their permission. This removes them from a live session.
- */
-export function dropStaleGroupSubscriptions(broker: Aedes, clusterId: string, allowedGroups: string[]): Promise<string[]> {
-  const client = (broker as unknown as { clients: Record<string, Client> }).clients[clusterId];
-  if (!client) return Promise.resolve([]);
-  const subs = (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions ?? {};
-  const stale = Object.keys(subs).filter((topic) => {
-    const t = parseTopic(topic);
-    return t?.kind === 'group' && !allowedGroups.includes(t.groupId);
-  });
-  if (!stale.length) return Promise.resolve([]);
-  return new Promise((resolve) => client.unsubscribe(stale.map((topic) => ({ topic, qos: 0 })) as never, () => resolve(stale)));
 }

@@ -1,4 +1,2 @@
-/** How services send to devices without knowing about aedes. */
-export interface Publisher {
-  publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>;
-}
+/** How services send to devices; part of the device link (device-link.ts), kept here for its many importers. */
+export type { Publisher } from './device-link.ts';

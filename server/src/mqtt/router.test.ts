@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Type } from '@sinclair/typebox';
 import { createBroker } from './broker.ts';
+import { EmbeddedLink } from './embedded-link.ts';
 import { MqttRouter } from './router.ts';
 
-/** The router against a real broker over TCP: when a device's QoS 1 publish is acknowledged. */
+/** The router on the embedded link, against a real broker over TCP: when a device's QoS 1 publish is acknowledged. */
 let server: Server | undefined;
 let client: MqttClient | undefined;
 afterEach(async () => {
@@ -17,7 +18,7 @@ afterEach(async () => {
 async function setup(router: MqttRouter, policy?: (topic: string) => Error | null) {
   const broker = await createBroker();
   if (policy) broker.authorizePublish = (_c, p, done) => done(policy(p.topic));
-  router.attach(broker);
+  router.attach(new EmbeddedLink(broker));
   server = createServer((s) => broker.handle(s as never));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
   client = await mqtt.connectAsync(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, { reconnectPeriod: 0 });

@@ -1,7 +1,7 @@
-import type { Aedes } from 'aedes';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { payloadCodec } from '../../../schemas/device-protocol/codec.ts';
-import { parseTopic, type UpChannel } from '../../../schemas/device-protocol/topics.ts';
+import type { UpChannel } from '../../../schemas/device-protocol/topics.ts';
+import type { DeviceLink } from './device-link.ts';
 
 /** A handler may return a promise: the device's QoS 1 publish is acknowledged once it settles. */
 type Handler<T> = (clusterId: string, payload: T, receivedAt: number) => void | Promise<unknown> | unknown;
@@ -19,9 +19,9 @@ export interface RouterHooks {
 }
 
 /**
- * Dispatches device publishes (already authorised by the policy) to typed handlers. Payloads are validated against
- * the protocol schema; a malformed one is counted and dropped, and a failing handler is counted and never reaches
- * the broker.
+ * Dispatches device publishes (already authorised by the broker's policy) to typed handlers, channel by channel.
+ * Payloads are validated against the protocol schema; a malformed one is counted and dropped, and a failing handler
+ * is counted and never reaches the link.
  */
 export class MqttRouter {
   private routes = new Map<UpChannel, Route>();
@@ -35,47 +35,31 @@ export class MqttRouter {
   }
 
   /**
-   * Handles device publishes inside the broker's authorizePublish hook, after the access policy has said yes.
-   * aedes 1.2 writes a QoS 1 PUBACK before it publishes (lib/handlers/publish.js), so handling on the 'publish'
-   * event lets a crash lose a report the device was told is safe (issue 8: 15 of 18 proof-of-play reports lost to a
-   * kill -9). The policy hook is the only public one ahead of the PUBACK: the device is acknowledged once its
-   * handler has returned (its SQLite write committed) or its promise settled. The will goes through here too.
+   * Takes each routed channel's publishes from the device link. They arrive authorised; the link holds a QoS 1
+   * acknowledgement until the promise `handle` returns has settled (device-link.ts, DeviceMessageHandler).
    */
-  attach(broker: Aedes): void {
-    const policy = broker.authorizePublish;
-    broker.authorizePublish = (client, packet, done) => {
-      const proceed = (err?: Error | null) => {
-        if (err) return done(err);
-        const settled = this.handle(packet.topic, packet.payload as Buffer);
-        if (settled) settled.then(() => done(null));
-        else done(null);
-      };
-      if (policy) policy.call(broker, client, packet, proceed);
-      else proceed(null);
-    };
+  attach(link: Pick<DeviceLink, 'onMessage'>): void {
+    for (const channel of this.routes.keys()) link.onMessage(channel, (clusterId, payload) => this.handle(clusterId, channel, payload));
   }
 
   /** Dispatches one authorised publish; returns a promise only when the handler is asynchronous. Never throws. */
-  handle(topic: string, payload: Buffer): Promise<void> | undefined {
-    const t = parseTopic(topic);
-    if (!t || t.kind !== 'device') return;
-    const channel = t.channel as UpChannel;
+  handle(clusterId: string, channel: UpChannel, payload: Buffer): Promise<void> | undefined {
     const route = this.routes.get(channel);
     if (!route) return;
     const receivedAt = this.hooks.now();
     try {
-      this.hooks.onMessage(t.clusterId, channel);
+      this.hooks.onMessage(clusterId, channel);
       const decoded = route.decode(payload);
-      if (!decoded.ok) return void this.hooks.onMalformed(t.clusterId, channel, decoded.error);
-      const out = route.handler(t.clusterId, decoded.value, receivedAt);
+      if (!decoded.ok) return void this.hooks.onMalformed(clusterId, channel, decoded.error);
+      const out = route.handler(clusterId, decoded.value, receivedAt);
       if (out && typeof (out as Promise<void>).then === 'function') {
         return (out as Promise<void>).then(
           () => undefined,
-          (err) => this.failed(t.clusterId, channel, err),
+          (err) => this.failed(clusterId, channel, err),
         );
       }
     } catch (err) {
-      this.failed(t.clusterId, channel, err);
+      this.failed(clusterId, channel, err);
     }
   }
 
