@@ -7,6 +7,7 @@
  *   npm run bench -- --quick                       # smoke run: 200 clusters, short phases
  *   npm run bench -- --sizes 10000 --targets loa --profile   # + CPU profile of the server
  *   npm run bench -- planner [--help]                         # the planner and timetable bench (bench/planner.ts)
+ *   npm run bench -- live-relay [--help]                      # one relay to 1,000 clusters, direct / via Icecast / Icecast alone (bench/live-relay.ts)
  *
  * Phases per (size, target): idle (3 s) → storm (connect all, concurrency-bounded) → steady (every cluster reports
  * every 10 s, spread evenly) → saturation (every cluster reports as often as the per-client rate limit allows, total
@@ -134,6 +135,7 @@ function readmeUsage(): string {
   [--server-ref HEAD|<git ref>|worktree] [--server-node-args "--max-old-space-size=256"] [--max-minutes 45]
   [--out file.json] [--storm-only] [--quick]
 npm run bench -- planner [--help]      (planner and timetable: bench/planner.ts)
+npm run bench -- live-relay [--help]   (live relay to 1,000 clusters, direct / via Icecast / Icecast alone: bench/live-relay.ts)
 `;
 }
 
@@ -535,6 +537,8 @@ function pkgVersion(name: string): string | null {
 async function main(): Promise<void> {
   // `npm run bench -- planner …`: the planner and timetable bench, in this process (no children, no broker)
   if (process.argv[2] === 'planner') return (await import('./planner.ts')).plannerMain(process.argv.slice(3));
+  // `npm run bench -- live-relay …`: the live-audio bench, its own children and results file
+  if (process.argv[2] === 'live-relay') return (await import('./live-relay.ts')).liveRelayMain(process.argv.slice(3));
   const o = parseArgs(process.argv.slice(2));
   const { logDir, out, save: write } = resultsFiles('', o.out);
   const deadline = startWatchdog(o.maxMinutes, 124, say);

@@ -51,11 +51,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-const config = (o: { port: number; dir: string; source: string; admin: string; asRoot: boolean; clients: number; mountsXml: string }) => `<icecast>
+const config = (o: { port: number; dir: string; source: string; admin: string; asRoot: boolean; clients: number; burst: number; mountsXml: string }) => `<icecast>
   <location>loopback</location><admin>test@localhost</admin><hostname>127.0.0.1</hostname>
   <limits><clients>${o.clients}</clients><sources>10</sources><queue-size>524288</queue-size><client-timeout>30</client-timeout>
     <header-timeout>15</header-timeout><source-timeout>5</source-timeout><burst-on-connect>1</burst-on-connect>
-    <burst-size>${BURST_SIZE}</burst-size></limits>
+    <burst-size>${o.burst}</burst-size></limits>
   <authentication><source-password>${o.source}</source-password><relay-password>${o.source}</relay-password>
     <admin-user>admin</admin-user><admin-password>${o.admin}</admin-password></authentication>
   <listen-socket><port>${o.port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
@@ -70,9 +70,10 @@ const config = (o: { port: number; dir: string; source: string; admin: string; a
 
 /**
  * `clients`: Icecast's listener limit (default 50; bench/live-relay.ts serves 1,000 listeners). `port` and
- * `sourcePassword` when the caller must know them first (a server's LOA_ICECAST_URL); `mountsXml`: <mount> sections.
+ * `sourcePassword` when the caller must know them first (a server's LOA_ICECAST_URL); `mountsXml`: <mount> sections;
+ * `burstSize`: Icecast's burst-on-connect (default BURST_SIZE).
  */
-export async function startIcecast(opts: { clients?: number; port?: number; sourcePassword?: string; mountsXml?: string } = {}): Promise<IcecastServer> {
+export async function startIcecast(opts: { clients?: number; port?: number; sourcePassword?: string; mountsXml?: string; burstSize?: number } = {}): Promise<IcecastServer> {
   const dir = mkdtempSync(join(tmpdir(), 'loa-icecast-'));
   const asRoot = process.getuid?.() === 0;
   const o = {
@@ -82,6 +83,7 @@ export async function startIcecast(opts: { clients?: number; port?: number; sour
     admin: randomBytes(9).toString('hex'),
     asRoot,
     clients: opts.clients ?? 50,
+    burst: opts.burstSize ?? BURST_SIZE,
     mountsXml: opts.mountsXml ?? '',
   };
   writeFileSync(join(dir, 'icecast.xml'), config(o));
