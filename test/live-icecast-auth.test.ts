@@ -145,7 +145,7 @@ describe.skipIf(!icecastAvailable())('listener authentication at Icecast by URL 
   });
 });
 
-it('is not there without an Icecast to serve: no credential check is answered', async () => {
+it('is not there without an Icecast to serve: credentials are not checked, and none gets a 401', async () => {
   const plain = await startServer();
   try {
     const [dev] = await provision(plain, 1, 'no-icecast');

@@ -47,6 +47,9 @@ export const StreamStatusSchema = Type.Object({
   since: TimestampSchema,
   startedAt: TimestampSchema,
   listeners: Type.Integer({ description: 'devices connected to the stream now' }),
+  paddedMs: Type.Integer({ description: 'silence the stream filled in since it started because its input had no audio (a stalled upstream, a late microphone chunk, a starved server)' }),
+  droppedMs: Type.Integer({ description: 'input audio discarded since it started to stay near the live position (an upstream burst, a backlog)' }),
+  droppedPages: Type.Integer({ description: 'pages not sent to listeners too slow to take them' }),
   switches: Type.Array(StreamSwitchSchema, { maxItems: 50, description: 'latest last' }),
 });
 export type StreamStatus = Static<typeof StreamStatusSchema>;

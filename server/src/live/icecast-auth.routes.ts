@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../services.ts';
+import { notFound } from '../shared/errors.ts';
 
 /** The header Icecast 2 looks for in the answer to admit a listener (its `auth_header` option's default). */
 export const ICECAST_AUTH_HEADER = 'icecast-auth-user';
@@ -38,8 +39,6 @@ export const icecastAuthRoutes: FastifyPluginAsync<{ services: Services }> = asy
       consumes: ['application/x-www-form-urlencoded'],
     },
   }, async (req, reply) => {
-    // Without an Icecast to serve, the route is not there: it answers no credential check to anyone.
-    if (!s.config.LOA_ICECAST_URL) return reply.status(404).send({ error: 'not found', message: 'no Icecast distribution is configured (LOA_ICECAST_URL)' });
     // Not validated by a body schema: whatever Icecast (or anyone) posts is answered, and only the header admits.
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const field = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
@@ -50,7 +49,10 @@ export const icecastAuthRoutes: FastifyPluginAsync<{ services: Services }> = asy
       req.log.info({ mount, clusterId: user || null, action, why }, 'icecast listener refused');
       return reply.status(status).header('icecast-auth-message', why).send('');
     };
-    if (!user || !s.directory.authenticate(user, field('pass'))) return refuse(401, 'device credentials required');
+    if (!user) return refuse(401, 'device credentials required');
+    // Without an Icecast to serve there is nothing to admit to, and no credential check is answered to anyone.
+    if (!s.config.LOA_ICECAST_URL) throw notFound('Icecast distribution (LOA_ICECAST_URL)');
+    if (!s.directory.authenticate(user, field('pass'))) return refuse(401, 'device credentials required');
     const streamId = action === 'listener_add' ? s.live.streamAtMount(mount) : null;
     // One answer for "not yours" and "not here", as GET /api/device/live/:streamId gives.
     if (!streamId || !s.live.mayListen(streamId, user)) return refuse(403, 'stream not found');

@@ -80,6 +80,8 @@ export class LiveStream extends EventEmitter {
 
   constructor(private readonly o: LiveStreamOptions) {
     super();
+    // Every listener (a device's connection, the Icecast push) waits for 'ended': a thousand is normal, not a leak.
+    this.setMaxListeners(0);
     this.id = o.id;
     this.kind = o.kind;
   }

@@ -19,7 +19,7 @@ import type { Clock } from '../shared/clock.ts';
 import { newId } from '../shared/ids.ts';
 import { LiveStream } from './live-stream.ts';
 import type { LiveRepo, RelaySourceRow } from './live.repo.ts';
-import { PcmQueue } from './pcm.ts';
+import { PcmQueue, samplesToMs } from './pcm.ts';
 import { RelayChain } from './relay-chain.ts';
 import { IcecastPush } from './icecast-push.ts';
 
@@ -135,6 +135,9 @@ export class LiveService {
       since: new Date(r.since).toISOString(),
       startedAt: new Date(r.startedAt).toISOString(),
       listeners: r.stream.audience,
+      paddedMs: Math.round(samplesToMs(r.queue.padded)),
+      droppedMs: Math.round(samplesToMs(r.queue.dropped)),
+      droppedPages: r.stream.droppedPages,
       switches: r.switches.slice(-50),
     };
   }
