@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AiringReport } from '../schemas/device-protocol/playback.ts';
 import { AiringsService } from '../server/src/broadcasts/airings.service.ts';
+import { AiringsRepo } from '../server/src/broadcasts/airings.repo.ts';
 import { createDb } from '../server/src/db/client.ts';
 import { Bus } from '../server/src/shared/bus.ts';
 
@@ -10,7 +11,7 @@ describe('airing attempts', () => {
     const db = createDb(':memory:');
     db.$client.pragma('foreign_keys = OFF'); // the airing log alone
     let now = 1_000_000;
-    const s = new AiringsService(db, new Bus(), { now: () => now });
+    const s = new AiringsService(new AiringsRepo(db), new Bus(), { now: () => now });
     s.plan('bc-1', [{ clusterId: 'cl-1', outputs: null, scheduledAt: () => 2_000_000 }], 1);
     let k = 0;
     const report = (state: AiringReport['state'], at: number, reason?: string) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AiringReport } from '../schemas/device-protocol/playback.ts';
 import { AiringsService } from '../server/src/broadcasts/airings.service.ts';
+import { AiringsRepo } from '../server/src/broadcasts/airings.repo.ts';
 import { createDb } from '../server/src/db/client.ts';
 import { Bus } from '../server/src/shared/bus.ts';
 
@@ -14,7 +15,7 @@ describe('airing reports', () => {
     const bus = new Bus();
     const events: string[] = [];
     bus.on('airing.report', (p) => events.push(p.state));
-    const s = new AiringsService(db, bus, { now: () => now });
+    const s = new AiringsService(new AiringsRepo(db), bus, { now: () => now });
     s.plan('bc-1', [{ clusterId: 'cl-1', outputs: null, scheduledAt: () => 2_000_000 }], 1);
     const report = (id: string, state: AiringReport['state'], serverTs: number) => {
       now += 1000;
@@ -55,7 +56,7 @@ describe('airing reports', () => {
     const bus = new Bus();
     const events: string[] = [];
     bus.on('airing.report', (p) => events.push(`${p.clusterId}:${p.state}`));
-    const s = new AiringsService(db, bus, { now: () => 1_000_000 });
+    const s = new AiringsService(new AiringsRepo(db), bus, { now: () => 1_000_000 });
     const ids = Array.from({ length: 2500 }, (_, i) => `cl-${i}`);
     s.plan('bc-1', ids.map((clusterId) => ({ clusterId, outputs: null, scheduledAt: () => 2_000_000 })), 1);
     const stored = () => (db.$client.prepare('select count(*) n from airing_reports').get() as { n: number }).n;

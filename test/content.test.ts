@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createDb, type Db } from '../server/src/db/client.ts';
 import { AuditService } from '../server/src/audit/audit.service.ts';
+import { AuditRepo } from '../server/src/audit/audit.repo.ts';
 import { ContentRepo } from '../server/src/content/content.repo.ts';
 import { ContentStore } from '../server/src/content/content-store.ts';
 import { ContentService, type ContentLimits } from '../server/src/content/content.service.ts';
@@ -27,7 +28,7 @@ function library(limits: Partial<ContentLimits> = {}): Library {
   const dir = mkdtempSync(join(tmpdir(), 'loa-content-'));
   const db = createDb(':memory:');
   const store = new ContentStore(dir);
-  return { dir, db, store, content: new ContentService(new ContentRepo(db), store, new AuditService(db, clock), clock, limits) };
+  return { dir, db, store, content: new ContentService(new ContentRepo(db), store, new AuditService(new AuditRepo(db), clock), clock, limits) };
 }
 
 /** Everything on disk under content/: hash-named files, originals, temp files. */
@@ -171,7 +172,7 @@ describe('content ingest', () => {
     const l = library();
     new ContentRepo(l.db).insert({ id: 'ct-crashed001', state: 'transcoding', source: 'upload', createdAt: Date.now() });
     writeFileSync(join(l.store.tmpDir, 'half-written'), 'x');
-    const restarted = new ContentService(new ContentRepo(l.db), l.store, new AuditService(l.db, clock), clock);
+    const restarted = new ContentService(new ContentRepo(l.db), l.store, new AuditService(new AuditRepo(l.db), clock), clock);
     expect(restarted.get('ct-crashed001')).toMatchObject({ state: 'failed', error: expect.stringMatching(/interrupted/) });
     expect(storeFiles(l.store).tmp).toEqual([]);
     rmSync(l.dir, { recursive: true, force: true });

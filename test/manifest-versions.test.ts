@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../schemas/device-protocol/playback.ts';
 import { ManifestService } from '../server/src/broadcasts/manifest.service.ts';
+import { ManifestsRepo } from '../server/src/broadcasts/manifests.repo.ts';
 import { oneClusterCommune } from './helpers/services.ts';
 
 /**
@@ -51,7 +52,7 @@ describe('manifest versions', () => {
     await s.manifests.push(clusterId, 0);
     const v = s.manifests.version(clusterId);
     expect(v).toBeGreaterThanOrEqual(1);
-    const again = new ManifestService(db, publisher as any, clock);
+    const again = new ManifestService(new ManifestsRepo(db), publisher as any, clock);
     expect(again.version(clusterId)).toBe(v);
     const item = { id: 'it-1', broadcastId: 'bc-1', level: 'normal' as const, content: { sha256: 'a'.repeat(64), size: 10, durationMs: 1000 }, startAt: null, expiresAt: clock.t + 3_600_000, volume: null, outputs: null, repeat: { count: 1, intervalS: 0 }, onPreempt: 'resume' as const };
     expect(again.put([{ clusterId, item }]).get(clusterId)).toBe(v + 1);

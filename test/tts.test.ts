@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createDb, type Db } from '../server/src/db/client.ts';
 import { AuditService } from '../server/src/audit/audit.service.ts';
+import { AuditRepo } from '../server/src/audit/audit.repo.ts';
 import { ContentRepo } from '../server/src/content/content.repo.ts';
 import { ContentStore } from '../server/src/content/content-store.ts';
 import { ContentService } from '../server/src/content/content.service.ts';
@@ -44,7 +45,7 @@ const espeak = new EspeakEngine();
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'loa-tts-'));
   db = createDb(':memory:');
-  content = new ContentService(new ContentRepo(db), new ContentStore(dir), new AuditService(db, clock), clock);
+  content = new ContentService(new ContentRepo(db), new ContentStore(dir), new AuditService(new AuditRepo(db), clock), clock);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

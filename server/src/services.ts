@@ -1,18 +1,25 @@
 import type { Config } from './config.ts';
 import { heartbeatTimeoutMs } from './config.ts';
 import type { Db } from './db/client.ts';
+import { transactor } from './db/tx.ts';
 import { AreasRepo } from './areas/areas.repo.ts';
 import { AreasService } from './areas/areas.service.ts';
+import { AuditRepo } from './audit/audit.repo.ts';
 import { AuditService } from './audit/audit.service.ts';
 import { AccountsService } from './accounts/accounts.service.ts';
+import { SessionsRepo } from './accounts/sessions.repo.ts';
+import { UsersRepo } from './accounts/users.repo.ts';
 import { ClustersRepo } from './devices/clusters.repo.ts';
 import { ClustersService } from './devices/clusters.service.ts';
 import { DeviceConfigService } from './devices/device-config.service.ts';
 import { DeviceDirectory } from './devices/directory.ts';
+import { CommandsRepo } from './commands/commands.repo.ts';
 import { CommandsService } from './commands/commands.service.ts';
 import { HealthStore } from './health/health.store.ts';
 import { PresenceService } from './health/presence.service.ts';
+import { TelemetryRepo } from './health/telemetry.repo.ts';
 import { TelemetryService } from './health/telemetry.service.ts';
+import { DeviceEventsRepo } from './health/device-events.repo.ts';
 import { DeviceEventsService } from './health/device-events.service.ts';
 import type { Publisher } from './mqtt/publisher.ts';
 import { Bus } from './shared/bus.ts';
@@ -28,7 +35,9 @@ import { createTts } from './tts/engines.ts';
 import { PronunciationsRepo } from './tts/pronunciations.repo.ts';
 import { PronunciationsService } from './tts/pronunciations.service.ts';
 import { TtsCacheRepo } from './tts/tts-cache.repo.ts';
+import { ManifestsRepo } from './broadcasts/manifests.repo.ts';
 import { ManifestService } from './broadcasts/manifest.service.ts';
+import { AiringsRepo } from './broadcasts/airings.repo.ts';
 import { AiringsService } from './broadcasts/airings.service.ts';
 import { Delivery } from './broadcasts/delivery.ts';
 import { BroadcastsRepo } from './broadcasts/broadcasts.repo.ts';
@@ -71,25 +80,26 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     metrics.backlogErrors.inc();
     opts.log?.error({ err }, 'deferred delivery bookkeeping failed');
   }, opts.scheduleBacklog);
-  const audit = new AuditService(db, clock);
+  const audit = new AuditService(new AuditRepo(db), clock);
   const areas = new AreasService(new AreasRepo(db), { timeZone: config.LOA_TIMEZONE, quietHours: config.LOA_QUIET_HOURS }, (areaId) => bus.emit('area.policy_changed', { areaId }));
   const directory = new DeviceDirectory(areas);
   const health = new HealthStore();
-  const clusters = new ClustersService(new ClustersRepo(db), areas, directory, health, audit, bus, clock);
+  const clustersRepo = new ClustersRepo(db);
+  const clusters = new ClustersService(clustersRepo, areas, directory, health, audit, bus, clock);
   const rollup = new RollupService(areas, clusters, health);
   const presence = new PresenceService(health, directory, bus, clock, heartbeatTimeoutMs(config));
-  const telemetry = new TelemetryService(db, health, directory, bus, clock, 60_000, {
+  const telemetry = new TelemetryService({ points: new TelemetryRepo(db), states: clustersRepo, transact: transactor(db) }, health, directory, bus, clock, 60_000, {
     maxBuffered: config.LOA_TELEMETRY_MAX_BUFFERED,
     onDropped: () => metrics.telemetryDropped.inc(),
   });
-  const deviceEvents = new DeviceEventsService(db, directory, bus);
+  const deviceEvents = new DeviceEventsService(new DeviceEventsRepo(db), directory, bus);
   const deviceConfig = new DeviceConfigService(directory, publisher, clock, {
     telemetryIntervalS: config.LOA_TELEMETRY_INTERVAL_S,
     timeSyncIntervalS: config.LOA_TIME_SYNC_INTERVAL_S,
     emergencyVolume: config.LOA_EMERGENCY_VOLUME,
   });
-  const commands = new CommandsService(db, publisher, bus, clock);
-  const accounts = new AccountsService(db, areas, audit, clock, {
+  const commands = new CommandsService(new CommandsRepo(db), publisher, bus, clock);
+  const accounts = new AccountsService(new UsersRepo(db), new SessionsRepo(db), areas, audit, clock, {
     sessionTtlH: config.LOA_SESSION_TTL_H,
     adminPassword: config.LOA_ADMIN_PASSWORD,
   });
@@ -112,8 +122,8 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   const tts = createTts(config, db, content, clock, pronunciations);
   const settle = () => backlog.settle();
   const playable = { playable: (id: string) => content.playable(id), join: (ids: string[], actor: Parameters<typeof joinContent>[2], title: string) => joinContent(content, ids, actor, title) };
-  const manifests = new ManifestService(db, publisher, clock, settle);
-  const airings = new AiringsService(db, bus, clock, settle);
+  const manifests = new ManifestService(new ManifestsRepo(db), publisher, clock, settle);
+  const airings = new AiringsService(new AiringsRepo(db), bus, clock, settle);
   const broadcasts: BroadcastsService = new BroadcastsService(
     new BroadcastsRepo(db),
     new Delivery(publisher, manifests, airings, backlog, (to, err) => {

@@ -2,16 +2,15 @@ import type { AuditEntry, AuditQuery, LoginResponse, Setup, UpdateSelf, User } f
 import type { AreasService } from '../areas/areas.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
 import { ROLES, systemActor, type Actor, type Role } from '../shared/actor.ts';
 import type { Clock } from '../shared/clock.ts';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../shared/errors.ts';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
-import { SessionsRepo } from './sessions.repo.ts';
+import type { SessionsRepo } from './sessions.repo.ts';
 import { SetupToken } from './setup-token.ts';
 import { hashToken, newToken } from './tokens.ts';
 import { UserAdmin, userView } from './user-admin.ts';
-import { UsersRepo, type UserRow } from './users.repo.ts';
+import type { UserRow, UsersRepo } from './users.repo.ts';
 
 export interface AccountsOptions {
   sessionTtlH: number;
@@ -30,19 +29,16 @@ const BAD_LOGIN = 'wrong username or password';
 /** Sign-in, sessions and first run. User administration is `users` (see user-admin.ts). */
 export class AccountsService {
   readonly users: UserAdmin;
-  private repo: UsersRepo;
-  private sessions: SessionsRepo;
   private setupToken = new SetupToken();
 
   constructor(
-    db: Db,
+    private repo: UsersRepo,
+    private sessions: SessionsRepo,
     private areas: AreasService,
     private audit: AuditService,
     private clock: Clock,
     private options: AccountsOptions,
   ) {
-    this.repo = new UsersRepo(db);
-    this.sessions = new SessionsRepo(db);
     this.users = new UserAdmin(this.repo, this.sessions, areas, audit, clock);
   }
 

@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { inTransaction } from '../db/tx.ts';
 import { userAreas, users } from '../db/schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
@@ -39,17 +40,17 @@ export class UsersRepo {
   }
 
   insert(row: NewUserRow, areaIds: string[]): void {
-    this.db.transaction((tx) => {
-      tx.insert(users).values(row).run();
-      if (areaIds.length) tx.insert(userAreas).values(areaIds.map((areaId) => ({ userId: row.id, areaId }))).run();
+    inTransaction(this.db, () => {
+      this.db.insert(users).values(row).run();
+      if (areaIds.length) this.db.insert(userAreas).values(areaIds.map((areaId) => ({ userId: row.id, areaId }))).run();
     });
   }
   update(id: string, patch: Partial<NewUserRow>, areaIds?: string[]): void {
-    this.db.transaction((tx) => {
-      if (Object.keys(patch).length) tx.update(users).set(patch).where(eq(users.id, id)).run();
+    inTransaction(this.db, () => {
+      if (Object.keys(patch).length) this.db.update(users).set(patch).where(eq(users.id, id)).run();
       if (areaIds) {
-        tx.delete(userAreas).where(eq(userAreas.userId, id)).run();
-        if (areaIds.length) tx.insert(userAreas).values(areaIds.map((areaId) => ({ userId: id, areaId }))).run();
+        this.db.delete(userAreas).where(eq(userAreas.userId, id)).run();
+        if (areaIds.length) this.db.insert(userAreas).values(areaIds.map((areaId) => ({ userId: id, areaId }))).run();
       }
     });
   }

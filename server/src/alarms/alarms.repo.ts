@@ -1,5 +1,6 @@
 import { and, desc, eq, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { inTransaction } from '../db/tx.ts';
 import { alarms } from '../db/schema.ts';
 
 export type AlarmRow = typeof alarms.$inferSelect;
@@ -59,6 +60,6 @@ export class AlarmsRepo {
 
   /** Several changes as one: a cluster's faults are reconciled together. */
   transaction<T>(fn: () => T): T {
-    return this.db.$client.transaction(fn)();
+    return inTransaction(this.db, fn);
   }
 }

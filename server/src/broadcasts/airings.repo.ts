@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
+import { inTransaction } from '../db/tx.ts';
 import { airingReports, airings } from '../db/schema.ts';
 
 export type AiringRow = typeof airings.$inferSelect;
@@ -86,7 +87,7 @@ export class AiringsRepo {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.$client.transaction(fn)();
+    return inTransaction(this.db, fn);
   }
 
   insertPlanned(rows: NewAiring[]): void {

@@ -1,10 +1,9 @@
 import type { ServerAiringReason } from '../../../schemas/api/broadcasts.ts';
 import { WAITING_LISTED, type DeliverySummary, type WaitingReason } from '../../../schemas/api/broadcasts.ts';
 import type { AiringReport, AiringState } from '../../../schemas/device-protocol/playback.ts';
-import type { Db } from '../db/client.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
-import { AiringsRepo, TERMINAL_STATES, type AiringProgress } from './airings.repo.ts';
+import { TERMINAL_STATES, type AiringProgress, type AiringsRepo } from './airings.repo.ts';
 
 /** How far along an airing is; a report never moves it backwards (reports can arrive out of order after an outage). */
 const RANK: Record<string, number> = { pending: 0, received: 1, downloaded: 2, started: 3, interrupted: 4, resumed: 4, finished: 6, failed: 5, skipped: 5, cancelled: 5 };
@@ -42,19 +41,16 @@ interface Queued {
 
 /** The airing log: one row per (broadcast, cluster, repeat) fed by proof-of-play reports. */
 export class AiringsService {
-  private repo: AiringsRepo;
   private queue: Queued[] = [];
   private flushing = false;
 
   constructor(
-    db: Db,
+    private repo: AiringsRepo,
     private bus: Bus,
     private clock: Clock,
     /** Runs deferred writes of this log (a fan-out's plan) before anything reads or moves it. */
     private settle: () => void = () => undefined,
-  ) {
-    this.repo = new AiringsRepo(db);
-  }
+  ) {}
 
   /** Creates pending airings for every targeted cluster and repeat. */
   plan(broadcastId: string, rows: { clusterId: string; outputs: number[] | null; scheduledAt: (seq: number) => number }[], count: number): void {

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, isNull, lt, lte, max, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { inTransaction } from '../db/tx.ts';
 import { broadcasts } from '../db/schema.ts';
 
 export type BroadcastRow = typeof broadcasts.$inferSelect;
@@ -31,7 +32,7 @@ export class BroadcastsRepo {
     return new Map(rows.map((r) => [r.id!, Number(r.at)]));
   }
   transaction<T>(fn: () => T): T {
-    return this.db.$client.transaction(fn)();
+    return inTransaction(this.db, fn);
   }
   /** Broadcasts in `states` starting within [from, to); `programmes` false: only those not made by the planner. */
   startingBetween(from: number, to: number, states: readonly string[], programmes: boolean): BroadcastRow[] {

@@ -1,11 +1,8 @@
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Manifest, PlayItem } from '../../../schemas/device-protocol/playback.ts';
 import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
-import type { Db } from '../db/client.ts';
-import type { Statement } from 'better-sqlite3';
-import { manifestItems, manifestVersions } from '../db/schema.ts';
 import type { Publisher } from '../mqtt/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { ManifestChange, ManifestsRepo } from './manifests.repo.ts';
 
 const MAX_DELTA_ITEMS = 500;
 
@@ -20,27 +17,13 @@ export class ManifestService {
   private sent = new Map<string, number>();
 
   constructor(
-    private db: Db,
+    private repo: ManifestsRepo,
     private publisher: Publisher,
     private clock: Clock,
     /** Runs deferred manifest writes (a fan-out's) before anything reads a manifest. */
     private settle: () => void = () => undefined,
   ) {
-    for (const r of db.select().from(manifestVersions).all()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
-  }
-
-  private prepared: { upsertItem: Statement; upsertVersion: Statement } | null = null;
-
-  private statements() {
-    return (this.prepared ??= {
-      upsertItem: this.db.$client.prepare(
-        `insert into manifest_items (cluster_id, item_id, broadcast_id, rev, removed, item, expires_at) values (?,?,?,?,?,?,?)
-         on conflict (cluster_id, item_id) do update set rev = excluded.rev, removed = excluded.removed, item = excluded.item, expires_at = excluded.expires_at`,
-      ),
-      upsertVersion: this.db.$client.prepare(
-        'insert into manifest_versions (cluster_id, version) values (?, ?) on conflict (cluster_id) do update set version = excluded.version',
-      ),
-    });
+    for (const r of repo.versions()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
   }
 
   version(clusterId: string): number {
@@ -56,27 +39,20 @@ export class ManifestService {
   /** Drops every item of a broadcast from the given clusters (tombstones). */
   removeBroadcast(clusterIds: string[], broadcastId: string): Map<string, number> {
     this.settle();
-    const rows = this.db.select().from(manifestItems).where(and(eq(manifestItems.broadcastId, broadcastId), eq(manifestItems.removed, false))).all();
+    const rows = this.repo.itemsOfBroadcast(broadcastId);
     const wanted = new Set(clusterIds);
     return this.change(rows.filter((r) => wanted.has(r.clusterId)).map((r) => ({ clusterId: r.clusterId, itemId: r.itemId, broadcastId, item: r.item as PlayItem, removed: true })));
   }
 
-  private change(rows: { clusterId: string; itemId: string; broadcastId: string; item: PlayItem; removed: boolean }[]): Map<string, number> {
+  private change(rows: Omit<ManifestChange, 'rev'>[]): Map<string, number> {
     const bumped = new Map<string, number>();
-    const { upsertItem, upsertVersion } = this.statements();
-    // Statements prepared once and one item JSON per distinct payload: a province's emergency writes a row per
-    // cluster (query building would cost ~100 µs a row).
-    const json = new Map<PlayItem, string>();
-    this.db.$client.transaction(() => {
-      for (const r of rows) {
-        const v = bumped.get(r.clusterId) ?? this.version(r.clusterId) + 1;
-        bumped.set(r.clusterId, v);
-        let text = json.get(r.item);
-        if (text === undefined) json.set(r.item, (text = JSON.stringify(r.item)));
-        upsertItem.run(r.clusterId, r.itemId, r.broadcastId, v, r.removed ? 1 : 0, text, r.item.expiresAt);
-      }
-      for (const [clusterId, version] of bumped) upsertVersion.run(clusterId, version);
-    })();
+    // version() settles deferred writes first; that happens before, not inside, this change's transaction.
+    const changes: ManifestChange[] = rows.map((r) => {
+      const rev = bumped.get(r.clusterId) ?? this.version(r.clusterId) + 1;
+      bumped.set(r.clusterId, rev);
+      return { ...r, rev };
+    });
+    this.repo.write(changes, bumped);
     for (const [clusterId, version] of bumped) this.versions.set(clusterId, { version, floor: this.versions.get(clusterId)?.floor ?? 0 });
     return bumped;
   }
@@ -89,7 +65,7 @@ export class ManifestService {
   private raise(clusterId: string, min: number): number {
     const cur = this.versions.get(clusterId);
     if (cur && cur.version >= min) return cur.version;
-    this.statements().upsertVersion.run(clusterId, min);
+    this.repo.setVersion(clusterId, min);
     this.versions.set(clusterId, { version: min, floor: cur?.floor ?? 0 });
     return min;
   }
@@ -107,11 +83,7 @@ export class ManifestService {
     if (since === version) return { version, baseVersion: version, items: [], removed: [] };
     const now = this.clock.now();
     const snapshot = since <= 0 || ahead || since < floor;
-    const rows = this.db
-      .select()
-      .from(manifestItems)
-      .where(snapshot ? eq(manifestItems.clusterId, clusterId) : and(eq(manifestItems.clusterId, clusterId), gt(manifestItems.rev, since)))
-      .all();
+    const rows = this.repo.items(clusterId, snapshot ? undefined : since);
     const live = rows.filter((r) => !r.removed && r.expiresAt > now).slice(-MAX_DELTA_ITEMS);
     return {
       version,
@@ -146,27 +118,21 @@ export class ManifestService {
    */
   holdsContent(sha256: string, clusterId?: string): boolean {
     this.settle(); // an emergency's rows are written just after its group publish: a device may ask before that
-    const where = [eq(manifestItems.removed, false), gt(manifestItems.expiresAt, this.clock.now()), sql`json_extract(${manifestItems.item}, '$.content.sha256') = ${sha256}`];
-    if (clusterId !== undefined) where.push(eq(manifestItems.clusterId, clusterId));
-    return this.db.select({ one: sql`1` }).from(manifestItems).where(and(...where)).limit(1).get() !== undefined;
+    return this.repo.holdsContent(sha256, this.clock.now(), clusterId);
   }
 
   /** Whether this cluster holds an item of this stream URL still to air (not removed, not expired): it may listen. */
   holdsStream(url: string, clusterId: string): boolean {
     this.settle();
-    const where = [eq(manifestItems.clusterId, clusterId), eq(manifestItems.removed, false), gt(manifestItems.expiresAt, this.clock.now()), sql`json_extract(${manifestItems.item}, '$.stream.url') = ${url}`];
-    return this.db.select({ one: sql`1` }).from(manifestItems).where(and(...where)).limit(1).get() !== undefined;
+    return this.repo.holdsStream(url, clusterId, this.clock.now());
   }
 
   /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */
   prune(graceMs = 3_600_000): number {
     this.settle();
     const cutoff = this.clock.now() - graceMs;
-    const gone = this.db.delete(manifestItems).where(lt(manifestItems.expiresAt, cutoff)).run().changes;
-    if (gone) {
-      this.db.update(manifestVersions).set({ floor: sql`${manifestVersions.version}` }).run();
-      for (const v of this.versions.values()) v.floor = v.version;
-    }
+    const gone = this.repo.prune(cutoff);
+    if (gone) for (const v of this.versions.values()) v.floor = v.version;
     return gone;
   }
 }

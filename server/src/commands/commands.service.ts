@@ -1,18 +1,15 @@
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { Value } from '@sinclair/typebox/value';
 import type { CommandRecord, SendCommand } from '../../../schemas/api/commands.ts';
 import { CommandArgsSchemas, type CommandName, type CommandReply } from '../../../schemas/device-protocol/commands.ts';
 import { deviceTopic } from '../../../schemas/device-protocol/topics.ts';
-import type { Db } from '../db/client.ts';
-import { commands } from '../db/schema.ts';
 import type { Publisher } from '../mqtt/publisher.ts';
 import type { Actor } from '../shared/actor.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
 import { badRequest } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import type { CommandRow as Row, CommandsRepo } from './commands.repo.ts';
 
-type Row = typeof commands.$inferSelect;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function toRecord(r: Row): CommandRecord {
@@ -22,7 +19,7 @@ export function toRecord(r: Row): CommandRecord {
 /** Commands to one cluster: recorded, published on the device's `cmd` topic, closed by the device's reply or expiry. */
 export class CommandsService {
   constructor(
-    private db: Db,
+    private repo: CommandsRepo,
     private publisher: Publisher,
     private bus: Bus,
     private clock: Clock,
@@ -37,7 +34,7 @@ export class CommandsService {
     }
     const now = this.clock.now();
     const row: Row = { id: newId('cmd', 12), clusterId, name: req.name, args, issuedAt: now, expiresAt: now + (req.ttlS ?? 60) * 1000, issuedBy: actor.name, state: 'sent', reason: null, repliedAt: null };
-    this.db.insert(commands).values(row).run();
+    this.repo.insert(row);
     const payload = { id: row.id, name: row.name, issuedAt: row.issuedAt, expiresAt: row.expiresAt, args };
     await this.publisher.publish(deviceTopic(clusterId, 'cmd'), Buffer.from(JSON.stringify(payload)), { qos: 1 });
     return toRecord(row);
@@ -50,27 +47,23 @@ export class CommandsService {
    * outcome does not depend on when the job happened to run.
    */
   reply(clusterId: string, r: CommandReply, receivedAt: number): boolean {
-    const res = this.db
-      .update(commands)
-      .set({ state: r.result, reason: r.reason ?? null, repliedAt: receivedAt })
-      .where(and(eq(commands.id, r.id), eq(commands.clusterId, clusterId), inArray(commands.state, ['sent', 'expired'])))
-      .run();
-    if (res.changes) this.bus.emit('command.reply', { clusterId, commandId: r.id, state: r.result, reason: r.reason });
-    return res.changes > 0;
+    const closed = this.repo.close(clusterId, r.id, { state: r.result, reason: r.reason ?? null, repliedAt: receivedAt });
+    if (closed) this.bus.emit('command.reply', { clusterId, commandId: r.id, state: r.result, reason: r.reason });
+    return closed;
   }
 
   get(id: string): CommandRecord | null {
-    const r = this.db.select().from(commands).where(eq(commands.id, id)).get();
+    const r = this.repo.get(id);
     return r ? toRecord(r) : null;
   }
 
   list(clusterId: string, limit = 50): CommandRecord[] {
-    return this.db.select().from(commands).where(eq(commands.clusterId, clusterId)).orderBy(desc(commands.issuedAt)).limit(limit).all().map(toRecord);
+    return this.repo.listByCluster(clusterId, limit).map(toRecord);
   }
 
   /** Closes commands nobody answered before they expired. */
   expire(at = this.clock.now()): number {
-    return this.db.update(commands).set({ state: 'expired' }).where(and(eq(commands.state, 'sent'), lt(commands.expiresAt, at))).run().changes;
+    return this.repo.expireBefore(at);
   }
 
   /** Resolves when the command is closed (or after `ms`), with its latest record. */

@@ -22,3 +22,8 @@ export function createDb(file: string): Db {
 }
 
 export { schema };
+
+/** Throws unless the database answers a trivial query (the health check's probe). */
+export function ping(db: Db): void {
+  db.$client.prepare('select 1').get();
+}

@@ -1,5 +1,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
+import { inTransaction } from '../db/tx.ts';
 import { clusters, clusterState, deviceCredentials, speakerOutputs } from '../db/schema.ts';
 
 export type ClusterRow = typeof clusters.$inferSelect;
@@ -7,7 +9,11 @@ export type OutputRow = typeof speakerOutputs.$inferSelect;
 export type StateRow = typeof clusterState.$inferSelect;
 export type CredentialRow = typeof deviceCredentials.$inferSelect;
 
+/** Clusters, their speaker outputs, device credentials and latest state (`cluster_state`): this is their only writer. */
+
 export class ClustersRepo {
+  private updateState: Statement | null = null;
+
   constructor(private db: Db) {}
 
   all(): ClusterRow[] {
@@ -35,22 +41,22 @@ export class ClustersRepo {
 
   /** Inserts clusters with their outputs, credentials and empty state in one transaction: all or nothing. */
   insertMany(rows: { cluster: typeof clusters.$inferInsert; outputs: (typeof speakerOutputs.$inferInsert)[]; secretHash: string; issuedAt: number }[]): void {
-    this.db.transaction((tx) => {
+    inTransaction(this.db, () => {
       for (const r of rows) {
-        tx.insert(clusters).values(r.cluster).run();
-        if (r.outputs.length) tx.insert(speakerOutputs).values(r.outputs).run();
-        tx.insert(deviceCredentials).values({ clusterId: r.cluster.id, secretHash: r.secretHash, issuedAt: r.issuedAt }).run();
-        tx.insert(clusterState).values({ clusterId: r.cluster.id }).run();
+        this.db.insert(clusters).values(r.cluster).run();
+        if (r.outputs.length) this.db.insert(speakerOutputs).values(r.outputs).run();
+        this.db.insert(deviceCredentials).values({ clusterId: r.cluster.id, secretHash: r.secretHash, issuedAt: r.issuedAt }).run();
+        this.db.insert(clusterState).values({ clusterId: r.cluster.id }).run();
       }
     });
   }
 
   update(id: string, patch: Partial<typeof clusters.$inferInsert>, outputs?: (typeof speakerOutputs.$inferInsert)[]): void {
-    this.db.transaction((tx) => {
-      if (Object.keys(patch).length) tx.update(clusters).set(patch).where(eq(clusters.id, id)).run();
+    inTransaction(this.db, () => {
+      if (Object.keys(patch).length) this.db.update(clusters).set(patch).where(eq(clusters.id, id)).run();
       if (outputs) {
-        tx.delete(speakerOutputs).where(eq(speakerOutputs.clusterId, id)).run();
-        tx.insert(speakerOutputs).values(outputs).run();
+        this.db.delete(speakerOutputs).where(eq(speakerOutputs.clusterId, id)).run();
+        this.db.insert(speakerOutputs).values(outputs).run();
       }
     });
   }
@@ -65,5 +71,19 @@ export class ClustersRepo {
       .set(revoked ? { secretHash: null, revokedAt: at } : { secretHash, issuedAt: at, revokedAt: null })
       .where(eq(deviceCredentials.clusterId, clusterId))
       .run();
+  }
+
+  /**
+   * Writes clusters' latest state (what the health store changed, at each telemetry flush). A statement prepared
+   * once: a flush after an outage writes the whole fleet's. Atomic only inside a caller's inTransaction().
+   */
+  saveStates(states: StateRow[]): void {
+    const update = (this.updateState ??= this.db.$client.prepare(
+      'update cluster_state set online = ?, last_seen = ?, changed_at = ?, telemetry = ?, telemetry_at = ?, birth = ?, fault_count = ?, malformed_count = ? where cluster_id = ?',
+    ));
+    const json = (v: unknown) => (v ? JSON.stringify(v) : null);
+    for (const s of states) {
+      update.run(s.online ? 1 : 0, s.lastSeen, s.changedAt, json(s.telemetry), s.telemetryAt, json(s.birth), s.faultCount, s.malformedCount, s.clusterId);
+    }
   }
 }

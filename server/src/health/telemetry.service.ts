@@ -1,8 +1,6 @@
-import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import type { Telemetry } from '../../../schemas/device-protocol/telemetry.ts';
-import type { Db } from '../db/client.ts';
-import type { Statement } from 'better-sqlite3';
-import { telemetry } from '../db/schema.ts';
+import type { Transact } from '../db/tx.ts';
+import type { ClustersRepo } from '../devices/clusters.repo.ts';
 import type { DeviceDirectory } from '../devices/directory.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -10,8 +8,14 @@ import { faultsOf, faultyOutputCount } from './faults.ts';
 import { applyEvent } from './event-effects.ts';
 import type { DeviceEvent } from '../../../schemas/device-protocol/events.ts';
 import type { HealthStore } from './health.store.ts';
+import type { TelemetryPoint as Row, TelemetryRepo } from './telemetry.repo.ts';
 
-type Row = typeof telemetry.$inferInsert;
+/** Where telemetry is kept: the time series, the clusters' latest state (its owner's), and one transaction for both. */
+export interface TelemetryPersistence {
+  points: TelemetryRepo;
+  states: Pick<ClustersRepo, 'saveStates'>;
+  transact: Transact;
+}
 
 export interface TelemetryLimits {
   /** time-series rows held between flushes at most; past it a report still updates the latest state */
@@ -30,10 +34,8 @@ export class TelemetryService {
   /** server-time instant each buffered report was sent (device ts corrected by its measured clock offset) */
   private sentAt: number[] = [];
 
-  private prepared: { insertRow: Statement; updateState: Statement } | null = null;
-
   constructor(
-    private db: Db,
+    private repos: TelemetryPersistence,
     private store: HealthStore,
     private directory: DeviceDirectory,
     private bus: Bus,
@@ -42,17 +44,6 @@ export class TelemetryService {
     private stateIntervalMs = 60_000,
     private limits: TelemetryLimits = { maxBuffered: 100_000, onDropped: () => undefined },
   ) {}
-
-  private statements() {
-    return (this.prepared ??= {
-      insertRow: this.db.$client.prepare(
-        'insert into telemetry (cluster_id, ts, mains_v, on_battery, battery_v, battery_pct, relay_tripped, amp_temp_c, rssi_dbm, volume, faulty_outputs, clock_offset_ms) values (?,?,?,?,?,?,?,?,?,?,?,?)',
-      ),
-      updateState: this.db.$client.prepare(
-        'update cluster_state set online = ?, last_seen = ?, changed_at = ?, telemetry = ?, telemetry_at = ?, birth = ?, fault_count = ?, malformed_count = ? where cluster_id = ?',
-      ),
-    });
-  }
 
   /** Amends the latest state from an event; the time series keeps only real reports. */
   applyEvent(clusterId: string, e: DeviceEvent, receivedAt = this.clock.now()): void {
@@ -112,14 +103,14 @@ export class TelemetryService {
     this.buffer = [];
     this.sentAt = [];
     if (rows.length || dirty.length) {
-      const { insertRow, updateState } = this.statements();
-      // Statements prepared once: building them per row through the query builder cost ~100 µs each.
-      this.db.$client.transaction(() => {
-        for (const r of rows) insertRow.run(r.clusterId, r.ts, r.mainsV, r.onBattery ? 1 : 0, r.batteryV, r.batteryPct, r.relayTripped ? 1 : 0, r.ampTempC, r.rssiDbm, r.volume, r.faultyOutputs, r.clockOffsetMs ?? null);
-        for (const [id, h] of dirty) {
-          updateState.run(h.online ? 1 : 0, h.lastSeen, h.changedAt, h.telemetry ? JSON.stringify(h.telemetry) : null, h.telemetryAt, h.birth ? JSON.stringify(h.birth) : null, h.faults.length, h.malformedCount, id);
-        }
-      })();
+      const states = dirty.map(([clusterId, h]) => {
+        const { online, lastSeen, changedAt, telemetry, telemetryAt, birth, malformedCount } = h;
+        return { clusterId, online, lastSeen, changedAt, telemetry, telemetryAt, birth, faultCount: h.faults.length, malformedCount };
+      });
+      this.repos.transact(() => {
+        this.repos.points.insertMany(rows);
+        this.repos.states.saveStates(states);
+      });
     }
     if (onPersisted) {
       const now = this.clock.now();
@@ -135,14 +126,13 @@ export class TelemetryService {
   /** Deletes points older than the retention window. */
   prune(retentionDays: number): number {
     const cutoff = this.clock.now() - retentionDays * 86_400_000;
-    return this.db.delete(telemetry).where(lt(telemetry.ts, cutoff)).run().changes;
+    return this.repos.points.deleteBefore(cutoff);
   }
 
   /** Raw points, or averages per bucket of `resolutionS` seconds. */
   history(clusterId: string, from: number, to: number, resolutionS: number) {
-    const where = and(eq(telemetry.clusterId, clusterId), gte(telemetry.ts, from), lte(telemetry.ts, to));
     if (!resolutionS) {
-      return this.db.select().from(telemetry).where(where).orderBy(asc(telemetry.ts)).limit(10_000).all().map((r) => ({
+      return this.repos.points.points(clusterId, from, to).map((r) => ({
         t: new Date(r.ts).toISOString(),
         mainsV: r.mainsV,
         batteryV: r.batteryV,
@@ -154,27 +144,8 @@ export class TelemetryService {
         samples: 1,
       }));
     }
-    const bucketMs = resolutionS * 1000;
-    // Parameters bind as REAL in SQLite, so the division must be truncated explicitly.
-    const bucket = sql<number>`cast(${telemetry.ts} / ${bucketMs} as integer) * ${bucketMs}`;
-    return this.db
-      .select({
-        b: bucket,
-        mainsV: sql<number | null>`avg(${telemetry.mainsV})`,
-        batteryV: sql<number>`avg(${telemetry.batteryV})`,
-        batteryPct: sql<number>`avg(${telemetry.batteryPct})`,
-        onBattery: sql<number>`avg(${telemetry.onBattery})`,
-        ampTempC: sql<number>`avg(${telemetry.ampTempC})`,
-        rssiDbm: sql<number>`avg(${telemetry.rssiDbm})`,
-        faultyOutputs: sql<number>`max(${telemetry.faultyOutputs})`,
-        samples: sql<number>`count(*)`,
-      })
-      .from(telemetry)
-      .where(where)
-      .groupBy(bucket)
-      .orderBy(bucket)
-      .limit(10_000)
-      .all()
+    return this.repos.points
+      .buckets(clusterId, from, to, resolutionS * 1000)
       .map(({ b, ...r }) => ({ t: new Date(b).toISOString(), ...r }));
   }
 }

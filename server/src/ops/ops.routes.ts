@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { ping } from '../db/client.ts';
 import type { Services } from '../services.ts';
 
 /** Operations endpoints. */
@@ -11,7 +12,7 @@ export async function opsRoutes(app: FastifyInstance, { services: s }: { service
   }, async (_req, reply) => {
     let db = 'ok';
     try {
-      s.db.$client.prepare('select 1').get();
+      ping(s.db);
     } catch {
       db = 'error';
     }

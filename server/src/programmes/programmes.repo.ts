@@ -1,5 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { inTransaction } from '../db/tx.ts';
 import { programmeVersions, programmes } from '../db/schema.ts';
 
 export type ProgrammeRow = typeof programmes.$inferSelect;
@@ -10,7 +11,7 @@ export class ProgrammesRepo {
   constructor(private db: Db) {}
 
   transaction<T>(fn: () => T): T {
-    return this.db.$client.transaction(fn)();
+    return inTransaction(this.db, fn);
   }
   insert(row: typeof programmes.$inferInsert): void {
     this.db.insert(programmes).values(row).run();
