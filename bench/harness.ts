@@ -6,7 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -245,4 +245,27 @@ export function resultsFiles(prefix: string, outOption: string | null): { logDir
   mkdirSync(logDir, { recursive: true });
   const out = outOption ? resolve(outOption) : join(resultsDir, `${prefix}${stamp}.json`);
   return { logDir, out, save: (doc) => writeFileSync(out, JSON.stringify(doc, null, 2)) };
+}
+
+/**
+ * What a results file records of the machine and the code measured: cores, memory, Node, open-file limit, load, the
+ * bench's commit and the server's (`serverRef` 'worktree' = the commit plus the working tree). `extra`: versions of
+ * what the bench drives.
+ */
+export function machineInfo(serverRef: string, extra: Record<string, unknown> = {}) {
+  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  return {
+    date: new Date().toISOString(),
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memTotalGb: +(totalmem() / 2 ** 30).toFixed(1),
+    memFreeGb: +(freemem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    ...extra,
+    ulimitN: sh('bash', ['-c', 'ulimit -Hn']),
+    loadavg: sh('cat', ['/proc/loadavg']),
+    commit,
+    serverRef,
+    serverCommit: serverRef === 'worktree' ? `${commit} + working tree` : sh('git', ['rev-parse', '--short', serverRef]),
+  };
 }

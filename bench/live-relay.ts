@@ -37,7 +37,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request, type ClientRequest } from 'node:http';
-import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OggPageReader, opusPreSkip, STREAM_EPOCH_HEADER } from '../schemas/device-protocol/stream.ts';
@@ -45,7 +44,7 @@ import { StreamTimeline } from '../firmware-sim/src/index.ts';
 import { feedIcecast, startIcecast, type IcecastFeed, type IcecastServer } from '../test/helpers/icecast.ts';
 import { decodeOgg, findMarkers } from '../test/helpers/markers.ts';
 import type { FromLiveFleet, LiveCollected, MarkerAt, ToLiveFleet } from './live-fleet.ts';
-import { Ipc, resultsFiles, sh, sleep, spawnNode, startWatchdog, stopChild, until } from './harness.ts';
+import { Ipc, machineInfo, resultsFiles, sh, sleep, spawnNode, startWatchdog, stopChild, until } from './harness.ts';
 import { PROVINCE, api, benchEnv, provisionFleet, serverFromRef, startLoaServer, type LoaServer } from './loa-server.ts';
 import { ProcSampler, SystemSampler } from './proc.ts';
 import { quantiles, type Quantiles } from './stats.ts';
@@ -673,21 +672,7 @@ export async function liveRelayMain(argv: string[]): Promise<void> {
   const { logDir, out, save } = resultsFiles('live-relay-', o.out);
   const deadline = startWatchdog(o.maxMinutes, 124, say);
   const serverDir = serverFromRef(o.serverRef);
-  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
-  const machine = {
-    date: new Date().toISOString(),
-    nproc: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memTotalGb: +(totalmem() / 2 ** 30).toFixed(1),
-    memFreeGb: +(freemem() / 2 ** 30).toFixed(1),
-    node: process.version,
-    icecast: sh('bash', ['-c', '/usr/bin/icecast2 -v']),
-    ulimitN: sh('bash', ['-c', 'ulimit -Hn']),
-    loadavg: loadavg(),
-    commit,
-    serverRef: o.serverRef,
-    serverCommit: o.serverRef === 'worktree' ? `${commit} + working tree` : sh('git', ['rev-parse', '--short', o.serverRef]),
-  };
+  const machine = machineInfo(o.serverRef, { icecast: sh('bash', ['-c', '/usr/bin/icecast2 -v']) });
   say(`live-relay: ${o.clusters} clusters (${Math.ceil(o.clusters / o.perProcess)} load generators), modes ${o.modes.join(',')}, window ${o.airingS} s after ${o.settleS} s, server ${machine.serverCommit}`);
   const results: ModeResult[] = [];
   const doc = () => ({ options: o, machine, results });

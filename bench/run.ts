@@ -16,7 +16,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FromClients, Member, PhaseResult, ToClients } from './clients.ts';
@@ -24,7 +23,7 @@ import type { FromBare, ToBare } from './bare-aedes.ts';
 import { markdown, targetsVerdict, type HeapInfo, type Lat, type ProcSummary, type RunResult } from './report.ts';
 import { ProcSampler, SystemSampler } from './proc.ts';
 import { printSummary, summarise, type Window } from './profile.ts';
-import { Ipc, ROOT, exitRejection, freePort, guardChildren, resultsFiles, runMain, sh, sleep, spawnNode, startWatchdog, stopChild, tcpOpen, until, waitExit } from './harness.ts';
+import { Ipc, ROOT, exitRejection, machineInfo, freePort, guardChildren, resultsFiles, runMain, sh, sleep, spawnNode, startWatchdog, stopChild, tcpOpen, until, waitExit } from './harness.ts';
 import { PROVINCE, api, benchEnv, memberId, provisionFleet, serverFromRef, startLoaServer, type LoaServer } from './loa-server.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -543,22 +542,7 @@ async function main(): Promise<void> {
   const { logDir, out, save: write } = resultsFiles('', o.out);
   const deadline = startWatchdog(o.maxMinutes, 124, say);
   const serverDir = serverFromRef(o.serverRef);
-  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
-  const machine = {
-    date: new Date().toISOString(),
-    nproc: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memTotalGb: +(totalmem() / 2 ** 30).toFixed(1),
-    memFreeGb: +(freemem() / 2 ** 30).toFixed(1),
-    node: process.version,
-    aedes: pkgVersion('aedes'),
-    mqtt: pkgVersion('mqtt'),
-    ulimitN: sh('bash', ['-c', 'ulimit -Hn']),
-    loadavg: sh('cat', ['/proc/loadavg']),
-    commit,
-    serverRef: o.serverRef,
-    serverCommit: o.serverRef === 'worktree' ? `${commit} + working tree` : sh('git', ['rev-parse', '--short', o.serverRef]),
-  };
+  const machine = machineInfo(o.serverRef, { aedes: pkgVersion('aedes'), mqtt: pkgVersion('mqtt') });
   process.stderr.write(`bench: sizes ${o.sizes.join(',')}, targets ${o.targets.join(',')}, steady ${o.telemetrySeconds} s @ ${o.intervalS} s, saturation ${o.saturationSeconds} s, concurrency ${o.concurrency}, repeat ${o.repeat}, server ${machine.serverCommit}\n`);
   const results: RunResult[] = [];
   const save = () => write({ options: o, machine, results });
