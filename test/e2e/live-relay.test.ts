@@ -229,6 +229,7 @@ describe.skipIf(!hasChromium)('console: relaying an upstream to the commune, wit
     const latest = () => live.getByTestId('switches').locator('li').first().innerText();
     const toBackupLine = await latest();
     expect(toBackupLine).toContain('nguồn chính → nguồn dự phòng 1');
+    expect(toBackupLine).toMatch(/^\d\d:\d\d:\d\d \d\d\/\d\d /); // to the second: switches come seconds apart
     expect(SWITCH_WORDS.some((w) => toBackupLine.includes(w))).toBe(true);
     expect(toBackupLine).toContain(VI[`sw.${toBackup.reason}` as keyof typeof VI]);
     console.info(`live-relay primary killed: on backup 1 after ${failoverMs} ms (${toBackup.reason}: "${toBackupLine}")`);

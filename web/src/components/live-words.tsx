@@ -33,7 +33,7 @@ export function SwitchList({ switches, max = 5 }: { switches: StreamSwitch[]; ma
         .slice(0, max)
         .map((s) => (
           <li>
-            <time dateTime={s.at}>{fmtTimeDay(s.at)}</time> <strong>{t('src.switchLine', { from: inputText(s.from), to: inputText(s.to) })}</strong>
+            <time dateTime={s.at}>{fmtTimeDay(s.at, true)}</time> <strong>{t('src.switchLine', { from: inputText(s.from), to: inputText(s.to) })}</strong>
             <span class="muted"> — {switchReasonText(s.reason)}</span>
           </li>
         ))}

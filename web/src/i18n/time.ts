@@ -76,11 +76,14 @@ export function parseTime(s: string): { h: number; m: number } | null {
   return h < 24 && m < 60 ? { h, m } : null;
 }
 
-/** "HH:mm dd/MM", station time: when something happened today or lately ("mất kết nối từ 14:05 03/12"). */
-export function fmtTimeDay(iso: string | number | null | undefined): string {
+/**
+ * "HH:mm dd/MM", station time: when something happened today or lately ("mất kết nối từ 14:05 03/12"); with
+ * `seconds`, "HH:mm:ss dd/MM", for events that come seconds apart (a relay's switches).
+ */
+export function fmtTimeDay(iso: string | number | null | undefined, seconds = false): string {
   if (iso === null || iso === undefined || iso === '') return '—';
   const ms = typeof iso === 'number' ? iso : Date.parse(iso);
   if (!Number.isFinite(ms)) return '—';
   const w = wall(ms);
-  return `${fmtTime(w)} ${pad(w.d)}/${pad(w.M)}`;
+  return `${fmtTime(w, seconds)} ${pad(w.d)}/${pad(w.M)}`;
 }
