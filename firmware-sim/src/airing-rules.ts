@@ -81,6 +81,24 @@ export function compareDue(a: Due, b: Due): number {
   return a.h.arrival - b.h.arrival;
 }
 
+/**
+ * The due airings that compete for a free air. The choice belongs to the moment the air was free and the first of
+ * them came due, not to when the scheduler got round to it: on a busy device a late timer must not let an airing
+ * that came due 20 ms later win over one that was already due then (it would have waited behind it), unless it
+ * would have taken the air from it anyway — an emergency over a lower level, a priority whose maxWaitS ran out over
+ * a normal one. `freeSince`: server time the air became free (−Infinity since boot).
+ */
+export function contenders(due: Due[], freeSince: number, s: number): Due[] {
+  const at = (d: Due) => (d.resume || d.target === null ? -Infinity : d.target);
+  const decidedAt = Math.max(freeSince, Math.min(...due.map(at)));
+  const onTime = due.filter((d) => at(d) <= decidedAt + EARLY_MS).sort(compareDue);
+  const lead = onTime[0]!.h.item.level;
+  const takesOver = (d: Due) =>
+    RANK[d.h.item.level] > RANK[lead] &&
+    (d.h.item.level === 'emergency' || (d.h.item.level === 'priority' && d.h.item.maxWaitS !== undefined && s >= at(d) + d.h.item.maxWaitS * 1000 - EARLY_MS));
+  return [...onTime, ...due.filter((d) => at(d) > decidedAt + EARLY_MS && takesOver(d))].sort(compareDue);
+}
+
 /** Some due priority item has waited its maxWaitS (counted from `readySince`) at server time `s`. */
 export function outOfPatience(due: Due[], s: number): boolean {
   return due.some((d) => d.h.item.level === 'priority' && d.h.item.maxWaitS !== undefined && s >= d.h.readySince! + d.h.item.maxWaitS * 1000 - EARLY_MS);

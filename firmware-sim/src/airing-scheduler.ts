@@ -13,7 +13,7 @@
  *  - nothing starts or resumes after expiresAt (skipped / expired; failed / content_missing if the file never came).
  */
 import type { AiringReporter } from './airing-report.ts';
-import { compareDue, dueOf, nextWake, outOfPatience, serverNow, targetOf, type Due } from './airing-rules.ts';
+import { compareDue, contenders, dueOf, nextWake, outOfPatience, serverNow, targetOf, type Due } from './airing-rules.ts';
 import type { ContentStore } from './content.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { Held, PlaybackHost } from './playback-types.ts';
@@ -85,9 +85,9 @@ export class AiringScheduler implements PlayerOwner {
       if (d) due.push(d);
     }
     if (!due.length) return;
+    if (!onAir) return this.player.start(contenders(due, this.player.freeSince, t.s)[0]!);
     due.sort(compareDue);
-    const best = due[0];
-    if (!onAir) return this.player.start(best);
+    const best = due[0]!;
     // Everything that is due waits from now on (maxWaitS counts from its due time).
     for (const d of due) d.h.readySince ??= d.target ?? t.s;
     const curLevel = onAir.item.level;

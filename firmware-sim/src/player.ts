@@ -9,7 +9,7 @@
  * neighbouring clusters — which is also how firmware keeps a DAC in step with a timeline.
  */
 import type { AiringReporter } from './airing-report.ts';
-import type { Due } from './airing-rules.ts';
+import { serverNow, type Due } from './airing-rules.ts';
 import type { Held, NowPlaying, PlaybackHost } from './playback-types.ts';
 import { StreamOnAir, type StreamPlayerParts } from './stream-player.ts';
 import type { StreamHttpOptions } from './stream-client.ts';
@@ -37,6 +37,8 @@ export interface PlayerOwner {
 
 export class Player {
   private cur: Current | null = null;
+  /** Server time the air last became free (−Infinity since boot): when the next choice belongs (airing-rules.ts). */
+  freeSince = -Infinity;
   private readonly streams: StreamPlayerParts;
   private statsByItem: Map<string, StreamStats> | null = null;
 
@@ -149,7 +151,7 @@ export class Player {
   /** A stream airing reported its end: the air is free. */
   private over(c: Current): void {
     if (this.cur !== c) return;
-    this.cur = null;
+    this.free();
     this.h.setPlaying(null, null);
     this.owner.advance(c.h, c.seq);
     this.owner.tick();
@@ -162,7 +164,7 @@ export class Player {
 
   private finish(c: Current): void {
     if (this.cur !== c) return;
-    this.cur = null;
+    this.free();
     const x = c.h;
     this.reporter.report(x, c.seq, 'finished', { positionMs: x.item.content!.durationMs });
     this.h.setPlaying(null, null);
@@ -222,7 +224,12 @@ export class Player {
     if (!c) return;
     if (c.end) clearTimeout(c.end);
     c.stream?.stop();
+    this.free();
+  }
+
+  private free(): void {
     this.cur = null;
+    this.freeSince = serverNow(this.h).s;
   }
 
   private position(c: Current): number {

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ContentCache, DeviceClock, TimeSync, parseFault, type TimeSyncEstimator } from '../src/index.ts';
 import { Outbox } from '../src/outbox.ts';
+import { contenders, type Due } from '../src/airing-rules.ts';
+import type { Held } from '../src/playback-types.ts';
 
 /** A burst against a fake server whose clock is `theta` ahead of the device, with the given one-way delays. */
 function burst(estimator: TimeSyncEstimator, legs: Array<[up: number, down: number]>, theta = 1000) {
@@ -81,5 +83,35 @@ describe('content cache', () => {
 describe('fault grammar', () => {
   it('knows corrupt-download', () => {
     expect(parseFault('corrupt-download:10%')).toMatchObject({ fault: { kind: 'corrupt-download' }, selection: { fraction: 0.1 } });
+  });
+});
+
+describe('who takes a free air (airing-rules.ts contenders)', () => {
+  const due = (id: string, level: 'normal' | 'priority' | 'emergency', target: number, extra: { order?: number; maxWaitS?: number } = {}, arrival = 0): Due => ({
+    h: { item: { id, level, ...extra }, arrival } as unknown as Held,
+    seq: 0,
+    target,
+    resume: false,
+  });
+  const first = (ds: Due[], freeSince: number, s: number) => contenders(ds, freeSince, s)[0]!.h.item.id;
+
+  it('a step that runs late decides as at the moment the first airing came due', () => {
+    // The normal item was due at 400 with the air free; the priority came due 20 ms later and would have waited.
+    const ds = [due('n', 'normal', 400), due('p', 'priority', 420), due('n2', 'normal', 420)];
+    expect(first(ds, -Infinity, 470)).toBe('n');
+    // Had the step run on time it would be the same; and once the air frees after both were due, the priority wins.
+    expect(first(ds, -Infinity, 401)).toBe('n');
+    expect(first(ds, 900, 900)).toBe('p');
+  });
+
+  it('an airing that would have taken the air anyway still does: an emergency, a priority out of patience', () => {
+    expect(first([due('n', 'normal', 400), due('e', 'emergency', 420)], -Infinity, 470)).toBe('e');
+    expect(first([due('n', 'normal', 400), due('p0', 'priority', 420, { maxWaitS: 0 })], -Infinity, 470)).toBe('p0');
+    expect(first([due('n', 'normal', 400), due('p5', 'priority', 420, { maxWaitS: 5 })], -Infinity, 470)).toBe('n');
+  });
+
+  it('among airings due by the time the air freed, the level and `order` rules decide', () => {
+    const ds = [due('p4', 'priority', 420), due('p3', 'priority', 450, { order: 1 }), due('p1', 'priority', 500, { order: 2 }), due('n2', 'normal', 420)];
+    expect(contenders(ds, 900, 900).map((d) => d.h.item.id)).toEqual(['p3', 'p1', 'p4', 'n2']);
   });
 });
