@@ -39,6 +39,21 @@ describe('durable jobs', () => {
     expect(await again.runDue()).toEqual(['planner']);
   });
 
+  it('runs a job again when it was triggered while running (a programme saved while the planner plans)', async () => {
+    const clock = fakeClock();
+    const db = createDb(join(testDir('loa-jobs-'), 'jobs.sqlite'));
+    const runner = new JobRunner(new JobsRepo(db), clock);
+    let runs = 0;
+    runner.register({ name: 'planner', intervalMs: 60_000, run: () => { if (++runs === 1) runner.trigger('planner'); } });
+    expect(await runner.runDue()).toEqual(['planner']);
+    // Due now, not in a minute: the change the trigger announced came after the run had read its data.
+    expect(runner.list()[0]!.dueAt).toBeLessThanOrEqual(clock.t);
+    expect(await runner.runDue()).toEqual(['planner']);
+    expect(runs).toBe(2);
+    expect(await runner.runDue()).toEqual([]);
+    db.$client.close();
+  });
+
   it('lets one runner at a time take a job, and another take it once the first died holding its lease', async () => {
     const file = join(testDir('loa-jobs-'), 'jobs.sqlite');
     const clock = fakeClock();

@@ -23,6 +23,8 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 export class JobRunner {
   private specs = new Map<string, JobSpec>();
   private running = new Set<string>();
+  /** Triggered while running: what the run saw may be older than the trigger, so it runs once more. */
+  private again = new Set<string>();
 
   constructor(
     private repo: JobsRepo,
@@ -38,6 +40,7 @@ export class JobRunner {
   /** Makes a job due now, e.g. the planner after a programme changed: the next tick runs it. */
   trigger(name: string): void {
     this.repo.due(name, this.clock.now());
+    if (this.running.has(name)) this.again.add(name);
   }
 
   /** Runs every job that is due, each once; resolves when they have finished. */
@@ -61,6 +64,8 @@ export class JobRunner {
       } finally {
         clearInterval(renew);
         this.running.delete(spec.name);
+        // The end of the run set the next due time over the trigger's; the trigger stands.
+        if (this.again.delete(spec.name)) this.repo.due(spec.name, this.clock.now());
       }
     }
     return ran;
