@@ -133,6 +133,28 @@ describe('relay of an upstream station', () => {
     expect(mine.paddedMs).toBeGreaterThan(0);
     expect(mine.droppedPages).toBe(0);
     expect((await srv.api('GET', '/api/live/streams', undefined, other)).body).toEqual([]);
+    // So are its events on the live stream (SSE): a switch reaches the admin, not the other commune's operator.
+    const heardBy = async (token: string) => {
+      const ctrl = new AbortController();
+      const res = await fetch(`${srv.httpUrl}/api/stream`, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
+      const reader = res.body!.getReader();
+      let text = '';
+      const read = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+          if (done) return;
+          text += Buffer.from(value!).toString();
+        }
+      })();
+      return { text: () => text, close: async () => (ctrl.abort(), await read) };
+    };
+    const [seenByAdmin, seenByOther] = [await heardBy(srv.token), await heardBy(other)];
+    await waitFor(() => seenByAdmin.text().includes('event: hello') && seenByOther.text().includes('event: hello'), 5000);
+    srv.app.loa.services.bus.emit('live.changed', { streamId: `r-${src.body.id}`, kind: 'relay', sourceId: src.body.id, input: 'backup', switch: { at: new Date().toISOString(), from: 'primary', to: 'backup 1', reason: 'stalled' } });
+    await waitFor(() => seenByAdmin.text().includes('event: live'), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seenByOther.text()).not.toContain('event: live');
+    await Promise.all([seenByAdmin.close(), seenByOther.close()]);
 
     // The view says what the stream carries; cancelling ends the stream and files the recording with the broadcast.
     const view = await srv.api('GET', `/api/broadcasts/${b.body.id}`);

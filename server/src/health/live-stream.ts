@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
+import { streamVisible } from '../live/visibility.ts';
 
 /** One Server-Sent Events connection; each domain event goes out only if the cluster is in the caller's scope. */
 export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply): void {
@@ -17,8 +18,7 @@ export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply
     s.bus.on('airing.report', (p) => visible(s.directory.areaOf(p.clusterId) ?? '') && send('airing', p)),
     s.bus.on('broadcast.changed', (p) => send('broadcast', p)),
     s.bus.on('programme.changed', (p) => visible(p.areaId) && send('programme', p)),
-    // Stream switches carry no area; a relay source is shown to whoever may see its broadcasts (the status is not secret).
-    s.bus.on('live.changed', (p) => send('live', p)),
+    s.bus.on('live.changed', (p) => streamVisible(s, p, req.actor) && send('live', p)),
     s.bus.on('alarm.changed', (p) => visible(p.areaId) && send('alarm', { ...p, at: new Date(p.at).toISOString() })),
   ];
   // Proxies and phones on 4G drop idle connections; a comment every 15 s keeps the stream open.

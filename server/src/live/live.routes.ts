@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { LiveSessionInputSchema, LiveSessionSchema, RelaySourceInputSchema, RelaySourcePatchSchema, RelaySourceSchema, StreamStatusSchema } from '../../../schemas/api/live.ts';
 import type { Services } from '../services.ts';
-import { sessionOf } from './live.service.ts';
+import { streamVisible } from './visibility.ts';
 
 const params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const tags = ['live'];
@@ -29,7 +29,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   // Streams carry no area; what they relay is public radio, and a session's stream shows only its id.
   // Only the streams of what the caller may see: a relay source of its areas, a session of a broadcast it can open.
   app.get('/live/streams', { schema: { tags, response: { 200: Type.Array(StreamStatusSchema) } } }, async (req) =>
-    s.live.list().filter((st) => visible(() => (st.sourceId ? s.relaySources.get(st.sourceId, req.actor) : s.liveSessions.get(sessionOf(st.streamId), req.actor)))),
+    s.live.list().filter((st) => streamVisible(s, st, req.actor)),
   );
 
   app.post('/live/sessions', { config: { roles: editors }, schema: { tags, body: LiveSessionInputSchema, response: { 201: LiveSessionSchema } } }, async (req, reply) =>
@@ -76,16 +76,6 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     });
   });
 };
-
-/** Whether the caller may see it: the service throws a 404 (or 403) when not. */
-function visible(get: () => unknown): boolean {
-  try {
-    get();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Browsers always send Origin on a WebSocket handshake; a client with a bearer token may send none. */
 function sameOrigin(origin: string | undefined, own: string): boolean {
