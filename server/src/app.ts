@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { listen, type Listener } from './mqtt/broker.ts';
 import { createEmbeddedLink, type EmbeddedLink } from './mqtt/embedded-link.ts';
+import { createExternalLink } from './mqtt/external-link.ts';
 import type { DeviceLink } from './mqtt/device-link.ts';
 import { installPolicy } from './mqtt/policy.ts';
 import { attachDeviceHandlers } from './mqtt/device-handlers.ts';
@@ -78,13 +79,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   if (config.LOA_DB_FILE !== ':memory:') mkdirSync(config.LOA_DATA_DIR, { recursive: true });
   const db = createDb(config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'));
-  // The one place the device link is chosen: the embedded broker (an external broker's client comes with LOA_MQTT_URL).
-  const link = await createEmbeddedLink();
-  const { broker } = link;
+  // The one place the device link is chosen: a client of the external broker when LOA_MQTT_URL is set (devices
+  // connect there; no MQTT listener here), the embedded broker otherwise.
+  const external = config.LOA_MQTT_URL
+    ? await createExternalLink({ url: config.LOA_MQTT_URL, username: config.LOA_MQTT_USERNAME, password: config.LOA_MQTT_PASSWORD, clientId: config.LOA_MQTT_CLIENT_ID })
+    : null;
+  const embedded = external ? null : await createEmbeddedLink();
+  const link: DeviceLink = external ?? embedded!;
   const services = createServices(config, db, clock, link, { log: app.log, logger: app.log as unknown as Logger });
   const { metrics } = services;
 
-  installPolicy(broker, {
+  if (embedded) installPolicy(embedded.broker, {
     directory: services.directory,
     maxPacketBytes: config.LOA_MQTT_MAX_PACKET_BYTES,
     publishRate: config.LOA_MQTT_PUBLISH_RATE,
@@ -101,9 +106,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const loa: Loa = {
     services,
     link,
-    broker,
+    get broker() {
+      if (!embedded) throw new Error('no embedded broker: LOA_MQTT_URL names an external one');
+      return embedded.broker;
+    },
     db,
     async startMqtt() {
+      if (!embedded) return { port: 0 }; // devices connect to the external broker
+      const { broker } = embedded;
       const tcp = await listen(broker, { host: config.LOA_MQTT_HOST, port: config.LOA_MQTT_PORT, maxPacketBytes: config.LOA_MQTT_MAX_PACKET_BYTES, onTooLarge: tooLarge });
       listeners.push(tcp);
       let tlsPort: number | undefined;
@@ -145,6 +155,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const stopJobs = startBackgroundJobs(services, app.log);
   app.addHook('onReady', async () => {
     await services.accounts.bootstrap(app.log, config);
+    if (external) {
+      const r = await external.manage(services.directory, services.bus, (err, clusterId) => app.log.error({ err, clusterId }, 'broker account update failed'));
+      if (r.missing.length) app.log.warn({ missing: r.missing }, 'clusters without an account on the broker: rotate their secrets to create one');
+      app.log.info({ removed: r.removed.length, updated: r.updated }, 'broker accounts reconciled');
+    }
     // Before devices reconnect: a delivery cut short by a crash (its airing log unwritten) is completed first.
     const redelivered = await services.broadcasts.deliverDue();
     if (redelivered) app.log.info({ redelivered }, 'completed deliveries left unfinished by the last run');

@@ -156,6 +156,7 @@ export class ClustersService {
       this.health.get(r.cluster.id);
     }
     this.audit.record(actor, inputs.length > 1 ? 'cluster.import' : 'cluster.create', { type: 'cluster', id: inputs.length > 1 ? null : rows[0].cluster.id }, { ids: rows.map((r) => r.cluster.id) });
+    for (const c of issued) this.bus.emit('device.credential_issued', { clusterId: c.clusterId, secret: c.secret });
     this.bus.emit('registry.changed', { clusterIds: rows.map((r) => r.cluster.id) });
     return issued;
   }
@@ -195,6 +196,7 @@ export class ClustersService {
     this.directory.patch(id, { secretHash: hash });
     this.revoked.delete(id);
     this.audit.record(actor, 'cluster.secret.rotate', { type: 'cluster', id });
+    this.bus.emit('device.credential_issued', { clusterId: id, secret });
     // A session opened with the old secret must not outlive it.
     this.bus.emit('device.revoked', { clusterId: id });
     return { clusterId: id, username: id, secret };

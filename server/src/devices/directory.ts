@@ -40,6 +40,11 @@ export class DeviceDirectory {
     return this.entries.size;
   }
 
+  /** Whether the cluster holds a credential now (neither deleted nor revoked). */
+  hasCredential(clusterId: string): boolean {
+    return !!this.entries.get(clusterId)?.secretHash;
+  }
+
   authenticate(clusterId: string, secret: string): boolean {
     const e = this.entries.get(clusterId);
     return !!e?.secretHash && verifyDeviceSecret(secret, e.secretHash);

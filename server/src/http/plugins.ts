@@ -51,6 +51,7 @@ export const httpPlugins = fp(async (app: FastifyInstance, { services }: { servi
 
   // Devices authenticate inside MQTT (CONNECT username/password), exactly as over TCP.
   app.get('/mqtt', { websocket: true, config: { auth: 'public' }, schema: { hide: true } }, (socket) => {
+    if (services.config.LOA_MQTT_URL) return socket.close(1008, 'connect to the MQTT broker'); // an external broker serves devices
     // One MQTT packet may span several WebSocket messages, so ws's maxPayload alone does not bound it.
     const stream = guardedStream(createWebSocketStream(socket as any), services.config.LOA_MQTT_MAX_PACKET_BYTES, () => services.metrics.mqttRejected.inc({ reason: 'packet_too_large' }));
     app.loa.broker.handle(stream as any);

@@ -16,7 +16,7 @@ export async function opsRoutes(app: FastifyInstance, { services: s }: { service
     } catch {
       db = 'error';
     }
-    const broker = app.loa.broker.closed ? 'closed' : 'ok';
+    const broker = app.loa.link.up ? 'ok' : 'closed';
     const ok = db === 'ok' && broker === 'ok';
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', db, broker, clustersOnline: s.health.onlineCount() });
   });

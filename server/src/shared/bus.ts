@@ -7,6 +7,11 @@ export interface DomainEvents {
   'cluster.event': { clusterId: string; areaId: string; type: string; ts: number; eventId: string };
   'command.reply': { clusterId: string; commandId: string; state: string; reason?: string };
   'device.revoked': { clusterId: string };
+  /**
+   * A secret was issued (provisioning, rotation), in plaintext: the only moment an external broker's account can be
+   * given it (device-accounts.ts). In-process only; no transport forwards it.
+   */
+  'device.credential_issued': { clusterId: string; secret: string };
   'registry.changed': { clusterIds: string[] };
   'airing.report': { broadcastId: string; clusterId: string; seq: number; state: string };
   /** cause/by/createdBy when a person moved it (approval), so the sender can be told live. */

@@ -1,0 +1,210 @@
+import { hostname } from 'node:os';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import { DEVICE_UP, TOPIC_ROOT, deviceTopic, isUpChannel, parseTopic, type UpChannel } from '../../../schemas/device-protocol/topics.ts';
+import type { Bus } from '../shared/bus.ts';
+import { DeviceAccounts, ensureServerRole, type AccountDirectory, type ReconcileReport } from './device-accounts.ts';
+import type { DeviceLink, DeviceMessageHandler, GroupSubscription, Unlisten } from './device-link.ts';
+import { Dynsec } from './dynsec.ts';
+
+/** A set of listeners whose registration returns its own removal (as in embedded-link.ts, which this must not import). */
+class Listeners<A extends unknown[]> {
+  private set = new Set<(...a: A) => void>();
+  add(fn: (...a: A) => void): Unlisten {
+    this.set.add(fn);
+    return () => void this.set.delete(fn);
+  }
+  emit(...a: A): void {
+    for (const fn of this.set) fn(...a);
+  }
+}
+
+/** Inbound traffic is split over server instances by a shared subscription (issue 13). */
+const SHARE = '$share/loa/';
+/**
+ * Mosquitto reports no subscriptions, so the manifest catch-up a group subscription triggers (onGroupSubscribed) is
+ * cued this long after the device's birth instead: a device subscribes to its groups once the config that the birth
+ * brings has arrived, well within this on any link that carries a birth at all.
+ */
+const GROUP_CUE_MS = 3_000;
+
+export interface ExternalLinkOptions {
+  url: string;
+  username: string;
+  password: string;
+  /** this instance's client id; a persistent session (clean: false) keeps QoS 1 messages across a restart */
+  clientId?: string;
+}
+
+/**
+ * The device link over an external broker (Mosquitto 2 with the dynamic-security plugin), as one mqtt.js client:
+ * - messages: `$share/loa/loa/v1/dev/+/{channel}` for every up channel but status, so each publish reaches one
+ *   instance; a QoS 1 message is acknowledged to the broker only once its handler settled (mqtt.js' handleMessage,
+ *   which holds the PUBACK on every protocol version; its customHandleAcks is ignored below MQTT 5), so a crash
+ *   leaves it with the broker for redelivery (issue 8's guarantee; the device itself was acked by the broker).
+ *   mqtt.js takes inbound packets one at a time, so a slow QoS 1 handler slows this instance's intake.
+ * - the server's own role (loa-server: publish on the devices' down topics) is set up before anything is subscribed
+ *   or published: adding it makes Mosquitto disconnect this client (device-accounts.ts, ensureServerRole).
+ * - sessions: from the retained status and the last will on `loa/v1/dev/+/status`, subscribed by every instance
+ *   (not shared: shared subscriptions get no retained messages, and each instance keeps its own presence).
+ * - disconnect, group subscriptions: through the device's account and role (device-accounts.ts).
+ */
+export class ExternalLink implements DeviceLink {
+  private handlers = new Map<UpChannel, DeviceMessageHandler>();
+  private online = new Set<string>();
+  private ups = new Listeners<[string]>();
+  private downs = new Listeners<[string]>();
+  private groupSubs = new Listeners<[string, GroupSubscription[]]>();
+  private cues = new Map<string, NodeJS.Timeout>();
+  private directory?: AccountDirectory;
+  readonly dynsec: Dynsec;
+  accounts?: DeviceAccounts;
+
+  constructor(readonly client: MqttClient, private serverUsername: string) {
+    this.dynsec = new Dynsec(client);
+    // mqtt.js calls handleMessage for every inbound publish, after its 'message' event, and sends a QoS 1 PUBACK
+    // only once the callback ran: QoS 0 goes on at once, QoS 1 once its handler settled.
+    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void): void => {
+      const settled = this.dispatch(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      if (settled && packet.qos > 0) void settled.then(() => callback());
+      else callback();
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.dynsec.start();
+    await ensureServerRole(this.dynsec, this.serverUsername);
+    const channels = DEVICE_UP.filter((c) => c !== 'status');
+    await this.client.subscribeAsync([`${TOPIC_ROOT}/dev/+/status`, ...channels.map((c) => `${SHARE}${TOPIC_ROOT}/dev/+/${c}`)], { qos: 1 });
+  }
+
+  /**
+   * Keeps the broker's accounts in step with the registry from now on, then reconciles them with it. A secret
+   * exists in plaintext only when issued, so provisioning and rotation reach the broker from that event.
+   */
+  manage(directory: AccountDirectory, bus: Bus, onError: (err: unknown, clusterId: string) => void): Promise<ReconcileReport> {
+    this.directory = directory;
+    const accounts = (this.accounts = new DeviceAccounts(this.dynsec, directory, this.serverUsername));
+    bus.on('device.credential_issued', ({ clusterId, secret }) => void accounts.provision(clusterId, secret).catch((e) => onError(e, clusterId)));
+    return accounts.reconcile();
+  }
+
+  publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    return this.client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }).then(() => undefined);
+  }
+
+  onMessage(channel: UpChannel, handler: DeviceMessageHandler): Unlisten {
+    this.handlers.set(channel, handler);
+    return () => void (this.handlers.get(channel) === handler && this.handlers.delete(channel));
+  }
+
+  onSessionUp(listener: (clusterId: string) => void): Unlisten {
+    return this.ups.add(listener);
+  }
+
+  onSessionDown(listener: (clusterId: string) => void): Unlisten {
+    return this.downs.add(listener);
+  }
+
+  /** Not reported by Mosquitto: cued after each birth instead, with the device's group play topics (GROUP_CUE_MS). */
+  onGroupSubscribed(listener: (clusterId: string, subs: GroupSubscription[]) => void): Unlisten {
+    return this.groupSubs.add(listener);
+  }
+
+  isConnected(clusterId: string): boolean {
+    return this.online.has(clusterId);
+  }
+
+  /**
+   * Revoked or deleted here: the broker account is deleted (Mosquitto closes the session). Otherwise (a rotation,
+   * whose new password the account already has): the session is kicked. A kicked client's will is not published, so
+   * the server publishes its retained offline status for it.
+   */
+  async disconnect(clusterId: string): Promise<void> {
+    if (!this.accounts) return;
+    if (this.directory?.hasCredential(clusterId)) await this.accounts.kick(clusterId);
+    else await this.accounts.revoke(clusterId);
+    await this.publish(deviceTopic(clusterId, 'status'), Buffer.from('{"state":"offline"}'), { qos: 1, retain: true });
+  }
+
+  /** Through the device's role: resolves to the group topics it may no longer subscribe to nor be delivered. */
+  async dropGroupSubscriptions(clusterId: string, allowedGroups: readonly string[]): Promise<string[]> {
+    return this.accounts ? this.accounts.setGroups(clusterId, allowedGroups) : [];
+  }
+
+  get up(): boolean {
+    return this.client.connected;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.cues.values()) clearTimeout(t);
+    this.dynsec.close();
+    await this.client.endAsync();
+  }
+
+  private dispatch(topic: string, payload: Buffer): Promise<unknown> | undefined {
+    const t = parseTopic(topic);
+    if (!t || t.kind !== 'device' || !isUpChannel(t.channel)) return;
+    if (t.channel === 'status') this.presence(t.clusterId, payload);
+    if (t.channel === 'birth') this.cueGroups(t.clusterId);
+    const handler = this.handlers.get(t.channel);
+    if (!handler) return;
+    try {
+      const out = handler(t.clusterId, payload);
+      if (out && typeof (out as Promise<unknown>).then === 'function') return (out as Promise<unknown>).then(ok, ok);
+    } catch {
+      /* handlers report their own failures (router.ts) */
+    }
+  }
+
+  private presence(clusterId: string, payload: Buffer): void {
+    let state: unknown;
+    try {
+      state = JSON.parse(payload.toString('utf8'))?.state;
+    } catch {
+      return;
+    }
+    if (state === 'online') {
+      this.online.add(clusterId);
+      this.ups.emit(clusterId);
+    } else if (state === 'offline' && this.online.delete(clusterId)) {
+      this.downs.emit(clusterId);
+    }
+  }
+
+  private cueGroups(clusterId: string): void {
+    clearTimeout(this.cues.get(clusterId));
+    const timer = setTimeout(() => {
+      this.cues.delete(clusterId);
+      const groups = this.directory?.groupsOf(clusterId) ?? [];
+      if (groups.length) this.groupSubs.emit(clusterId, groups.map((groupId) => ({ groupId, channel: 'play' as const })));
+    }, GROUP_CUE_MS);
+    timer.unref();
+    this.cues.set(clusterId, timer);
+  }
+}
+
+const ok = (): void => undefined;
+
+/** Connects to the external broker (LOA_MQTT_URL) and subscribes; rejects when the first connection fails. */
+export async function createExternalLink(o: ExternalLinkOptions): Promise<ExternalLink> {
+  const client = mqtt.connect(o.url, {
+    clientId: o.clientId || `loa-server-${hostname()}`,
+    username: o.username,
+    password: o.password,
+    clean: false,
+    protocolVersion: 4,
+    keepalive: 30,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+  });
+  const link = new ExternalLink(client, o.username);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+  await link.start();
+  return link;
+}
