@@ -1,22 +1,12 @@
 import type { Aedes, Client, Subscription, UnsubscribePacket } from 'aedes';
-import { isUpChannel, parseTopic, type UpChannel } from '../../../schemas/device-protocol/topics.ts';
+import { isUpChannel, parseTopic } from '../../../schemas/device-protocol/topics.ts';
 import { createBroker } from './broker.ts';
-import type { DeviceLink, DeviceMessageHandler, GroupSubscription, Unlisten } from './device-link.ts';
+import { LinkEvents } from './link-events.ts';
+import type { DeviceLink, GroupSubscription } from './device-link.ts';
 
 /** The granted QoS aedes' 'subscribe' event reports for a subscription the policy refused. */
 const REFUSED = 128;
 
-/** A set of listeners whose registration returns its own removal. */
-class Listeners<A extends unknown[]> {
-  private set = new Set<(...a: A) => void>();
-  add(fn: (...a: A) => void): Unlisten {
-    this.set.add(fn);
-    return () => void this.set.delete(fn);
-  }
-  emit(...a: A): void {
-    for (const fn of this.set) fn(...a);
-  }
-}
 
 /**
  * The device link over the embedded aedes broker. Only aedes' documented surface is used: its events ('client',
@@ -30,17 +20,14 @@ class Listeners<A extends unknown[]> {
  * the only public one ahead of the PUBACK. Wills go through it too. The policy may be installed before or after the
  * link: each chains to the hook it finds (policy in front, dispatch behind).
  */
-export class EmbeddedLink implements DeviceLink {
-  private handlers = new Map<UpChannel, DeviceMessageHandler>();
+export class EmbeddedLink extends LinkEvents implements DeviceLink {
   /** the newest session of each cluster: set once registered or ready, cleared only by its own disconnect */
   private sessions = new Map<string, Client>();
   /** granted subscriptions of each connection, from 'subscribe' (restored ones included) minus 'unsubscribe' */
   private subs = new WeakMap<Client, Set<string>>();
-  private ups = new Listeners<[string]>();
-  private downs = new Listeners<[string]>();
-  private groupSubs = new Listeners<[string, GroupSubscription[]]>();
 
   constructor(readonly broker: Aedes) {
+    super();
     const policy = broker.authorizePublish;
     broker.authorizePublish = (client, packet, done) => {
       const proceed = (err?: Error | null) => {
@@ -88,23 +75,6 @@ export class EmbeddedLink implements DeviceLink {
     return new Promise((resolve, reject) =>
       this.broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain ?? false, dup: false }, (err) => (err ? reject(err) : resolve())),
     );
-  }
-
-  onMessage(channel: UpChannel, handler: DeviceMessageHandler): Unlisten {
-    this.handlers.set(channel, handler);
-    return () => void (this.handlers.get(channel) === handler && this.handlers.delete(channel));
-  }
-
-  onSessionUp(listener: (clusterId: string) => void): Unlisten {
-    return this.ups.add(listener);
-  }
-
-  onSessionDown(listener: (clusterId: string) => void): Unlisten {
-    return this.downs.add(listener);
-  }
-
-  onGroupSubscribed(listener: (clusterId: string, subs: GroupSubscription[]) => void): Unlisten {
-    return this.groupSubs.add(listener);
   }
 
   isConnected(clusterId: string): boolean {

@@ -1,22 +1,12 @@
 import { hostname } from 'node:os';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import { DEVICE_UP, TOPIC_ROOT, deviceTopic, isUpChannel, parseTopic, type UpChannel } from '../../../schemas/device-protocol/topics.ts';
+import { DEVICE_UP, TOPIC_ROOT, deviceTopic, isUpChannel, parseTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Bus } from '../shared/bus.ts';
 import { DeviceAccounts, ensureServerRole, type AccountDirectory, type ReconcileReport } from './device-accounts.ts';
-import type { DeviceLink, DeviceMessageHandler, GroupSubscription, Unlisten } from './device-link.ts';
+import type { DeviceLink, GroupSubscription } from './device-link.ts';
 import { Dynsec } from './dynsec.ts';
+import { LinkEvents } from './link-events.ts';
 
-/** A set of listeners whose registration returns its own removal (as in embedded-link.ts, which this must not import). */
-class Listeners<A extends unknown[]> {
-  private set = new Set<(...a: A) => void>();
-  add(fn: (...a: A) => void): Unlisten {
-    this.set.add(fn);
-    return () => void this.set.delete(fn);
-  }
-  emit(...a: A): void {
-    for (const fn of this.set) fn(...a);
-  }
-}
 
 /** Inbound traffic is split over server instances by a shared subscription (issue 13). */
 const SHARE = '$share/loa/';
@@ -48,18 +38,15 @@ export interface ExternalLinkOptions {
  *   (not shared: shared subscriptions get no retained messages, and each instance keeps its own presence).
  * - disconnect, group subscriptions: through the device's account and role (device-accounts.ts).
  */
-export class ExternalLink implements DeviceLink {
-  private handlers = new Map<UpChannel, DeviceMessageHandler>();
+export class ExternalLink extends LinkEvents implements DeviceLink {
   private online = new Set<string>();
-  private ups = new Listeners<[string]>();
-  private downs = new Listeners<[string]>();
-  private groupSubs = new Listeners<[string, GroupSubscription[]]>();
   private cues = new Map<string, NodeJS.Timeout>();
   private directory?: AccountDirectory;
   readonly dynsec: Dynsec;
   accounts?: DeviceAccounts;
 
   constructor(readonly client: MqttClient, private serverUsername: string) {
+    super();
     this.dynsec = new Dynsec(client);
     // mqtt.js calls handleMessage for every inbound publish, after its 'message' event, and sends a QoS 1 PUBACK
     // only once the callback ran: QoS 0 goes on at once, QoS 1 once its handler settled.
@@ -90,24 +77,6 @@ export class ExternalLink implements DeviceLink {
 
   publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     return this.client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }).then(() => undefined);
-  }
-
-  onMessage(channel: UpChannel, handler: DeviceMessageHandler): Unlisten {
-    this.handlers.set(channel, handler);
-    return () => void (this.handlers.get(channel) === handler && this.handlers.delete(channel));
-  }
-
-  onSessionUp(listener: (clusterId: string) => void): Unlisten {
-    return this.ups.add(listener);
-  }
-
-  onSessionDown(listener: (clusterId: string) => void): Unlisten {
-    return this.downs.add(listener);
-  }
-
-  /** Not reported by Mosquitto: cued after each birth instead, with the device's group play topics (GROUP_CUE_MS). */
-  onGroupSubscribed(listener: (clusterId: string, subs: GroupSubscription[]) => void): Unlisten {
-    return this.groupSubs.add(listener);
   }
 
   isConnected(clusterId: string): boolean {
