@@ -9,13 +9,14 @@
  * - burst-size is 65 536 bytes (Icecast's default, ~4 s of 128 kb/s MP3): a new listener gets that at once, which is
  *   the burst the relay's bounded queue turns into "join at the live position".
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath } from '../../server/src/content/ffmpeg.ts';
+import { startDaemon } from './daemon.ts';
 import { markerInputArgs } from './markers.ts';
 
 export const ICECAST_BIN = '/usr/bin/icecast2';
@@ -88,11 +89,7 @@ export async function startIcecast(opts: { clients?: number; port?: number; sour
   };
   writeFileSync(join(dir, 'icecast.xml'), config(o));
   if (asRoot) chownSync(dir, 65534, 65534);
-  const child: ChildProcess = spawn(ICECAST_BIN, ['-c', join(dir, 'icecast.xml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const base = `http://127.0.0.1:${o.port}`;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const mounts = async (): Promise<string[]> => {
     const res = await fetch(`${base}/status-json.xsl`);
     // Icecast 2.4 writes a single source as an object, several as an array.
@@ -103,24 +100,7 @@ export async function startIcecast(opts: { clients?: number; port?: number; sour
   const adminAuth = { authorization: `Basic ${Buffer.from(`admin:${o.admin}`).toString('base64')}` };
   const listeners = async (mount: string) =>
     (await (await fetch(`${base}/admin/listclients?mount=${encodeURIComponent(mount)}`, { headers: adminAuth })).text()).split('<listener>').length - 1;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`icecast2 exited (${child.exitCode}): ${stderr.trim()}`);
-    if (i > 100) {
-      await stop();
-      throw new Error('icecast2 did not answer within 10 s');
-    }
-    if (await mounts().then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { child, stop } = await startDaemon({ name: 'icecast2', bin: ICECAST_BIN, args: ['-c', join(dir, 'icecast.xml')], dir, ready: () => mounts().then(() => true) });
   return { port: o.port, base, sourcePassword: o.source, adminPassword: o.admin, dir, pid: child.pid!, mounts, listeners, stop };
 }
 

@@ -9,12 +9,13 @@
  * - `mosquitto_ctrl dynsec init <file> <admin-user> <admin-password>` writes the file with an admin client and the
  *   default ACL access (publishClientSend deny, subscribe deny, publishClientReceive allow, unsubscribe allow).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDaemon } from './daemon.ts';
 import { freePort } from './icecast.ts';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
@@ -70,32 +71,12 @@ export async function startMosquitto(): Promise<MosquittoServer> {
     ].join('\n'),
   );
   if (uid !== null) for (const f of [dir, dynsec, join(dir, 'mosquitto.conf')]) chownSync(f, uid, uid);
-  const child: ChildProcess = spawn(MOSQUITTO_BIN, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
   const open = () =>
     new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => (s.destroy(), resolve(true)));
       s.once('error', () => resolve(false));
     });
-  for (let i = 0; !(await open()); i++) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode}): ${stderr.trim()}`);
-    if (i > 150) {
-      await stop();
-      throw new Error('mosquitto did not listen within 15 s: ' + stderr.trim());
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { port, url: `mqtt://127.0.0.1:${port}`, adminUser, adminPassword, log: () => stderr, stop };
+  const { stderr, stop } = await startDaemon({ name: 'mosquitto', bin: MOSQUITTO_BIN, args: ['-c', join(dir, 'mosquitto.conf')], dir, ready: open, timeoutMs: 15_000 });
+  return { port, url: `mqtt://127.0.0.1:${port}`, adminUser, adminPassword, log: stderr, stop };
 }
