@@ -53,6 +53,12 @@ const make = async (id: string, extra: Partial<SimClusterOptions> = {}, groups: 
   return c;
 };
 const life = (c: SimCluster, itemId: string) => raised.get(c.id)!.filter((r) => r.itemId === itemId).map((r) => r.state + (r.reason ? `:${r.reason}` : ''));
+/**
+ * The airing's life without its underruns: the stream server runs in this test process, so a stall of the process
+ * under load delays its pages as a congested link would, and the device rightly reports an underrun. Tests whose
+ * subject is not the underrun look at the rest (the underrun test counts them).
+ */
+const lifecycle = (c: SimCluster, itemId: string) => life(c, itemId).filter((s) => s !== 'underrun');
 const rep = (c: SimCluster, itemId: string, state: string) => raised.get(c.id)!.find((r) => r.itemId === itemId && r.state === state);
 const over = (c: SimCluster, itemId: string) => raised.get(c.id)!.some((r) => r.itemId === itemId && ['finished', 'failed', 'skipped', 'cancelled'].includes(r.state));
 
@@ -111,7 +117,7 @@ describe('live streams (v1.2)', () => {
     await manifest(late, [item]); // joins 2.5 s into the slot
     await waitFor(() => [...cs, late].every((c) => over(c, item.id)), 20_000, 'every cluster finished');
 
-    for (const c of [...cs, late]) expect(life(c, item.id)).toEqual(['received', 'started', 'finished']);
+    for (const c of [...cs, late]) expect(lifecycle(c, item.id)).toEqual(['received', 'started', 'finished']);
     // Against true time, page by page: error = true play instant − stamped instant (server on true time).
     const errors = [...cs, late].flatMap((c) => pages.get(c.id)!.map((p) => p.trueMs - p.targetMs));
     // Between clusters: for each page every pair of clusters that played it.
@@ -188,7 +194,7 @@ describe('live streams (v1.2)', () => {
     const item = streamItem('/live/eos', { latencyMs: 400 });
     await manifest(c, [item]);
     await waitFor(() => over(c, item.id), 15_000, 'finished');
-    expect(life(c, item.id)).toEqual(['received', 'started', 'finished']);
+    expect(lifecycle(c, item.id)).toEqual(['received', 'started', 'finished']);
     const fin = rep(c, item.id, 'finished')!;
     // The last sample is heard at epoch + 2 s + latency.
     expect(fin.serverTs!).toBeGreaterThanOrEqual(epoch + 2400 - 30);
@@ -208,7 +214,7 @@ describe('live streams (v1.2)', () => {
     await waitFor(() => rep(c, item.id, 'started'), 5000, 'started');
     c.sendTelemetry();
     await waitFor(() => over(c, item.id), 10_000, 'finished');
-    expect(life(c, item.id)).toEqual(['received', 'started', 'finished']);
+    expect(lifecycle(c, item.id)).toEqual(['received', 'started', 'finished']);
     const fin = rep(c, item.id, 'finished')!;
     expect(fin.positionMs).toBe(1500);
     expect(fin.serverTs!).toBeGreaterThanOrEqual(startAt + 1500 - 5);
@@ -230,7 +236,7 @@ describe('live streams (v1.2)', () => {
     await manifest(c, [item, emergency]);
     await waitFor(() => over(c, item.id), 15_000, 'stream over');
     expect(life(c, emergency.id)).toEqual(['received', 'downloaded', 'started', 'finished']);
-    expect(life(c, item.id)).toEqual(['received', 'started', 'interrupted', 'resumed', 'finished']);
+    expect(lifecycle(c, item.id)).toEqual(['received', 'started', 'interrupted', 'resumed', 'finished']);
     const intr = rep(c, item.id, 'interrupted')!;
     const res = rep(c, item.id, 'resumed')!;
     const efin = rep(c, emergency.id, 'finished')!;

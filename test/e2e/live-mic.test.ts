@@ -32,7 +32,7 @@ async function markerWav(file: string): Promise<string> {
  * the signal because the browser's noise suppression takes a steady bed down by some 20 dB until speech (here the
  * 2 kHz burst) comes: what goes on air first after a press is quiet, but it is not silence.
  */
-async function talkOnsets(ogg: Buffer): Promise<number[]> {
+async function talkOnsets(ogg: Buffer): Promise<{ onsets: number[]; profile: string }> {
   const pages = new OggPageReader().push(ogg);
   const preSkip = opusPreSkip(pages[0]!.body);
   const audio = pages.slice(2);
@@ -40,21 +40,32 @@ async function talkOnsets(ogg: Buffer): Promise<number[]> {
   const pcm = await decodeOgg(ogg);
   const s = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.length & ~1)));
   const W = 480;
-  const onsets: number[] = [];
-  let quiet = 0;
+  const rms: number[] = [];
   for (let k = 0; (k + 1) * W <= s.length; k++) {
     let sum = 0;
     for (let i = k * W; i < (k + 1) * W; i++) sum += (s[i]! / 32768) ** 2;
-    const loud = Math.sqrt(sum / W) > 0.001;
+    rms.push(Math.sqrt(sum / W));
+  }
+  // Muted, the track is digital silence: the threshold sits just above what the codecs leave of it.
+  const floor = Math.min(...rms);
+  const thr = 0.001;
+  const onsets: number[] = [];
+  let quiet = 0;
+  let longestQuiet = 0;
+  rms.forEach((r, k) => {
+    const loud = r > thr;
     if (loud && quiet >= 50) {
-      // to the sample: the first one clearly above the codec's noise floor
+      // to the sample: the first one clearly above the codecs' noise
       let i = k * W;
       while (Math.abs(s[i]!) < 0.0015 * 32768) i++;
       onsets.push(start + preSkip + i);
     }
     quiet = loud ? 0 : quiet + 1;
-  }
-  return onsets;
+    longestQuiet = Math.max(longestQuiet, quiet);
+  });
+  const profile = `${(s.length / RATE).toFixed(1)} s decoded from ${audio.length} pages, floor ${floor.toExponential(1)}, threshold ${thr.toExponential(1)}, ` +
+    `${rms.filter((r) => r > thr).length}/${rms.length} windows above, longest quiet ${longestQuiet * 10} ms, max ${Math.max(...rms).toFixed(3)}`;
+  return { onsets, profile };
 }
 
 /** Every page of live stream items the fleet's clusters hear, by cluster: its end granule and when it began, in true time. */
@@ -247,8 +258,8 @@ describe.skipIf(!hasChromium)('console: going live from the microphone', () => {
     const rec = await waitFor(async () => (await srv.api('GET', `/api/broadcasts/${session[0].id}`)).body.live?.recordingId, 20_000, 200);
     const res = await fetch(`${srv.httpUrl}/api/content/${rec}/audio`, { headers: { authorization: `Bearer ${srv.token}` } });
     expect(res.status).toBe(200);
-    const onsets = await talkOnsets(Buffer.from(await res.arrayBuffer()));
-    expect(onsets.length).toBe(2);
+    const { onsets, profile } = await talkOnsets(Buffer.from(await res.arrayBuffer()));
+    expect(onsets.length, `talk onsets in the recording (${profile})`).toBe(2);
     const ids = con.demo.fleet.clusters.filter((c) => heard.at(c.id, session[0].id, onsets[0]!) !== null).map((c) => c.id);
     expect(ids.length).toBeGreaterThanOrEqual(10); // of the commune's 18; the others may still be joining
     const glass: number[] = [];
