@@ -26,7 +26,10 @@ export async function startDaemon(o: { name: string; bin: string; args: string[]
     rmSync(o.dir, { recursive: true, force: true });
   };
   const timeoutMs = o.timeoutMs ?? 10_000;
-  for (const t0 = Date.now(); !(await o.ready().catch(() => false)); ) {
+  // A probe that hangs (the port answered by something else that never replies, a server too busy to) counts as a
+  // no, so the loop still sees the program exit or the time run out.
+  const probe = () => Promise.race([o.ready().catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]);
+  for (const t0 = Date.now(); !(await probe()); ) {
     if (child.exitCode !== null) throw new Error(`${o.name} exited (${child.exitCode}): ${stderr.trim()}`);
     if (Date.now() - t0 > timeoutMs) {
       await stop();

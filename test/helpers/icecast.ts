@@ -41,15 +41,23 @@ export interface IcecastServer {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+/**
+ * A free TCP port for a server program to bind, below the kernel's ephemeral range (Linux: 32768–60999). A port the
+ * kernel handed out (listen on port 0) is free only until someone else's port-0 socket gets it: with two suites on
+ * one box, another test's broker once took it between this check and icecast2's bind. Ports below the range are
+ * never handed out by the kernel, so only another caller of this function could race for one, at random.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000–31999');
 }
 
 const config = (o: { port: number; dir: string; source: string; admin: string; asRoot: boolean; clients: number; burst: number; mountsXml: string }) => `<icecast>
