@@ -51,7 +51,7 @@ function SourceForm({ initial, id, library, onDone }: { initial: Draft; id?: str
     const body = { name: f.name.trim(), primaryUrl: f.primaryUrl.trim(), backupUrls: f.backupUrls.map((u) => u.trim()).filter(Boolean), fillerContentId: f.fillerContentId || null, stallS, retryS };
     setBusy(true);
     try {
-      const r = id ? await api.updateRelaySource(id, body) : await api.createRelaySource({ ...body, areaId: f.areaId } as RelaySourceInput);
+      const r = id ? await api.updateRelaySource(id, body) : await api.createRelaySource({ ...body, areaId: f.areaId || list[0]?.id || '' } as RelaySourceInput);
       onDone(t(id ? 'src.savedN' : 'src.added', { name: r.name }));
     } catch (ex) {
       err.take(ex, fieldOf);
@@ -64,6 +64,7 @@ function SourceForm({ initial, id, library, onDone }: { initial: Draft; id?: str
     <form onSubmit={submit} noValidate class="card" data-testid="source-form">
       <h2>{id ? t('src.editN', { name: initial.name }) : t('src.add')}</h2>
       {!id && list.length > 1 && <Select label={t('commune')} value={f.areaId} onValue={(v) => set({ areaId: v })} options={list.map((a) => [a.id, a.name])} error={err.errors.areaId} />}
+      {!id && list.length <= 1 && err.errors.areaId && <p class="banner error" role="alert">{err.errors.areaId}</p>}
       <Input label={t('src.name')} name="name" placeholder={t('src.nameEg')} value={f.name} onValue={(v) => (set({ name: v }), err.drop('name'))} error={err.errors.name} />
       <Input label={t('src.primary')} name="primaryUrl" type="url" inputMode="url" autocomplete="off" placeholder="https://" hint={t('src.urlHint')} value={f.primaryUrl} onValue={(v) => (set({ primaryUrl: v }), err.drop('primaryUrl'))} error={err.errors.primaryUrl} />
       <fieldset>
@@ -132,7 +133,9 @@ export function SourceLive({ r }: { r: RelaySource }) {
 /** /sources: the relay sources of each commune, with what each carries now (refreshed by the live events). */
 export function Sources() {
   const list = communes();
-  const [areaId, setAreaId] = useState(list[0]?.id ?? '');
+  // Until the officer picks one, the first commune: the area list may arrive after this page first renders.
+  const [picked, setAreaId] = useState('');
+  const areaId = picked || list[0]?.id || '';
   const sources = useLoad(() => api.relaySources(areaId || undefined), [areaId], ['live']);
   const library = useLoad(() => (can.broadcast() ? api.contentList({ limit: 200 }) : Promise.resolve([])), []);
   const [editing, setEditing] = useState<{ id?: string; draft: Draft } | null>(null);
