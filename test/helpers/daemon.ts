@@ -4,11 +4,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
 
 export interface Daemon {
   child: ChildProcess;
   stderr(): string;
   stop(): Promise<void>;
+}
+
+/** Whether something accepts TCP connections on the port: a server program is up once it listens. */
+export function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 }
 
 export async function startDaemon(o: { name: string; bin: string; args: string[]; dir: string; ready: () => Promise<boolean>; timeoutMs?: number }): Promise<Daemon> {
@@ -25,10 +35,10 @@ export async function startDaemon(o: { name: string; bin: string; args: string[]
     }
     rmSync(o.dir, { recursive: true, force: true });
   };
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = o.timeoutMs ?? 30_000;
   // A probe that hangs (the port answered by something else that never replies, a server too busy to) counts as a
   // no, so the loop still sees the program exit or the time run out.
-  const probe = () => Promise.race([o.ready().catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]);
+  const probe = () => Promise.race([o.ready().catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
   for (const t0 = Date.now(); !(await probe()); ) {
     if (child.exitCode !== null) throw new Error(`${o.name} exited (${child.exitCode}): ${stderr.trim()}`);
     if (Date.now() - t0 > timeoutMs) {

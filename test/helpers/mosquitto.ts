@@ -12,10 +12,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon } from './daemon.ts';
+import { listening, startDaemon } from './daemon.ts';
 import { freePort } from './icecast.ts';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
@@ -71,12 +70,6 @@ export async function startMosquitto(): Promise<MosquittoServer> {
     ].join('\n'),
   );
   if (uid !== null) for (const f of [dir, dynsec, join(dir, 'mosquitto.conf')]) chownSync(f, uid, uid);
-  const open = () =>
-    new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-  const { stderr, stop } = await startDaemon({ name: 'mosquitto', bin: MOSQUITTO_BIN, args: ['-c', join(dir, 'mosquitto.conf')], dir, ready: open, timeoutMs: 15_000 });
+  const { stderr, stop } = await startDaemon({ name: 'mosquitto', bin: MOSQUITTO_BIN, args: ['-c', join(dir, 'mosquitto.conf')], dir, ready: () => listening(port) });
   return { port, url: `mqtt://127.0.0.1:${port}`, adminUser, adminPassword, log: stderr, stop };
 }
