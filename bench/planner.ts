@@ -45,7 +45,7 @@ import type { ProgrammeInput } from '../schemas/api/programmes.ts';
 import type { Recurrence } from '../schemas/api/recurrence.ts';
 import { loadConfig } from '../server/src/config.ts';
 import { runFfmpeg } from '../server/src/content/ffmpeg.ts';
-import { createDb, type Db } from '../server/src/db/client.ts';
+import { createDb } from '../server/src/db/client.ts';
 import type { Publisher } from '../server/src/mqtt/publisher.ts';
 import { ProgrammesRepo } from '../server/src/programmes/programmes.repo.ts';
 import { createServices, type Services } from '../server/src/services.ts';
@@ -195,9 +195,11 @@ interface Fixture {
   setup: Record<string, number>;
 }
 
-function servicesOn(file: string, dataDir: string, clock: FakeClock, publisher: Publisher): { s: Services; db: Db } {
+type Db = ReturnType<typeof createDb>;
+
+async function servicesOn(file: string, dataDir: string, clock: FakeClock, publisher: Publisher): Promise<{ s: Services; db: Db }> {
   const db = createDb(file);
-  return { db, s: createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher) };
+  return { db, s: await createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher) };
 }
 
 async function buildFixture(o: Options, scenario: Scenario): Promise<Fixture> {
@@ -205,13 +207,13 @@ async function buildFixture(o: Options, scenario: Scenario): Promise<Fixture> {
   const dataDir = join(dir, 'data');
   const template = join(dir, 'template.db');
   const clock = fakeClock(o.start);
-  const { s, db } = servicesOn(template, dataDir, clock, new CountingPublisher());
+  const { s, db } = await servicesOn(template, dataDir, clock, new CountingPublisher());
   const setup: Record<string, number> = {};
   const actor = systemActor('bench');
   let t = performance.now();
-  s.areas.create({ id: COMMUNE, name: 'Xã Bình Thạnh', kind: 'commune', policy: { quietHours: '21:00-05:00' } });
-  for (let h = 0; h < o.hamlets; h++) s.areas.create({ id: `${COMMUNE}-h${h}`, name: `Ấp ${h + 1}`, kind: 'hamlet', parentId: COMMUNE });
-  s.clusters.create(
+  await s.areas.create({ id: COMMUNE, name: 'Xã Bình Thạnh', kind: 'commune', policy: { quietHours: '21:00-05:00' } });
+  for (let h = 0; h < o.hamlets; h++) await s.areas.create({ id: `${COMMUNE}-h${h}`, name: `Ấp ${h + 1}`, kind: 'hamlet', parentId: COMMUNE });
+  await s.clusters.create(
     Array.from({ length: o.clusters }, (_, i) => ({ id: clusterId(i), name: `Cụm ${i + 1}`, areaId: `${COMMUNE}-h${i % o.hamlets}`, serial: `PB${i}`, outputs: [{ index: 0, label: 'Loa 1' }, { index: 1, label: 'Loa 2' }] })),
     actor,
   );
@@ -250,13 +252,13 @@ async function buildFixture(o: Options, scenario: Scenario): Promise<Fixture> {
     const repo = new ProgrammesRepo(db);
     const now = clock.now();
     const durationMs = content.durationMs!;
-    repo.transaction(() => {
+    await repo.transaction(async (tx) => {
       for (let c = 0; c < o.clusters; c++) {
         for (let i = 0; i < slots.length; i++) {
           const id = `pg-${String(c).padStart(5, '0')}-${String(i).padStart(2, '0')}`;
           const input = body(i, { clusterIds: [clusterId(c)] }, ` — Cụm ${c + 1}`);
-          repo.insert({ id, name: input.name, areaId: COMMUNE, colour: '#1e88e5', liveVersion: 1, pendingVersion: null, latestVersion: 1, createdBy: ADMIN.name, createdAt: now });
-          repo.insertVersion({ programmeId: id, version: 1, state: 'approved', body: input, contentId: content.id, durationMs, createdBy: ADMIN.name, createdAt: now, approvedBy: ADMIN.name, approvedAt: now, rejectReason: null });
+          await repo.insert({ id, name: input.name, areaId: COMMUNE, colour: '#1e88e5', liveVersion: 1, pendingVersion: null, latestVersion: 1, createdBy: ADMIN.name, createdAt: now }, tx);
+          await repo.insertVersion({ programmeId: id, version: 1, state: 'approved', body: input, contentId: content.id, durationMs, createdBy: ADMIN.name, createdAt: now, approvedBy: ADMIN.name, approvedAt: now, rejectReason: null }, tx);
           programmes++;
         }
       }
@@ -264,8 +266,8 @@ async function buildFixture(o: Options, scenario: Scenario): Promise<Fixture> {
     s.catalog.invalidate();
     setup.insertMs = performance.now() - t;
   }
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  db.$client.close();
+  db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  db.sqlite.close();
   setup.templateMb = statSync(template).size / 2 ** 20;
   return { scenario, dir, dataDir, template, programmes, setup };
 }
@@ -338,7 +340,7 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-const count = (db: Db, table: string, where = '') => (db.$client.prepare(`select count(*) as n from ${table} ${where}`).get() as { n: number }).n;
+const count = (db: Db, table: string, where = '') => (db.sqlite.prepare(`select count(*) as n from ${table} ${where}`).get() as { n: number }).n;
 
 interface Sample {
   catalogMs: number;
@@ -372,11 +374,11 @@ interface Queries {
 async function timeQueries(s: Services, q: { areaId?: string; clusterId?: string }, n: number): Promise<Queries> {
   const times: number[] = [];
   const cpu: number[] = [];
-  let last: ReturnType<Services['timetable']['query']> | null = null;
+  let last: Awaited<ReturnType<Services['timetable']['query']>> | null = null;
   for (let i = 0; i < n; i++) {
     const c = cpuMs();
     const t = performance.now();
-    last = s.timetable.query(q, ADMIN);
+    last = await s.timetable.query(q, ADMIN);
     times.push(performance.now() - t);
     cpu.push(cpuMs() - c);
   }
@@ -391,7 +393,7 @@ async function sample(o: Options, f: Fixture, k: number, prof: Profiler): Promis
   copyFileSync(f.template, file);
   const clock = fakeClock(o.start);
   const pub = new CountingPublisher();
-  const { s, db } = servicesOn(file, f.dataDir, clock, pub);
+  const { s, db } = await servicesOn(file, f.dataDir, clock, pub);
   const profiling = k === 0;
   try {
     gc();
@@ -399,14 +401,14 @@ async function sample(o: Options, f: Fixture, k: number, prof: Profiler): Promis
     await prof.start('cold', profiling);
     const cpu0 = cpuMs();
     let t = performance.now();
-    s.catalog.live();
+    await s.catalog.live();
     const catalogMs = performance.now() - t;
     t = performance.now();
     const r1 = await s.planner.run();
     const coldRunMs = performance.now() - t;
     const backlogTasks = s.backlog.pending;
     t = performance.now();
-    s.backlog.settle();
+    await s.backlog.settle();
     const coldSettleMs = performance.now() - t;
     const coldCpuMs = cpuMs() - cpu0;
     await prof.stop('cold', f.scenario);
@@ -427,7 +429,7 @@ async function sample(o: Options, f: Fixture, k: number, prof: Profiler): Promis
     let c = cpuMs();
     t = performance.now();
     const r2 = await s.planner.run();
-    s.backlog.settle();
+    await s.backlog.settle();
     const idleMs = performance.now() - t;
     const idleCpuMs = cpuMs() - c;
     await prof.stop('idle', f.scenario);
@@ -450,7 +452,7 @@ async function sample(o: Options, f: Fixture, k: number, prof: Profiler): Promis
     c = cpuMs();
     t = performance.now();
     const r3 = await s.planner.run();
-    s.backlog.settle();
+    await s.backlog.settle();
     const rollMs = performance.now() - t;
     const rollCpuMs = cpuMs() - c;
     await prof.stop('roll', f.scenario);
@@ -476,7 +478,7 @@ async function sample(o: Options, f: Fixture, k: number, prof: Profiler): Promis
       heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
     };
   } finally {
-    db.$client.close();
+    db.sqlite.close();
     for (const x of [file, `${file}-wal`, `${file}-shm`]) rmSync(x, { force: true });
   }
 }
@@ -485,17 +487,17 @@ async function sample(o: Options, f: Fixture, k: number, prof: Profiler): Promis
 async function oneSave(o: Options, f: Fixture): Promise<{ saveMs: number; catalogReloadMs: number }> {
   const file = join(f.dir, 'save.db');
   copyFileSync(f.template, file);
-  const { s, db } = servicesOn(file, f.dataDir, fakeClock(o.start), new CountingPublisher());
+  const { s, db } = await servicesOn(file, f.dataDir, fakeClock(o.start), new CountingPublisher());
   try {
-    const contentId = (db.$client.prepare('select id from content limit 1').get() as { id: string }).id;
+    const contentId = (db.sqlite.prepare('select id from content limit 1').get() as { id: string }).id;
     let t = performance.now();
-    s.catalog.live();
+    await s.catalog.live();
     const catalogReloadMs = performance.now() - t;
     t = performance.now();
     await s.programmes.create({ name: 'Thêm', areaId: COMMUNE, targets: { clusterIds: [clusterId(0)] }, level: 'normal', items: [{ type: 'content', contentId }], schedule: { recurrence: { kind: 'daily' }, time: '14:00' } }, ADMIN);
     return { saveMs: performance.now() - t, catalogReloadMs };
   } finally {
-    db.$client.close();
+    db.sqlite.close();
     for (const x of [file, `${file}-wal`, `${file}-shm`]) rmSync(x, { force: true });
   }
 }

@@ -59,7 +59,7 @@ describe('first run', () => {
   it('offers setup by a one-time token when no LOA_ADMIN_PASSWORD is set, and creates the admin exactly once', async () => {
     const { call, accounts } = await makeApp({});
     expect((await call('GET', '/api/auth/setup')).json()).toEqual({ needed: true });
-    const token = accounts.pendingSetupToken()!;
+    const token = (await accounts.pendingSetupToken())!;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     expect((await call('POST', '/api/auth/setup', { token: 'guess', password: PW })).statusCode).toBe(401);
@@ -69,14 +69,14 @@ describe('first run', () => {
     expect((await call('GET', '/api/auth/me', undefined, ok.json().token)).json().username).toBe('chutich');
 
     expect((await call('GET', '/api/auth/setup')).json()).toEqual({ needed: false });
-    expect(accounts.pendingSetupToken()).toBeNull();
+    expect(await accounts.pendingSetupToken()).toBeNull();
     const again = await call('POST', '/api/auth/setup', { token, username: 'intruder', password: PW });
     expect(again.statusCode).toBe(409);
   });
 
   it('lets only one of two simultaneous setups through', async () => {
     const { call, accounts } = await makeApp({});
-    const token = accounts.pendingSetupToken()!;
+    const token = (await accounts.pendingSetupToken())!;
     const codes = await Promise.all(['first', 'second'].map((username) => call('POST', '/api/auth/setup', { token, username, password: PW })));
     expect(codes.map((r) => r.statusCode).sort()).toEqual([201, 409]);
   });
@@ -86,22 +86,22 @@ describe('first run', () => {
     const lines: string[] = [];
     const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
     await accounts.bootstrap(log, { LOA_PUBLIC_URL: 'https://loa.xa-an-binh.vn/', LOA_HTTP_PORT: 8080 });
-    expect(lines.join('\n')).toContain(`https://loa.xa-an-binh.vn/setup?token=${accounts.pendingSetupToken()}`);
+    expect(lines.join('\n')).toContain(`https://loa.xa-an-binh.vn/setup?token=${await accounts.pendingSetupToken()}`);
   });
 
   it('expires the setup token after 24 hours', async () => {
     const clock = fakeClock();
     const { call, accounts } = await makeApp({}, clock);
-    const token = accounts.pendingSetupToken()!;
+    const token = (await accounts.pendingSetupToken())!;
     clock.t += 24 * 3_600_000 + 1;
-    expect(accounts.pendingSetupToken()).toBeNull();
+    expect(await accounts.pendingSetupToken()).toBeNull();
     expect((await call('POST', '/api/auth/setup', { token, password: PW })).statusCode).toBe(401);
   });
 
   it('creates user admin from LOA_ADMIN_PASSWORD and offers no setup', async () => {
     const { call, login, accounts } = await makeApp();
     expect((await call('GET', '/api/auth/setup')).json()).toEqual({ needed: false });
-    expect(accounts.pendingSetupToken()).toBeNull();
+    expect(await accounts.pendingSetupToken()).toBeNull();
     const me = await call('GET', '/api/auth/me', undefined, await login('admin', ADMIN_PW));
     expect(me.json()).toMatchObject({ username: 'admin', role: 'admin', areaIds: [], disabled: false });
   });
@@ -150,7 +150,7 @@ describe('sign-in', () => {
     expect((await call('GET', '/api/auth/me', undefined, token)).statusCode).toBe(200);
     clock.t += 1;
     expect((await call('GET', '/api/auth/me', undefined, token)).statusCode).toBe(401);
-    expect(accounts.pruneSessions()).toBe(1);
+    expect(await accounts.pruneSessions()).toBe(1);
   });
 
   it('rate-limits guessing one account per IP (429) without blocking other accounts', async () => {

@@ -87,7 +87,7 @@ describe('alarms from faults', () => {
     expect(again).toMatchObject({ id: first.id, count: 2, clearedAt: null, raisedAt: first.raisedAt });
     expect(Date.parse(again.lastAt)).toBeGreaterThan(Date.parse(first.lastAt));
     expect((await alarmsOf(a[1].id)).length).toBe(1);
-    const rows = srv.app.loa.db.$client.prepare("select count(*) n from alarms where cluster_id = ? and type = 'output-0-short'").get(a[1].id) as { n: number };
+    const rows = srv.app.loa.db.sqlite!.prepare("select count(*) n from alarms where cluster_id = ? and type = 'output-0-short'").get(a[1].id) as { n: number };
     expect(rows.n).toBe(1);
 
     // Acknowledged and cleared, it is closed: the next occurrence is a new alarm.
@@ -221,7 +221,7 @@ describe('acknowledging', () => {
     expect(again.status).toBe(409);
     expect(again.body.message).toContain('Nguyễn Văn An');
     expect((await alarmsOf(a[4].id)).find((x) => x.id === alarmId).ackNote).toBe('Quạt tản nhiệt hỏng, chiều nay thay');
-    const audit = srv.app.loa.db.$client.prepare("select actor_name from audit_log where action = 'alarm.ack' and target_id = ?").get(alarmId) as { actor_name: string };
+    const audit = srv.app.loa.db.sqlite!.prepare("select actor_name from audit_log where action = 'alarm.ack' and target_id = ?").get(alarmId) as { actor_name: string };
     expect(audit.actor_name).toBe('kt-an');
     expect((await srv.api('POST', '/api/alarms/al-doesnotexist/ack', {})).status).toBe(404);
   });
@@ -266,69 +266,69 @@ describe('battery estimate', () => {
 });
 
 describe('after a restart', () => {
-  it('catches up with the faults the last run stored: raises what is missing, clears what is gone', () => {
+  it('catches up with the faults the last run stored: raises what is missing, clears what is gone', async () => {
     const dir = testDir('loa-alarms-');
     const file = join(dir, 'loa.sqlite');
     const clock = fakeClock();
     const publisher = { publish: async () => undefined };
     const db1 = createDb(file);
-    const s1 = servicesOn(db1, dir, clock, publisher);
-    s1.areas.create({ id: 'xa-restart', name: 'Xã Khởi Động', kind: 'commune' });
-    const [{ clusterId }] = s1.clusters.create([{ name: 'Cụm R', areaId: 'xa-restart', serial: 'R-1', outputs: [{ index: 0, label: 'Loa 1' }] }], systemActor());
+    const s1 = await servicesOn(db1, dir, clock, publisher);
+    await s1.areas.create({ id: 'xa-restart', name: 'Xã Khởi Động', kind: 'commune' });
+    const [{ clusterId }] = await s1.clusters.create([{ name: 'Cụm R', areaId: 'xa-restart', serial: 'R-1', outputs: [{ index: 0, label: 'Loa 1' }] }], systemActor());
     const t = exampleTelemetry();
     healthy(t);
     t.outputs = [{ index: 0, state: 'ok' }];
     t.amp.temperatureC = 80;
     t.ts = clock.now();
     s1.telemetry.ingest(clusterId, t);
-    s1.telemetry.flush(undefined, true);
+    await s1.telemetry.flush(undefined, true);
     // The crash window: the state was written but the alarm was lost, and an old alarm was never cleared.
-    db1.$client.prepare('delete from alarms').run();
-    db1.$client.prepare("insert into alarms (id, cluster_id, type, severity, raised_at, last_at, count) values ('al-stale', ?, 'relay-tripped', 'major', 1, 1, 1)").run(clusterId);
-    db1.$client.close();
+    db1.sqlite.prepare('delete from alarms').run();
+    db1.sqlite.prepare("insert into alarms (id, cluster_id, type, severity, raised_at, last_at, count) values ('al-stale', ?, 'relay-tripped', 'major', 1, 1, 1)").run(clusterId);
+    db1.sqlite.close();
 
     clock.t += 60_000;
     const db2 = createDb(file);
-    const s2 = servicesOn(db2, dir, clock, publisher);
-    const list = s2.alarms.list({}, systemActor());
+    const s2 = await servicesOn(db2, dir, clock, publisher);
+    const list = await s2.alarms.list({}, systemActor());
     expect(list.find((a) => a.type === 'overheat')).toMatchObject({ active: true, clusterName: 'Cụm R' });
     expect(list.find((a) => a.id === 'al-stale')).toMatchObject({ active: false });
-    db2.$client.close();
+    db2.sqlite.close();
   });
 });
 
 describe('offline after a restart', () => {
-  it('raises offline for a cluster that was connected when the server stopped and never came back', () => {
+  it('raises offline for a cluster that was connected when the server stopped and never came back', async () => {
     const dir = testDir('loa-alarms-off-');
     const file = join(dir, 'loa.sqlite');
     const clock = fakeClock();
     const publisher = { publish: async () => undefined };
     const db1 = createDb(file);
-    const s1 = servicesOn(db1, dir, clock, publisher);
-    s1.areas.create({ id: 'xa-off', name: 'Xã Tắt', kind: 'commune' });
-    const made = s1.clusters.create(
+    const s1 = await servicesOn(db1, dir, clock, publisher);
+    await s1.areas.create({ id: 'xa-off', name: 'Xã Tắt', kind: 'commune' });
+    const made = await s1.clusters.create(
       ['A', 'B', 'C'].map((n) => ({ name: `Cụm ${n}`, areaId: 'xa-off', serial: `OFF-${n}`, outputs: [{ index: 0, label: 'Loa 1' }] })),
       systemActor(),
     );
     const [seen, back] = made.map((c) => c.clusterId); // the third is provisioned but never heard from
     s1.presence.seen(seen);
     s1.presence.seen(back);
-    s1.telemetry.flush(undefined, true);
-    db1.$client.close();
+    await s1.telemetry.flush(undefined, true);
+    db1.sqlite.close();
 
     clock.t += 60_000;
     const db2 = createDb(file);
-    const s2 = servicesOn(db2, dir, clock, publisher);
+    const s2 = await servicesOn(db2, dir, clock, publisher);
     s2.presence.seen(back); // reconnects after the restart
-    const offline = () => s2.alarms.list({ active: true }, systemActor()).filter((a) => a.type === 'offline').map((a) => a.clusterId);
+    const offline = async () => (await s2.alarms.list({ active: true }, systemActor())).filter((a) => a.type === 'offline').map((a) => a.clusterId);
     // Within the grace nothing is raised: the fleet is still reconnecting after the restart.
-    expect(s2.alarms.sweepOffline(120_000)).toBe(0);
+    expect(await s2.alarms.sweepOffline(120_000)).toBe(0);
     clock.t += 120_000;
-    expect(s2.alarms.sweepOffline(120_000)).toBe(1);
-    expect(offline()).toEqual([seen]);
-    expect(s2.alarms.list({ active: true }, systemActor()).find((a) => a.type === 'offline')!.raisedAt).toBe(new Date(clock.t - 180_000).toISOString());
+    expect(await s2.alarms.sweepOffline(120_000)).toBe(1);
+    expect(await offline()).toEqual([seen]);
+    expect((await s2.alarms.list({ active: true }, systemActor())).find((a) => a.type === 'offline')!.raisedAt).toBe(new Date(clock.t - 180_000).toISOString());
     // Once raised it is not raised again.
-    expect(s2.alarms.sweepOffline(120_000)).toBe(0);
-    db2.$client.close();
+    expect(await s2.alarms.sweepOffline(120_000)).toBe(0);
+    db2.sqlite.close();
   });
 });

@@ -45,13 +45,28 @@ describe('the database layer', () => {
     expect(found, 'move these into the repository of their table').toEqual([]);
   });
 
-  it('begins transactions only through db/tx.ts', () => {
+  it('begins transactions only in the database layer (services through db/tx.ts)', () => {
     const found: string[] = [];
     for (const f of files) {
-      if (f.path === 'server/src/db/tx.ts') continue;
+      if (isDbLayer(f.path)) continue;
       for (const m of f.text.matchAll(/(\bdb|\btx|\$client)\s*\.\s*transaction\s*\(/g)) found.push(`${f.path}:${lineOf(f.text, m.index)}`);
     }
     expect(found, 'use inTransaction() from db/tx.ts').toEqual([]);
+  });
+
+  // Repositories build queries and await them through `db.run`, so the same code runs on SQLite and PostgreSQL:
+  // better-sqlite3's synchronous terminals and its driver are SQLite's alone (prepared statements go through
+  // `db.sqlite`, with a query-builder twin for PostgreSQL).
+  it('keeps repositories free of SQLite-only calls', () => {
+    const found: string[] = [];
+    // An MBTiles map is a SQLite file by its format (the operator's, read-only), not the server's database.
+    for (const f of files.filter((x) => x.path.endsWith('.repo.ts') && x.path !== 'server/src/map/mbtiles.repo.ts')) {
+      for (const m of f.text.matchAll(/\.\s*(all|get|run)\s*\(\s*\)|\$client|from\s+['"]better-sqlite3['"]|\bimport\s+\{[^}]*\}\s+from\s+['"][^'"]*\/db\/schema(\.ts)?['"]/g)) {
+        if (/^import type/.test(f.text.slice(f.text.lastIndexOf('\n', m.index) + 1, m.index + 11))) continue;
+        found.push(`${f.path}:${lineOf(f.text, m.index)} ${m[0].trim()}`);
+      }
+    }
+    expect(found, 'await the builder through db.run; tables from db.t; import the schema for types only').toEqual([]);
   });
 
   it('gives services repositories, not the database', () => {

@@ -13,10 +13,10 @@ import { systemActor } from '../server/src/shared/actor.ts';
 async function setup(n: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'loa-outcome-'));
   const clock = { t: Date.parse('2026-11-24T01:00:00Z'), now() { return this.t; } };
-  const s = createServices(loadConfig({ LOA_DATA_DIR: dataDir }), createDb(':memory:'), clock, { publish: async () => {} });
+  const s = await createServices(loadConfig({ LOA_DATA_DIR: dataDir }), createDb(':memory:'), clock, { publish: async () => {} });
   const actor = systemActor('test');
-  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
-  const made = s.clusters.create(Array.from({ length: n }, (_, i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `O${i}`, outputs: [{ index: 0, label: 'Loa' }] })), actor);
+  await s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+  const made = await s.clusters.create(Array.from({ length: n }, (_, i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `O${i}`, outputs: [{ index: 0, label: 'Loa' }] })), actor);
   const wav = join(dataDir, 'tone.wav');
   await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', wav]);
   const content = await s.content.ingest(wav, { source: 'upload', originalName: 'tone.wav' }, actor);
@@ -29,8 +29,8 @@ async function setup(n: number) {
   let k = 0;
   const report = (clusterId: string, state: AiringReport['state'], at: number, extra: Partial<AiringReport> = {}) =>
     s.airings.report(clusterId, { id: `r-${k++}`, itemId: b.id, broadcastId: b.id, seq: 0, state, ts: at, serverTs: at, ...extra });
-  const airOnce = (clusterId: string, at = start) => {
-    for (const [i, st] of (['received', 'downloaded', 'started', 'finished'] as const).entries()) report(clusterId, st, at + (st === 'finished' ? 1000 : i));
+  const airOnce = async (clusterId: string, at = start) => {
+    for (const [i, st] of (['received', 'downloaded', 'started', 'finished'] as const).entries()) await report(clusterId, st, at + (st === 'finished' ? 1000 : i));
   };
   const get = () => s.broadcasts.get(b.id, actor);
   return { s, clock, ids, b, start, expiresAt: start + 10 * 60_000, report, airOnce, get };
@@ -43,15 +43,15 @@ describe('clusters that never got the item', () => {
     // ids[4] got it but never started.
     s.presence.seen(ids[3]);
     s.presence.seen(ids[4]);
-    report(ids[4], 'received', start - 30_000);
+    await report(ids[4], 'received', start - 30_000);
     clock.t = expiresAt + 3 * 60_000;
     s.presence.seen(ids[3]);
-    s.broadcasts.progress();
-    const byCluster = Object.fromEntries(s.airings.list(b.id).map((a) => [a.clusterId, a]));
+    await s.broadcasts.progress();
+    const byCluster = Object.fromEntries((await s.airings.list(b.id)).map((a) => [a.clusterId, a]));
     for (const id of ids.slice(0, 3)) expect(byCluster[id]).toMatchObject({ state: 'failed', reason: 'offline' });
     expect(byCluster[ids[3]]).toMatchObject({ state: 'failed', reason: 'not_received' });
     expect(byCluster[ids[4]]).toMatchObject({ state: 'failed', reason: 'expired' });
-    const bc = get();
+    const bc = await get();
     expect(bc.state).toBe('expired');
     expect(bc.delivery).toMatchObject({ targeted: 5, started: 0, finished: 0, failed: 5 });
     expect(bc.delivery.failures.map((f) => f.reason).sort()).toEqual(['expired', 'not_received', 'offline', 'offline', 'offline']);
@@ -59,14 +59,14 @@ describe('clusters that never got the item', () => {
 
   it('closes an airing that started but never reported its end only after its length and a grace period', async () => {
     const { s, clock, ids, b, start, expiresAt, report, get } = await setup(1);
-    report(ids[0], 'started', expiresAt - 100);
+    await report(ids[0], 'started', expiresAt - 100);
     clock.t = expiresAt + 1;
-    s.broadcasts.progress();
-    expect(s.airings.list(b.id)[0]).toMatchObject({ state: 'started', reason: null });
+    await s.broadcasts.progress();
+    expect((await s.airings.list(b.id))[0]).toMatchObject({ state: 'started', reason: null });
     clock.t = expiresAt + 2 * 60_000;
-    s.broadcasts.progress();
-    expect(s.airings.list(b.id)[0]).toMatchObject({ state: 'failed', reason: 'unfinished', startedAt: expiresAt - 100 });
-    expect(get().delivery).toMatchObject({ started: 1, finished: 0, failed: 1 });
+    await s.broadcasts.progress();
+    expect((await s.airings.list(b.id))[0]).toMatchObject({ state: 'failed', reason: 'unfinished', startedAt: expiresAt - 100 });
+    expect((await get()).delivery).toMatchObject({ started: 1, finished: 0, failed: 1 });
     void start;
   }, 30_000);
 });
@@ -75,25 +75,25 @@ describe('done or expired: one rule, whichever comes first', () => {
   it('is done when every cluster finished before the expiry job runs', async () => {
     const { s, clock, ids, start, expiresAt, airOnce, get } = await setup(2);
     clock.t = start + 5000;
-    ids.forEach((id) => airOnce(id));
-    s.broadcasts.progress();
-    expect(get().state).toBe('done');
+    for (const id of ids) await airOnce(id);
+    await s.broadcasts.progress();
+    expect((await get()).state).toBe('done');
     clock.t = expiresAt + 3 * 60_000;
-    s.broadcasts.progress();
-    expect(get()).toMatchObject({ state: 'done', delivery: { targeted: 2, finished: 2, failed: 0 } });
+    await s.broadcasts.progress();
+    expect(await get()).toMatchObject({ state: 'done', delivery: { targeted: 2, finished: 2, failed: 0 } });
   }, 30_000);
 
   it('is done when the expiry job runs first and the proof of play arrives afterwards', async () => {
     const { s, clock, ids, b, start, expiresAt, airOnce, get } = await setup(2);
     // Both aired on time but were cut off from the server; their buffered reports come after the expiry.
     clock.t = expiresAt + 3 * 60_000;
-    s.broadcasts.progress();
-    expect(get().state).toBe('expired');
+    await s.broadcasts.progress();
+    expect((await get()).state).toBe('expired');
     clock.t += 60_000;
-    ids.forEach((id) => airOnce(id, start));
-    s.broadcasts.progress();
-    expect(get()).toMatchObject({ state: 'done', delivery: { targeted: 2, finished: 2, failed: 0, failures: [] } });
-    expect(s.airings.list(b.id).map((a) => a.reason)).toEqual([null, null]);
+    for (const id of ids) await airOnce(id, start);
+    await s.broadcasts.progress();
+    expect(await get()).toMatchObject({ state: 'done', delivery: { targeted: 2, finished: 2, failed: 0, failures: [] } });
+    expect((await s.airings.list(b.id)).map((a) => a.reason)).toEqual([null, null]);
   }, 30_000);
 
   it('is done once every reachable cluster finished: an offline one is a failure, not a reason to stay on air', async () => {
@@ -101,46 +101,46 @@ describe('done or expired: one rule, whichever comes first', () => {
     s.presence.seen(ids[0]);
     // ids[1] is offline from the start: before the airing's time it is only waiting, named with its reason.
     clock.t = start - 1000;
-    expect(get().delivery).toMatchObject({ notReceived: 2, waiting: [{ clusterId: ids[1], name: 'Cụm 1', reason: 'offline' }, { clusterId: ids[0], reason: 'not_received' }] });
+    expect((await get()).delivery).toMatchObject({ notReceived: 2, waiting: [{ clusterId: ids[1], name: 'Cụm 1', reason: 'offline' }, { clusterId: ids[0], reason: 'not_received' }] });
     clock.t = start + 5000;
-    airOnce(ids[0]);
-    s.broadcasts.progress();
-    expect(get()).toMatchObject({ state: 'done', delivery: { finished: 1, failed: 1, notReceived: 0, waiting: [], failures: [{ clusterId: ids[1], name: 'Cụm 1', reason: 'offline' }] } });
+    await airOnce(ids[0]);
+    await s.broadcasts.progress();
+    expect(await get()).toMatchObject({ state: 'done', delivery: { finished: 1, failed: 1, notReceived: 0, waiting: [], failures: [{ clusterId: ids[1], name: 'Cụm 1', reason: 'offline' }] } });
     // It comes back before the expiry and airs the item it still holds: the log says so, the broadcast stays done.
     clock.t = expiresAt - 60_000;
-    report(ids[1], 'received', clock.t);
-    airOnce(ids[1], clock.t);
-    s.broadcasts.progress();
-    expect(get()).toMatchObject({ state: 'done', delivery: { finished: 2, failed: 0, failures: [] } });
-    expect(s.airings.list(b.id).find((a) => a.clusterId === ids[1])).toMatchObject({ state: 'finished', reason: null });
+    await report(ids[1], 'received', clock.t);
+    await airOnce(ids[1], clock.t);
+    await s.broadcasts.progress();
+    expect(await get()).toMatchObject({ state: 'done', delivery: { finished: 2, failed: 0, failures: [] } });
+    expect((await s.airings.list(b.id)).find((a) => a.clusterId === ids[1])).toMatchObject({ state: 'finished', reason: null });
   }, 30_000);
 
   it('waits for an offline cluster until its airing time is over', async () => {
     const { s, clock, ids, start, airOnce, get } = await setup(2);
     s.presence.seen(ids[0]);
     clock.t = start;
-    airOnce(ids[0], start - 2000);
-    s.broadcasts.progress();
+    await airOnce(ids[0], start - 2000);
+    await s.broadcasts.progress();
     // The programme (1 s) of ids[1] would still be on now: it may yet be airing it from its own manifest.
-    expect(get().state).toBe('airing');
+    expect((await get()).state).toBe('airing');
     clock.t = start + 1500;
-    s.broadcasts.progress();
-    expect(get().state).toBe('done');
+    await s.broadcasts.progress();
+    expect((await get()).state).toBe('done');
   }, 30_000);
 
   it('is expired when a reachable cluster did not air, and stays so', async () => {
     const { s, clock, ids, start, expiresAt, airOnce, get } = await setup(2);
     s.presence.seen(ids[1]);
     clock.t = start + 5000;
-    airOnce(ids[0]);
-    s.broadcasts.progress();
-    expect(get().state).toBe('airing');
+    await airOnce(ids[0]);
+    await s.broadcasts.progress();
+    expect((await get()).state).toBe('airing');
     clock.t = expiresAt + 1;
     s.presence.seen(ids[1]);
-    s.broadcasts.progress();
-    expect(get()).toMatchObject({ state: 'expired', delivery: { finished: 1, failed: 1, failures: [{ clusterId: ids[1], reason: 'not_received' }] } });
+    await s.broadcasts.progress();
+    expect(await get()).toMatchObject({ state: 'expired', delivery: { finished: 1, failed: 1, failures: [{ clusterId: ids[1], reason: 'not_received' }] } });
     clock.t += 60_000;
-    s.broadcasts.progress();
-    expect(get().state).toBe('expired');
+    await s.broadcasts.progress();
+    expect((await get()).state).toBe('expired');
   }, 30_000);
 });

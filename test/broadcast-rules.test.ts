@@ -11,7 +11,7 @@ const sim = (id: string) => demo.fleet.get(id)!;
 const get = async (id: string) => (await srv.api('GET', `/api/broadcasts/${id}`)).body;
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 const create = async (body: Record<string, unknown>, token?: string) => srv.api('POST', '/api/broadcasts', { title: 'Bản tin', level: 'normal', ...body }, token);
-const stateOf = (b: string, clusterId: string) => reports(srv, b).filter((r) => r.cluster_id === clusterId).map((r) => r.state);
+const stateOf = async (b: string, clusterId: string) => (await reports(srv, b)).filter((r) => r.cluster_id === clusterId).map((r) => r.state);
 
 beforeAll(async () => {
   srv = await startServer({ LOA_SYNC_LEAD_MS: '800' });
@@ -28,13 +28,13 @@ describe('store and forward', () => {
   it('airs a pre-fetched item on time while offline and reports it once on reconnect', async () => {
     const startAt = Date.now() + 3000;
     const b = (await create({ source: { contentId: tone2 }, targets: { clusterIds: ['bp-01'] }, startAt: new Date(startAt).toISOString() })).body;
-    await waitFor(() => stateOf(b.id, 'bp-01').includes('downloaded'), 10_000);
+    await waitFor(async () => (await stateOf(b.id, 'bp-01')).includes('downloaded'), 10_000);
     sim('bp-01').linkDown();
     await new Promise((r) => setTimeout(r, startAt + 2600 - Date.now()));
-    expect(stateOf(b.id, 'bp-01')).not.toContain('started');
+    expect((await stateOf(b.id, 'bp-01'))).not.toContain('started');
     sim('bp-01').linkUp();
-    await waitFor(() => stateOf(b.id, 'bp-01').includes('finished'), 15_000);
-    const started = reports(srv, b.id, 'started');
+    await waitFor(async () => (await stateOf(b.id, 'bp-01')).includes('finished'), 15_000);
+    const started = (await reports(srv, b.id, 'started'));
     expect(started).toHaveLength(1);
     expect(Math.abs(started[0].server_ts - startAt)).toBeLessThan(250);
     expect((await get(b.id)).delivery).toMatchObject({ targeted: 1, started: 1, finished: 1, failed: 0 });
@@ -48,9 +48,9 @@ describe('expiry, cancel and bad content', () => {
     const b = (await create({ source: { contentId: tone2 }, targets: { clusterIds: ['bp-04', 'bp-05'] }, startAt: inMs(1000), expiresAt: inMs(3500) })).body;
     await new Promise((r) => setTimeout(r, 4500));
     sim('bp-04').linkUp();
-    await waitFor(() => stateOf(b.id, 'bp-05').some((s) => s === 'skipped' || s === 'failed'), 15_000);
+    await waitFor(async () => (await stateOf(b.id, 'bp-05')).some((s) => s === 'skipped' || s === 'failed'), 15_000);
     await waitFor(async () => (await get(b.id)).state === 'expired', 10_000);
-    expect(reports(srv, b.id, 'started')).toEqual([]);
+    expect((await reports(srv, b.id, 'started'))).toEqual([]);
     sim('bp-05').contentFetchDelay(0);
   }, 40_000);
 
@@ -61,40 +61,40 @@ describe('expiry, cancel and bad content', () => {
     const res = await srv.api('POST', `/api/broadcasts/${b.id}/cancel`);
     expect(res.status).toBe(200);
     expect(res.body.state).toBe('cancelled');
-    await waitFor(() => ['bp-02', 'bp-03'].every((c) => stateOf(b.id, c).includes('cancelled')), 10_000);
+    await waitFor(async () => (await Promise.all(['bp-02', 'bp-03'].map((c) => stateOf(b.id, c)))).every((s) => s.includes('cancelled')), 10_000);
     expect(sim('bp-02').nowPlaying).toBeNull();
-    expect(reports(srv, b.id, 'finished')).toEqual([]);
+    expect((await reports(srv, b.id, 'finished'))).toEqual([]);
     expect((await srv.api('POST', `/api/broadcasts/${b.id}/cancel`)).status).toBe(409);
   }, 40_000);
 
   it('refuses a corrupt download, reports it, and airs after a good retry', async () => {
     sim('bp-06').corruptNextDownload();
     const b = (await create({ source: { contentId: await uploadTone(srv, 2, 610) }, targets: { clusterIds: ['bp-06'] }, startAt: inMs(6000) })).body;
-    await waitFor(() => reports(srv, b.id, 'failed').some((r) => r.reason === 'hash_mismatch'), 10_000);
-    await waitFor(() => stateOf(b.id, 'bp-06').includes('finished'), 20_000);
+    await waitFor(async () => (await reports(srv, b.id, 'failed')).some((r) => r.reason === 'hash_mismatch'), 10_000);
+    await waitFor(async () => (await stateOf(b.id, 'bp-06')).includes('finished'), 20_000);
   }, 40_000);
 });
 
 describe('priority bulletins', () => {
   it('wait for the current item, then air in the order the operator set', async () => {
     const normal = (await create({ source: { contentId: await uploadTone(srv, 4, 330) }, targets: { clusterIds: ['bp-07'] } })).body;
-    await waitFor(() => stateOf(normal.id, 'bp-07').includes('started'), 10_000);
+    await waitFor(async () => (await stateOf(normal.id, 'bp-07')).includes('started'), 10_000);
     const second = (await create({ level: 'priority', order: 2, maxWaitS: 60, source: { contentId: tone2 }, targets: { clusterIds: ['bp-07'] } })).body;
     const first = (await create({ level: 'priority', order: 1, maxWaitS: 60, source: { contentId: tone2 }, targets: { clusterIds: ['bp-07'] } })).body;
-    await waitFor(() => stateOf(second.id, 'bp-07').includes('finished'), 25_000);
-    const at = (b: string, s: string) => reports(srv, b, s)[0]?.server_ts;
-    expect(stateOf(normal.id, 'bp-07')).not.toContain('interrupted');
-    expect(at(first.id, 'started')).toBeGreaterThanOrEqual(at(normal.id, 'finished'));
-    expect(at(second.id, 'started')).toBeGreaterThanOrEqual(at(first.id, 'finished'));
+    await waitFor(async () => (await stateOf(second.id, 'bp-07')).includes('finished'), 25_000);
+    const at = async (b: string, s: string) => (await reports(srv, b, s))[0]?.server_ts;
+    expect((await stateOf(normal.id, 'bp-07'))).not.toContain('interrupted');
+    expect((await at(first.id, 'started'))).toBeGreaterThanOrEqual((await at(normal.id, 'finished')));
+    expect((await at(second.id, 'started'))).toBeGreaterThanOrEqual((await at(first.id, 'finished')));
   }, 40_000);
 
   it('preempt a normal item once their maximum wait is over', async () => {
     const normal = (await create({ source: { contentId: await uploadTone(srv, 12, 700) }, targets: { clusterIds: ['bp-08'] }, onPreempt: 'drop' })).body;
-    await waitFor(() => stateOf(normal.id, 'bp-08').includes('started'), 10_000);
+    await waitFor(async () => (await stateOf(normal.id, 'bp-08')).includes('started'), 10_000);
     const p = (await create({ level: 'priority', maxWaitS: 1, source: { contentId: tone2 }, targets: { clusterIds: ['bp-08'] } })).body;
-    await waitFor(() => stateOf(p.id, 'bp-08').includes('finished'), 15_000);
-    expect(stateOf(normal.id, 'bp-08')).toContain('interrupted');
-    await waitFor(() => reports(srv, normal.id, 'skipped').some((r) => r.reason === 'preempted'), 5000);
+    await waitFor(async () => (await stateOf(p.id, 'bp-08')).includes('finished'), 15_000);
+    expect((await stateOf(normal.id, 'bp-08'))).toContain('interrupted');
+    await waitFor(async () => (await reports(srv, normal.id, 'skipped')).some((r) => r.reason === 'preempted'), 5000);
   }, 40_000);
 });
 
@@ -120,7 +120,7 @@ describe('approval and roles', () => {
     expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/approve`, undefined, users.operator)).status).toBe(403);
     const ok = await srv.api('POST', `/api/broadcasts/${b.body.id}/approve`, undefined, users.approver);
     expect(ok.body).toMatchObject({ state: 'scheduled', approvedBy: 'approver-bp' });
-    await waitFor(() => stateOf(b.body.id, 'bp-09').includes('finished'), 15_000);
+    await waitFor(async () => (await stateOf(b.body.id, 'bp-09')).includes('finished'), 15_000);
   }, 30_000);
 
   it('records a rejection with its reason and never airs it', async () => {
@@ -128,7 +128,7 @@ describe('approval and roles', () => {
     const r = await srv.api('POST', `/api/broadcasts/${b.body.id}/reject`, { reason: 'Sai nội dung' }, users.approver);
     expect(r.body).toMatchObject({ state: 'rejected', rejectReason: 'Sai nội dung' });
     expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/reject`, {}, users.approver)).body.field).toBe('body/reason');
-    expect(reports(srv, b.body.id)).toEqual([]);
+    expect((await reports(srv, b.body.id))).toEqual([]);
   });
 
   it('lets an emergency bypass a strict policy, recorded in the audit log', async () => {
@@ -137,7 +137,7 @@ describe('approval and roles', () => {
     expect(b.body.state).toBe('scheduled');
     const audit = await srv.api('GET', `/api/audit?action=broadcast.approval_bypassed`);
     expect(audit.body.map((a: any) => a.targetId)).toContain(b.body.id);
-    await waitFor(() => stateOf(b.body.id, 'bp-11').includes('finished'), 15_000);
+    await waitFor(async () => (await stateOf(b.body.id, 'bp-11')).includes('finished'), 15_000);
   }, 30_000);
 
   it('refuses a viewer, and an operator outside its areas', async () => {

@@ -11,9 +11,9 @@ describe('playlists', () => {
   it('airs several items as one programme, joined in order', async () => {
     const { s, actor, clusterId, contentId, toneMs } = await setup();
     const b = await s.broadcasts.create({ title: 'Chuông và bản tin', level: 'normal', source: { items: [{ contentId }, { tts: { text: 'Kính mời bà con dự họp.' } }, { contentId }] }, targets: { clusterIds: [clusterId] } }, actor);
-    const joined = s.content.get(b.contentId!);
+    const joined = await s.content.get(b.contentId!);
     expect(joined).toMatchObject({ source: 'playlist', state: 'ready' });
-    const speech = s.content.list({ limit: 10, offset: 0 }).find((x) => x.source === 'tts')!;
+    const speech = (await s.content.list({ limit: 10, offset: 0 })).find((x) => x.source === 'tts')!;
     // two tones, the speech, and 400 ms after each item
     expect(joined.durationMs).toBeGreaterThanOrEqual(2 * toneMs + speech.durationMs! + 1000);
     expect(joined.durationMs).toBeLessThanOrEqual(2 * toneMs + speech.durationMs! + 1400);
@@ -31,14 +31,14 @@ describe('manifest window', () => {
 
     const b = await s.broadcasts.create({ title: 'Họp dân', level: 'normal', source: { contentId: content.id }, targets: { clusterIds: [c.clusterId] }, startAt: new Date(clock.t + 50 * 3_600_000).toISOString() }, actor);
     expect(b.state).toBe('scheduled');
-    expect(s.airings.planned(b.id)).toBe(false);
-    expect(s.manifests.delta(c.clusterId, 0).items).toEqual([]);
+    expect(await s.airings.planned(b.id)).toBe(false);
+    expect((await s.manifests.delta(c.clusterId, 0)).items).toEqual([]);
     expect(await s.broadcasts.deliverDue()).toBe(0);
 
     clock.t += 2 * 3_600_000 + 1;
     expect(await s.broadcasts.deliverDue()).toBe(1);
-    expect(s.airings.planned(b.id)).toBe(true);
-    expect(s.manifests.delta(c.clusterId, 0).items.map((i) => i.broadcastId)).toEqual([b.id]);
+    expect(await s.airings.planned(b.id)).toBe(true);
+    expect((await s.manifests.delta(c.clusterId, 0)).items.map((i) => i.broadcastId)).toEqual([b.id]);
     expect(published).toContain(`loa/v1/dev/${c.clusterId}/manifest`);
     expect(await s.broadcasts.deliverDue()).toBe(0);
   }, 30_000);

@@ -14,7 +14,7 @@ const DT = 'dong-thanh';
 
 const uploadTone = (seconds: number) => uploadToneTo(srv, seconds);
 const broadcast = async (id: string) => (await srv.api('GET', `/api/broadcasts/${id}`)).body;
-const reports = (broadcastId: string, state?: string) => reportsOf(srv, broadcastId, state);
+const reports = async (broadcastId: string, state?: string) => (await reportsOf(srv, broadcastId, state));
 
 beforeAll(async () => {
   srv = await startServer({ LOA_SYNC_LEAD_MS: '1500' });
@@ -52,11 +52,11 @@ describe('emergency to a whole commune', () => {
     }, 40_000, 200);
     expect(e.delivery).toMatchObject({ targeted: 18, received: 18, started: 18, finished: 18, failed: 0 });
     // Only Đồng Thạnh: Bình Phú's 16 clusters never heard it.
-    expect(new Set(reports(emergency.body.id).map((r) => r.cluster_id)).size).toBe(18);
-    expect(reports(emergency.body.id).every((r) => r.cluster_id.startsWith('dt-'))).toBe(true);
+    expect(new Set((await reports(emergency.body.id)).map((r) => r.cluster_id)).size).toBe(18);
+    expect((await reports(emergency.body.id)).every((r) => r.cluster_id.startsWith('dt-'))).toBe(true);
 
-    const interrupted = reports(normal.body.id, 'interrupted');
-    const resumed = reports(normal.body.id, 'resumed');
+    const interrupted = (await reports(normal.body.id, 'interrupted'));
+    const resumed = (await reports(normal.body.id, 'resumed'));
     expect(new Set(interrupted.map((r) => r.cluster_id)).size).toBe(18);
     expect(new Set(resumed.map((r) => r.cluster_id)).size).toBe(18);
     await waitFor(async () => (await broadcast(normal.body.id)).delivery.finished === 18, 20_000, 200);

@@ -120,7 +120,7 @@ describe('subscribe ACL', () => {
     await subscribeOutcome(o, 'loa/v1/grp/a-commune-b/cmd');
     o.on('message', (t) => inA.push(`other ${t}`));
     c.on('message', (t) => inA.push(`a ${t}`));
-    await srv.app.loa.broker.publish({ cmd: 'publish', topic: 'loa/v1/grp/a-commune-a/cmd', payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, () => undefined);
+    await new Promise<void>((done) => srv.app.loa.broker.publish({ cmd: 'publish', topic: 'loa/v1/grp/a-commune-a/cmd', payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, () => done()));
     await waitFor(() => inA.includes('a loa/v1/grp/a-commune-a/cmd'));
     expect(inA.filter((x) => x.startsWith('other'))).toEqual([]);
     o.end(true);
@@ -197,7 +197,7 @@ describe('credentials', () => {
   });
 
   it('stores only a hash of the secret', async () => {
-    const rows = srv.app.loa.db.$client.prepare('select secret_hash from device_credentials where cluster_id = ?').all(a.id) as { secret_hash: string }[];
+    const rows = srv.app.loa.db.sqlite!.prepare('select secret_hash from device_credentials where cluster_id = ?').all(a.id) as { secret_hash: string }[];
     expect(rows[0].secret_hash).toMatch(/^[a-f0-9]{64}$/);
     expect(rows[0].secret_hash).not.toContain(a.secret);
     const detail = await srv.api('GET', `/api/clusters/${a.id}`);

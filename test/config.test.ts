@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, heartbeatTimeoutMs, loadConfig } from '../server/src/config.ts';
@@ -34,6 +36,20 @@ describe('configuration', () => {
   it('refuses a short admin password and a TLS cert without key', () => {
     expect(() => loadConfig({ LOA_ADMIN_PASSWORD: 'short' })).toThrowError(/LOA_ADMIN_PASSWORD is too short/);
     expect(() => loadConfig({ LOA_MQTT_TLS_CERT: '/tmp/cert.pem' })).toThrowError(/LOA_MQTT_TLS_CERT and LOA_MQTT_TLS_KEY must be set together/);
+  });
+
+  it("checks the external link's TLS files, their pairing and that the URL is mqtts://", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loa-config-'));
+    const pem = join(dir, 'ca.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n');
+    const url = 'mqtts://broker.example:8883';
+    const c = loadConfig({ LOA_MQTT_URL: url, LOA_MQTT_CA_FILE: pem, LOA_MQTT_CLIENT_CERT_FILE: pem, LOA_MQTT_CLIENT_KEY_FILE: pem, LOA_MQTT_TLS_SERVERNAME: 'broker.internal' });
+    expect(c).toMatchObject({ LOA_MQTT_CA_FILE: pem, LOA_MQTT_TLS_SERVERNAME: 'broker.internal' });
+    expect(() => loadConfig({ LOA_MQTT_URL: url, LOA_MQTT_CA_FILE: join(dir, 'missing.pem') })).toThrowError(`LOA_MQTT_CA_FILE="${join(dir, 'missing.pem')}" cannot be read: no such file`);
+    expect(() => loadConfig({ LOA_MQTT_URL: url, LOA_MQTT_CA_FILE: dir })).toThrowError(/LOA_MQTT_CA_FILE=".*" cannot be read: not a file/);
+    expect(() => loadConfig({ LOA_MQTT_URL: url, LOA_MQTT_CLIENT_CERT_FILE: pem })).toThrowError('LOA_MQTT_CLIENT_CERT_FILE and LOA_MQTT_CLIENT_KEY_FILE must be set together');
+    expect(() => loadConfig({ LOA_MQTT_URL: 'mqtt://broker.example:1883', LOA_MQTT_CA_FILE: pem })).toThrowError('LOA_MQTT_CA_FILE applies only to an mqtts:// LOA_MQTT_URL (LOA_MQTT_URL="mqtt://broker.example:1883")');
+    expect(() => loadConfig({ LOA_MQTT_CLIENT_CERT_FILE: pem, LOA_MQTT_CLIENT_KEY_FILE: pem })).toThrowError('LOA_MQTT_CLIENT_CERT_FILE, LOA_MQTT_CLIENT_KEY_FILE apply only to an mqtts:// LOA_MQTT_URL (LOA_MQTT_URL is empty)');
   });
 
   it('lists every variable in .env.example', () => {

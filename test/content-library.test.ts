@@ -81,7 +81,7 @@ describe('the content list', () => {
     expect(item).toMatchObject({ createdBy: expect.any(String), createdByName: 'admin' });
 
     // Over: no longer holds the item, and its start is the item's last airing. (The airing itself is not under test here.)
-    srv.app.loa.db.$client.prepare(`update broadcasts set state = 'done' where id = ?`).run(b.body.id);
+    srv.app.loa.db.sqlite!.prepare(`update broadcasts set state = 'done' where id = ?`).run(b.body.id);
     const [after] = await list('?q=tiem');
     expect(after.usedBy).toEqual([]);
     expect(Date.parse(after.lastAiredAt!)).toBe(Date.parse(startAt));

@@ -86,7 +86,7 @@ describe('content ingest', () => {
     expect(again.id).toBe(first.id);
     expect(again.sha256).toBe(first.sha256);
     expect(storeFiles(lib.store)).toEqual(before);
-    expect(lib.content.list({ limit: 500 }).filter((r) => r.originalSha256 === first.originalSha256)).toHaveLength(1);
+    expect((await lib.content.list({ limit: 500 })).filter((r) => r.originalSha256 === first.originalSha256)).toHaveLength(1);
   });
 
   it('shares one stored file between items whose audio is identical (a re-tagged copy)', async () => {
@@ -114,13 +114,13 @@ describe('content ingest', () => {
   ] as const)('refuses %s with a 4xx naming body/file and leaves nothing behind', async (_, key, status, message) => {
     const bad = await makeBadFixtures(work, fixtures[0].path);
     const before = storeFiles(lib.store);
-    const readyBefore = lib.content.list({ limit: 500 }).filter((r) => r.state === 'ready').length;
+    const readyBefore = (await lib.content.list({ limit: 500 })).filter((r) => r.state === 'ready').length;
     const err = (await lib.content.ingest(bad[key], { source: 'upload' }, actor).catch((e) => e)) as AppError;
     expect(err.statusCode).toBe(status);
     expect(err.field).toBe('body/file');
     expect(err.message).toMatch(message);
     expect(storeFiles(lib.store)).toEqual(before);
-    expect(lib.content.list({ limit: 500 }).filter((r) => r.state === 'ready')).toHaveLength(readyBefore);
+    expect((await lib.content.list({ limit: 500 })).filter((r) => r.state === 'ready')).toHaveLength(readyBefore);
   });
 
   it('marks an item failed with the reason when damage shows only in the full decode', async () => {
@@ -128,8 +128,8 @@ describe('content ingest', () => {
     const { record, done } = await lib.content.submit(bad.truncated, { source: 'upload' }, actor);
     expect(record.state).toBe('transcoding');
     await expect(done).rejects.toMatchObject({ statusCode: 422, field: 'body/file' });
-    expect(lib.content.get(record.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/truncated/), sha256: null, progress: null });
-    expect(() => lib.content.playable(record.id)).toThrow(expect.objectContaining({ statusCode: 409 }));
+    expect(await lib.content.get(record.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/truncated/), sha256: null, progress: null });
+    await expect(lib.content.playable(record.id)).rejects.toMatchObject({ statusCode: 409 });
   });
 
   it('refuses audio longer than the configured limit, whether declared in the header or found by decoding', async () => {
@@ -143,19 +143,19 @@ describe('content ingest', () => {
       expect(err.message).toMatch(/0:03 long; the limit is 0:02/);
     }
     expect(storeFiles(short.store)).toEqual({ content: [], originals: [], tmp: [] });
-    expect(short.content.list()).toEqual([]);
+    expect(await short.content.list()).toEqual([]);
     rmSync(short.dir, { recursive: true, force: true });
   });
 
   it('reports transcode progress while it works and answers playable() once ready', async () => {
     const f = await makeSignal(join(work, 'ninety.flac'), { lufs: -30, seconds: 90, args: ['-ac', '1', '-ar', '16000', '-c:a', 'flac'] });
     const { record, done } = await lib.content.submit(f, { source: 'upload', title: 'Bản tin 90 giây' }, actor);
-    expect(() => lib.content.playable(record.id)).toThrow(expect.objectContaining({ statusCode: 409 }));
+    await expect(lib.content.playable(record.id)).rejects.toMatchObject({ statusCode: 409 });
     const seen: number[] = [];
     let finished = false;
-    done.finally(() => (finished = true));
+    void done.finally(() => (finished = true));
     while (!finished) {
-      const p = lib.content.get(record.id).progress;
+      const p = (await lib.content.get(record.id)).progress;
       if (p !== null && p !== seen.at(-1)) seen.push(p);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -163,17 +163,18 @@ describe('content ingest', () => {
     expect(seen.some((p) => p > 0 && p < 100)).toBe(true);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen); // never goes backwards
     expect(ready).toMatchObject({ state: 'ready', progress: null, title: 'Bản tin 90 giây' });
-    expect(lib.content.playable(record.id)).toEqual({ sha256: ready.sha256, size: ready.bytes, durationMs: ready.durationMs });
+    expect(await lib.content.playable(record.id)).toEqual({ sha256: ready.sha256, size: ready.bytes, durationMs: ready.durationMs });
     expect(ready.durationMs).toBeGreaterThan(89_000);
-    expect(() => lib.content.playable('ct-unknown00')).toThrow(expect.objectContaining({ statusCode: 404 }));
+    await expect(lib.content.playable('ct-unknown00')).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('marks items a crash left unfinished as failed when the service starts again', async () => {
     const l = library();
-    new ContentRepo(l.db).insert({ id: 'ct-crashed001', state: 'transcoding', source: 'upload', createdAt: Date.now() });
+    await new ContentRepo(l.db).insert({ id: 'ct-crashed001', state: 'transcoding', source: 'upload', createdAt: Date.now() });
     writeFileSync(join(l.store.tmpDir, 'half-written'), 'x');
     const restarted = new ContentService(new ContentRepo(l.db), l.store, new AuditService(new AuditRepo(l.db), clock), clock);
-    expect(restarted.get('ct-crashed001')).toMatchObject({ state: 'failed', error: expect.stringMatching(/interrupted/) });
+    await restarted.start();
+    expect(await restarted.get('ct-crashed001')).toMatchObject({ state: 'failed', error: expect.stringMatching(/interrupted/) });
     expect(storeFiles(l.store).tmp).toEqual([]);
     rmSync(l.dir, { recursive: true, force: true });
   });
@@ -259,7 +260,7 @@ describe('content over HTTP', () => {
   });
 
   it('serves the transcoded audio for preview, with Range', async () => {
-    const [item] = http.content.list({ limit: 1 });
+    const [item] = await http.content.list({ limit: 1 });
     const stored = readFileSync(http.store.pathOf(item.sha256!));
     const full = await fetch(`${url}/api/content/${item.id}/audio`);
     expect(full.status).toBe(200);

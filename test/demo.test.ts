@@ -57,7 +57,7 @@ describe('demo fleet', () => {
     const file = join(srv.dataDir, 'demo-fleet.json');
     const before = readFileSync(file, 'utf8');
     // Seeding alone: a second fleet with the same cluster ids would only fight the first over their sessions.
-    const again = seedDemo(srv.app.loa.services, `mqtt://127.0.0.1:${srv.mqttPort}`, srv.httpUrl);
+    const again = await seedDemo(srv.app.loa.services, `mqtt://127.0.0.1:${srv.mqttPort}`, srv.httpUrl);
     expect(again.created).toBe(0);
     expect((await srv.api('GET', '/api/clusters')).body.total).toBe(34);
     expect((await srv.api('GET', '/api/areas')).body.length).toBe(3 + 10);

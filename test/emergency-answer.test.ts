@@ -14,24 +14,24 @@ import { fakeClock, ingestTone, testDir, type FakeClock } from './helpers/servic
  */
 const N = 40;
 
-function boot(dataDir: string, clock: FakeClock, hold: boolean) {
+async function boot(dataDir: string, clock: FakeClock, hold: boolean) {
   const db: Db = createDb(join(dataDir, 'loa.sqlite'));
   const sent: { topic: string; payload: unknown }[] = [];
   const publisher = { publish: async (topic: string, payload: Buffer) => void sent.push({ topic, payload: JSON.parse(payload.toString()) }) };
-  const s = createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher, hold ? { scheduleBacklog: () => undefined } : {});
+  const s = await createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher, hold ? { scheduleBacklog: () => undefined } : {});
   return { s, db, sent };
 }
 
 async function commune(hold: boolean) {
   const dataDir = testDir('loa-emerg-');
   const clock = fakeClock();
-  const first = boot(dataDir, clock, hold);
+  const first = await boot(dataDir, clock, hold);
   const actor = systemActor('test');
-  first.s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
-  const made = first.s.clusters.create(Array.from({ length: N }, (_, i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `E${i}`, outputs: [{ index: 0, label: 'Loa' }] })), actor);
+  await first.s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+  const made = await first.s.clusters.create(Array.from({ length: N }, (_, i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `E${i}`, outputs: [{ index: 0, label: 'Loa' }] })), actor);
   // One more cluster elsewhere, targeted by id: it is reached by a push on its own manifest topic.
-  first.s.areas.create({ id: 'xb', name: 'Xã B', kind: 'commune' });
-  const [lone] = first.s.clusters.create([{ name: 'Cụm lẻ', areaId: 'xb', serial: 'EL', outputs: [{ index: 0, label: 'Loa' }] }], actor);
+  await first.s.areas.create({ id: 'xb', name: 'Xã B', kind: 'commune' });
+  const [lone] = await first.s.clusters.create([{ name: 'Cụm lẻ', areaId: 'xb', serial: 'EL', outputs: [{ index: 0, label: 'Loa' }] }], actor);
   const tone = await ingestTone(first.s, dataDir, actor);
   const b = await first.s.broadcasts.create({ title: 'Cảnh báo lũ', level: 'emergency', source: { contentId: tone.id }, targets: { areaIds: ['xa'], clusterIds: [lone.clusterId] } }, actor);
   return { dataDir, clock, actor, first, b, ids: made.map((c) => c.clusterId), lone: lone.clusterId };
@@ -49,37 +49,37 @@ describe('an emergency answered before its bookkeeping', () => {
     // The per-device push of the lone cluster waits on the backlog too.
     expect(manifestsTo(first.sent, lone)).toEqual([]);
     // Nothing on disk yet: read the tables directly, past the services (which would settle the backlog).
-    expect(first.db.$client.prepare('select count(*) as n from airings').get()).toEqual({ n: 0 });
-    expect(first.db.$client.prepare('select count(*) as n from manifest_items').get()).toEqual({ n: 0 });
+    expect(first.db.sqlite!.prepare('select count(*) as n from airings').get()).toEqual({ n: 0 });
+    expect(first.db.sqlite!.prepare('select count(*) as n from manifest_items').get()).toEqual({ n: 0 });
   });
 
   it('lets no reader see the gap: a manifest request or a report in it settles the backlog first', async () => {
     const { first, b, ids, clock } = await commune(true);
-    const m = first.s.manifests.delta(ids[0], 0);
+    const m = await first.s.manifests.delta(ids[0], 0);
     expect(m.items.map((i) => i.broadcastId)).toEqual([b.id]);
     expect(first.s.backlog.pending).toBe(0);
-    expect(first.s.airings.report(ids[1], { id: 'r-1', itemId: b.id, broadcastId: b.id, seq: 0, state: 'received', ts: clock.t, serverTs: null })).toBe(true);
-    expect(first.s.broadcasts.get(b.id, systemActor('t')).delivery).toMatchObject({ targeted: N + 1, received: 1 });
+    expect(await first.s.airings.report(ids[1], { id: 'r-1', itemId: b.id, broadcastId: b.id, seq: 0, state: 'received', ts: clock.t, serverTs: null })).toBe(true);
+    expect((await first.s.broadcasts.get(b.id, systemActor('t'))).delivery).toMatchObject({ targeted: N + 1, received: 1 });
   });
 
   it('is completed by the next process when the first one died before its backlog ran', async () => {
     const { dataDir, clock, first, b, ids, lone } = await commune(true);
-    first.db.$client.close(); // kill -9: the backlog never ran
-    const second = boot(dataDir, clock, false);
-    expect(second.s.airings.planned(b.id)).toBe(false);
+    first.db.sqlite!.close(); // kill -9: the backlog never ran
+    const second = await boot(dataDir, clock, false);
+    expect(await second.s.airings.planned(b.id)).toBe(false);
     expect(await second.s.broadcasts.deliverDue()).toBe(1);
     await second.s.backlog.idle();
     // The group publish is repeated (a device that has the item keeps it), the lone cluster gets its push.
     expect(plays(second.sent).map((m) => m.topic)).toEqual(['loa/v1/grp/a-xa/play']);
     expect(manifestsTo(second.sent, lone).at(-1)!.items.map((i) => i.broadcastId)).toEqual([b.id]);
-    const got = second.s.broadcasts.get(b.id, systemActor('t'));
+    const got = await second.s.broadcasts.get(b.id, systemActor('t'));
     expect(got.delivery.targeted).toBe(N + 1);
     // Same times as announced: a re-delivery must not move an airing the devices may already hold.
     expect(got.startAt).toBe(b.startAt);
-    for (const id of [...ids, lone]) expect(second.s.manifests.delta(id, 0).items.map((i) => [i.broadcastId, i.startAt])).toEqual([[b.id, Date.parse(b.startAt!)]]);
+    for (const id of [...ids, lone]) expect((await second.s.manifests.delta(id, 0)).items.map((i) => [i.broadcastId, i.startAt])).toEqual([[b.id, Date.parse(b.startAt!)]]);
     // Delivered once: the next run of the window job leaves it alone.
     expect(await second.s.broadcasts.deliverDue()).toBe(0);
-    second.db.$client.close();
+    second.db.sqlite!.close();
   });
 
   it('is not delivered twice when the process lives on', async () => {
@@ -87,6 +87,6 @@ describe('an emergency answered before its bookkeeping', () => {
     await first.s.backlog.idle();
     expect(await first.s.broadcasts.deliverDue()).toBe(0);
     expect(plays(first.sent)).toHaveLength(1);
-    first.db.$client.close();
+    first.db.sqlite!.close();
   });
 });

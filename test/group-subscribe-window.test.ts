@@ -54,7 +54,7 @@ describe('a broadcast sent while a new cluster subscribes its groups', () => {
     await waitFor(() => log.length === 4);
     expect(log[3]).toBe('manifest');
 
-    const version = srv.app.loa.services.manifests.version(c.id);
+    const version = await srv.app.loa.services.manifests.version(c.id);
     // It airs it: proof of play, as the server records it.
     await waitFor(async () => (await srv.api('GET', `/api/broadcasts/${res.body.id}`)).body.delivery.finished === 1, 30_000);
     expect(sim.manifestVersion).toBe(version);

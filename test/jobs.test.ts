@@ -14,26 +14,26 @@ describe('durable jobs', () => {
     const runner = new JobRunner(new JobsRepo(db), clock);
     let runs = 0;
     let fail = false;
-    runner.register({ name: 'planner', intervalMs: 60_000, run: () => { runs++; if (fail) throw new Error('disk full'); } });
+    await runner.register({ name: 'planner', intervalMs: 60_000, run: () => { runs++; if (fail) throw new Error('disk full'); } });
     expect(await runner.runDue()).toEqual(['planner']);
     expect(await runner.runDue()).toEqual([]); // not due again for a minute
     clock.t += 60_000;
     fail = true;
     await runner.runDue();
-    expect(runner.list()[0]).toMatchObject({ attempts: 1, lastError: 'disk full', dueAt: clock.t + 2_000 });
+    expect((await runner.list())[0]).toMatchObject({ attempts: 1, lastError: 'disk full', dueAt: clock.t + 2_000 });
     clock.t += 2_000;
     await runner.runDue();
-    expect(runner.list()[0]).toMatchObject({ attempts: 2, dueAt: clock.t + 4_000 });
+    expect((await runner.list())[0]).toMatchObject({ attempts: 2, dueAt: clock.t + 4_000 });
     fail = false;
-    runner.trigger('planner');
+    await runner.trigger('planner');
     await runner.runDue();
-    expect(runner.list()[0]).toMatchObject({ attempts: 0, lastError: null, lastOkAt: clock.t, dueAt: clock.t + 60_000 });
+    expect((await runner.list())[0]).toMatchObject({ attempts: 0, lastError: null, lastOkAt: clock.t, dueAt: clock.t + 60_000 });
     expect(runs).toBe(4);
-    db.$client.close();
+    await db.close();
 
     // A restarted server keeps the schedule: registering again does not make the job due at once.
     const again = new JobRunner(new JobsRepo(createDb(file)), clock);
-    again.register({ name: 'planner', intervalMs: 60_000, run: () => void runs++ });
+    await again.register({ name: 'planner', intervalMs: 60_000, run: () => void runs++ });
     expect(await again.runDue()).toEqual([]);
     clock.t += 60_000;
     expect(await again.runDue()).toEqual(['planner']);
@@ -44,14 +44,14 @@ describe('durable jobs', () => {
     const db = createDb(join(testDir('loa-jobs-'), 'jobs.sqlite'));
     const runner = new JobRunner(new JobsRepo(db), clock);
     let runs = 0;
-    runner.register({ name: 'planner', intervalMs: 60_000, run: () => { if (++runs === 1) runner.trigger('planner'); } });
+    await runner.register({ name: 'planner', intervalMs: 60_000, run: async () => { if (++runs === 1) await runner.trigger('planner'); } });
     expect(await runner.runDue()).toEqual(['planner']);
     // Due now, not in a minute: the change the trigger announced came after the run had read its data.
-    expect(runner.list()[0]!.dueAt).toBeLessThanOrEqual(clock.t);
+    expect((await runner.list())[0]!.dueAt).toBeLessThanOrEqual(clock.t);
     expect(await runner.runDue()).toEqual(['planner']);
     expect(runs).toBe(2);
     expect(await runner.runDue()).toEqual([]);
-    db.$client.close();
+    await db.close();
   });
 
   it('lets one runner at a time take a job, and another take it once the first died holding its lease', async () => {
@@ -61,8 +61,8 @@ describe('durable jobs', () => {
     const b = new JobRunner(new JobsRepo(createDb(file)), clock);
     let release!: () => void;
     const ran: string[] = [];
-    a.register({ name: 'planner', intervalMs: 60_000, run: () => new Promise<void>((r) => ((release = r), ran.push('a'))) });
-    b.register({ name: 'planner', intervalMs: 60_000, run: () => void ran.push('b') });
+    await a.register({ name: 'planner', intervalMs: 60_000, run: () => new Promise<void>((r) => ((release = r), ran.push('a'))) });
+    await b.register({ name: 'planner', intervalMs: 60_000, run: () => void ran.push('b') });
     const first = a.runDue(); // takes the lease and hangs: the process "dies" holding it
     expect(await b.runDue()).toEqual([]);
     clock.t += LEASE_MS; // the lease runs out (a live run renews it; this one's process is gone)

@@ -96,11 +96,11 @@ describe('relay of an upstream station', () => {
       return r.body.find?.((a: any) => a.clusterId === v11.id && a.state === 'failed') ? r.body : null;
     });
     expect(airings.find((a: any) => a.clusterId === v11.id).reason).toBe('unsupported_stream');
-    const manifest = srv.app.loa.services.manifests.delta(v12.id, 0);
+    const manifest = await srv.app.loa.services.manifests.delta(v12.id, 0);
     const item = manifest.items.find((i) => i.broadcastId === b.body.id)!;
     expect(item.content).toBeUndefined();
     expect(item.stream).toMatchObject({ codec: 'opus', durationMs: 30_000, url: `/api/device/live/r-${src.body.id}` });
-    expect(srv.app.loa.services.manifests.delta(v11.id, 0).items.some((i) => i.broadcastId === b.body.id)).toBe(false);
+    expect((await srv.app.loa.services.manifests.delta(v11.id, 0)).items.some((i) => i.broadcastId === b.body.id)).toBe(false);
 
     // Not in its manifest (the v1.1 cluster) or wrong credentials: one 404 / 401, nothing told.
     const url = `${srv.httpUrl}${item.stream!.url}`;

@@ -81,13 +81,13 @@ describe.skipIf(!icecastAvailable())('listener authentication at Icecast by URL 
     expect(b.status, JSON.stringify(b.body)).toBe(201);
     await srv.app.loa.services.live.tick();
     await srv.app.loa.services.broadcasts.progress();
-    const item = srv.app.loa.services.manifests.delta(sim.id, 0).items.find((i) => i.broadcastId === b.body.id)!;
+    const item = (await srv.app.loa.services.manifests.delta(sim.id, 0)).items.find((i) => i.broadcastId === b.body.id)!;
     expect(item.stream!.url).toBe(url);
     // The server's Icecast source client is admitted by the source password, whatever the listener auth.
     await waitFor(async () => ((await ice.mounts()).includes(mount) ? true : null), 20_000);
 
     // The device with the item plays it through Icecast, and the server counts it playing.
-    await waitFor(() => (reports(srv, b.body.id, 'started').length === 1 ? true : null), 25_000);
+    await waitFor(async () => ((await reports(srv, b.body.id, 'started')).length === 1 ? true : null), 25_000);
     await waitFor(async () => ((await srv.api('GET', `/api/broadcasts/${b.body.id}`)).body.live?.onAir === 1 ? true : null));
     await waitFor(() => (sim.streamStats(item.id)?.pagesPlayed ?? 0) > 25, 10_000);
     expect(await ice.listeners(mount)).toBe(1);
@@ -124,7 +124,7 @@ describe.skipIf(!icecastAvailable())('listener authentication at Icecast by URL 
 
     // The broadcast cancelled, the stream still on its mount: the device no longer holds an item, so it is refused.
     expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/cancel`)).status).toBe(200);
-    await waitFor(() => (reports(srv, b.body.id, 'cancelled').length === 1 ? true : null));
+    await waitFor(async () => ((await reports(srv, b.body.id, 'cancelled')).length === 1 ? true : null));
     expect((await ice.mounts()).includes(mount)).toBe(true);
     expect((await open(url, basic(mine[0]!.id, mine[0]!.secret))).status).toBe(401);
   }, 90_000);

@@ -84,7 +84,7 @@ describe.skipIf(!icecastAvailable())('live streams distributed through Icecast (
     await srv.app.loa.services.broadcasts.progress();
 
     // The item sends the cluster to Icecast, not to the server.
-    const item = srv.app.loa.services.manifests.delta(sims[0]!.id, 0).items.find((i) => i.broadcastId === b.body.id)!;
+    const item = (await srv.app.loa.services.manifests.delta(sims[0]!.id, 0)).items.find((i) => i.broadcastId === b.body.id)!;
     expect(item.stream).toMatchObject({ url: `${ice.base}${mount}`, codec: 'opus', durationMs: 30_000 });
 
     // Icecast carries the stream's timeline: no epoch header (Icecast passes none of its source's), but the OpusTags
@@ -99,7 +99,7 @@ describe.skipIf(!icecastAvailable())('live streams distributed through Icecast (
     expect(plain.pages[1]!.body.toString('latin1')).toContain(`${STREAM_EPOCH_TAG}=${epoch}`);
 
     // Every cluster starts it and the server counts them playing: N of N.
-    await waitFor(() => (reports(srv, b.body.id, 'started').length === N ? true : null), 25_000);
+    await waitFor(async () => ((await reports(srv, b.body.id, 'started')).length === N ? true : null), 25_000);
     const view = await waitFor(async () => {
       const v = (await srv.api('GET', `/api/broadcasts/${b.body.id}`)).body;
       return v.live?.onAir === N ? v : null;
@@ -126,6 +126,6 @@ describe.skipIf(!icecastAvailable())('live streams distributed through Icecast (
     expect(spreads[Math.floor(spreads.length * 0.9)]!).toBeLessThan(30);
 
     expect((await srv.api('POST', `/api/broadcasts/${b.body.id}/cancel`)).status).toBe(200);
-    await waitFor(() => (reports(srv, b.body.id, 'cancelled').length === N ? true : null));
+    await waitFor(async () => ((await reports(srv, b.body.id, 'cancelled')).length === N ? true : null));
   }, 90_000);
 });

@@ -60,7 +60,7 @@ it('airs the microphone to a v1.2 cluster, ends with the stream, and keeps the r
   await waitFor(() => statuses.find((x) => x.type === 'status' && x.state === 'live'));
 
   // The device hears the stream from the live position.
-  const item = srv.app.loa.services.manifests.delta(dev!.id, 0).items.find((i) => i.broadcastId === s.body.broadcastId)!;
+  const item = (await srv.app.loa.services.manifests.delta(dev!.id, 0)).items.find((i) => i.broadcastId === s.body.broadcastId)!;
   expect(item.level).toBe('emergency');
   expect(item.stream?.durationMs).toBeNull();
   const pages: OggPage[] = [];

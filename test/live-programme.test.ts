@@ -37,8 +37,8 @@ it('plans a daily relay programme into stream broadcasts, and refuses what canno
 
   // Planned 48 h ahead: two occurrences at least, each a broadcast with a stream item in the cluster's manifest.
   await srv.app.loa.services.planner.run();
-  const items = await waitFor(() => {
-    const m = srv.app.loa.services.manifests.delta(cluster, 0).items.filter((i) => i.stream);
+  const items = await waitFor(async () => {
+    const m = (await srv.app.loa.services.manifests.delta(cluster, 0)).items.filter((i) => i.stream);
     return m.length >= 2 ? m : null;
   });
   expect(items[0]!.stream).toMatchObject({ url: `/api/device/live/r-${src.body.id}`, durationMs: 1_800_000 });

@@ -70,7 +70,7 @@ afterAll(async () => {
 const view = async (id: string) => (await srv.api('GET', `/api/broadcasts/${id}`)).body;
 /** The relay item's life on each cluster, as the cluster reported it. */
 const life = (c: string, itemId: string) => airings.get(c)!.filter((r) => r.itemId === itemId).map((r) => r.state);
-const relayItem = (clusterId: string, broadcastId: string) => srv.app.loa.services.manifests.delta(clusterId, 0).items.find((i) => i.broadcastId === broadcastId)!;
+const relayItem = async (clusterId: string, broadcastId: string) => (await srv.app.loa.services.manifests.delta(clusterId, 0)).items.find((i) => i.broadcastId === broadcastId)!;
 
 /** A relay broadcast starting now, on air on every cluster: its id, item id and slot start (server ms). */
 async function relayOnAir(durationS: number): Promise<{ id: string; itemId: string; slot: number }> {
@@ -78,8 +78,8 @@ async function relayOnAir(durationS: number): Promise<{ id: string; itemId: stri
   expect(b.status, JSON.stringify(b.body)).toBe(201);
   await srv.app.loa.services.live.tick();
   await srv.app.loa.services.broadcasts.progress();
-  await waitFor(() => reports(srv, b.body.id, 'started').length === N, 25_000);
-  const item = relayItem(sims[0]!.id, b.body.id);
+  await waitFor(async () => (await reports(srv, b.body.id, 'started')).length === N, 25_000);
+  const item = await relayItem(sims[0]!.id, b.body.id);
   expect(item.stream).toBeDefined();
   expect((await waitFor(async () => ((await view(b.body.id)).live?.onAir === N ? view(b.body.id) : null))).reach.clusters).toBe(N);
   return { id: b.body.id, itemId: item.id, slot: item.startAt ?? new Date(b.body.startAt).getTime() };
@@ -91,11 +91,11 @@ async function relayOnAir(durationS: number): Promise<{ id: string; itemId: stri
  */
 async function expectResumedLive(relay: { id: string; itemId: string; slot: number }, interrupter: string, gone: (clusterId: string) => number) {
   const ids = sims.map((s) => s.id);
-  const resumed = await waitFor(() => {
-    const r = reports(srv, relay.id, 'resumed');
+  const resumed = await waitFor(async () => {
+    const r = (await reports(srv, relay.id, 'resumed'));
     return r.length >= N ? r : null;
   }, 25_000);
-  const interrupted = reports(srv, relay.id, 'interrupted');
+  const interrupted = (await reports(srv, relay.id, 'interrupted'));
   expect(new Set(interrupted.map((r) => r.cluster_id))).toEqual(new Set(ids));
   expect(new Set(resumed.map((r) => r.cluster_id))).toEqual(new Set(ids));
   for (const c of ids) {
@@ -115,7 +115,7 @@ async function expectResumedLive(relay: { id: string; itemId: string; slot: numb
     console.log(`${c}: cut at ${cut.position_ms} ms into the slot, interrupter off ${left - cut.server_ts} ms later, resumed at ${back.position_ms} ms (first page due ${Math.round(after[0]!.targetMs - left)} ms after it left)`);
   }
   // Every cluster heard the interrupter through.
-  for (const c of ids) expect(reports(srv, interrupter).filter((r) => r.cluster_id === c).map((r) => r.state)).toContain('started');
+  for (const c of ids) expect((await reports(srv, interrupter)).filter((r) => r.cluster_id === c).map((r) => r.state)).toContain('started');
   // The console: all N playing the relay again.
   await waitFor(async () => ((await view(relay.id)).live?.onAir === N ? true : null));
   // And in step again: the same pages heard at the same true instant on every cluster (clock offsets corrected).
@@ -136,21 +136,21 @@ describe('a relay interrupted on several clusters', () => {
     expect(e.status, JSON.stringify(e.body)).toBe(201);
     await srv.app.loa.services.broadcasts.progress();
     // While the emergency airs: the relay is interrupted everywhere, 0 of N playing it.
-    await waitFor(async () => (reports(srv, relay.id, 'interrupted').length >= N && (await view(relay.id)).live?.onAir === 0 ? true : null), 20_000);
-    const finished = await waitFor(() => {
-      const f = reports(srv, e.body.id, 'finished');
+    await waitFor(async () => ((await reports(srv, relay.id, 'interrupted')).length >= N && (await view(relay.id)).live?.onAir === 0 ? true : null), 20_000);
+    const finished = await waitFor(async () => {
+      const f = (await reports(srv, e.body.id, 'finished'));
       return f.length >= N ? f : null;
     }, 20_000);
     await expectResumedLive(relay, e.body.id, (c) => finished.find((r) => r.cluster_id === c)!.server_ts);
     // The emergency aired in full (3 s) on each cluster.
     for (const c of sims) {
-      const started = reports(srv, e.body.id, 'started').find((r) => r.cluster_id === c.id)!;
+      const started = (await reports(srv, e.body.id, 'started')).find((r) => r.cluster_id === c.id)!;
       const fin = finished.find((r) => r.cluster_id === c.id)!;
       expect(fin.server_ts - started.server_ts).toBeGreaterThan(2500);
       expect(life(c.id, relay.itemId)).toEqual(['received', 'started', 'interrupted', 'resumed']);
     }
     expect((await srv.api('POST', `/api/broadcasts/${relay.id}/cancel`)).status).toBe(200);
-    await waitFor(() => (reports(srv, relay.id, 'cancelled').length === N ? true : null));
+    await waitFor(async () => ((await reports(srv, relay.id, 'cancelled')).length === N ? true : null));
   }, 90_000);
 
   it('a live microphone session takes the air; the relay resumes once the session ends', async () => {
@@ -169,8 +169,8 @@ describe('a relay interrupted on several clusters', () => {
     try {
       await waitFor(() => statuses.find((x) => x.type === 'status' && x.state === 'live'), 15_000);
       // The microphone is heard on every cluster, and the relay is interrupted everywhere: 0 of N playing it.
-      await waitFor(() => (reports(srv, s.body.broadcastId, 'started').length >= N ? true : null), 20_000);
-      await waitFor(async () => (reports(srv, relay.id, 'interrupted').length >= N && (await view(relay.id)).live?.onAir === 0 ? true : null), 10_000);
+      await waitFor(async () => ((await reports(srv, s.body.broadcastId, 'started')).length >= N ? true : null), 20_000);
+      await waitFor(async () => ((await reports(srv, relay.id, 'interrupted')).length >= N && (await view(relay.id)).live?.onAir === 0 ? true : null), 10_000);
       await waitFor(() => at >= webm.length, 10_000);
     } finally {
       clearInterval(feeder);
@@ -178,8 +178,8 @@ describe('a relay interrupted on several clusters', () => {
     expect((await srv.api('POST', `/api/live/sessions/${s.body.id}/end`)).status).toBe(200);
     ws.close();
     // The session's airing ends on each cluster with the stream (EOS), then the relay comes back.
-    const over = await waitFor(() => {
-      const f = reports(srv, s.body.broadcastId).filter((r) => ['finished', 'cancelled'].includes(r.state));
+    const over = await waitFor(async () => {
+      const f = (await reports(srv, s.body.broadcastId)).filter((r) => ['finished', 'cancelled'].includes(r.state));
       return new Set(f.map((r) => r.cluster_id)).size >= N ? f : null;
     }, 20_000);
     await expectResumedLive(relay, s.body.broadcastId, (c) => over.find((r) => r.cluster_id === c)!.server_ts);

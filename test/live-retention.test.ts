@@ -18,20 +18,20 @@ it('deletes recordings and switch logs past the retention, and keeps the rest', 
   const day = 86_400_000;
   const now = s.clock.now();
   const [old, fresh] = [await uploadTone(srv, 1, 440), await uploadTone(srv, 1, 660)];
-  s.liveRepo.addRecording('bc-old', old, now - 31 * day);
-  s.liveRepo.addRecording('bc-new', fresh, now - 29 * day);
+  await s.liveRepo.addRecording('bc-old', old, now - 31 * day);
+  await s.liveRepo.addRecording('bc-new', fresh, now - 29 * day);
   const sw = (at: number, to: string) => ({ at: new Date(at).toISOString(), from: 'primary', to, reason: 'stalled' });
-  s.liveRepo.addSwitch('bc-old', sw(now - 31 * day, 'backup 1'));
-  s.liveRepo.addSwitch('bc-new', sw(now - 29 * day, 'backup 1'));
-  s.liveRepo.addSwitch('bc-new', sw(now - 29 * day + 5000, 'filler'));
+  await s.liveRepo.addSwitch('bc-old', sw(now - 31 * day, 'backup 1'));
+  await s.liveRepo.addSwitch('bc-new', sw(now - 29 * day, 'backup 1'));
+  await s.liveRepo.addSwitch('bc-new', sw(now - 29 * day + 5000, 'filler'));
 
-  expect(pruneRecordings(s)).toBe(1);
+  expect(await pruneRecordings(s)).toBe(1);
   expect((await srv.api('GET', `/api/content/${old}`)).status).toBe(404);
   expect((await srv.api('GET', `/api/content/${fresh}`)).status).toBe(200);
-  expect(s.liveRepo.recordingOf('bc-old')).toBeNull();
-  expect(s.liveRepo.recordingOf('bc-new')).toBe(fresh);
-  expect(s.liveRepo.switchesOf('bc-old')).toEqual([]);
-  expect(s.liveRepo.switchesOf('bc-new').map((x) => x.to)).toEqual(['backup 1', 'filler']);
+  expect(await s.liveRepo.recordingOf('bc-old')).toBeNull();
+  expect(await s.liveRepo.recordingOf('bc-new')).toBe(fresh);
+  expect(await s.liveRepo.switchesOf('bc-old')).toEqual([]);
+  expect((await s.liveRepo.switchesOf('bc-new')).map((x) => x.to)).toEqual(['backup 1', 'filler']);
   // Run again: nothing more to do.
-  expect(pruneRecordings(s)).toBe(0);
+  expect(await pruneRecordings(s)).toBe(0);
 }, 60_000);

@@ -180,7 +180,7 @@ describe('GET /api/device/live/:streamId', () => {
     app = Fastify({ logger: false });
     // Stands in for deviceAuth: the cluster is whoever the test says.
     app.addHook('preHandler', async (req) => void (req.deviceId = req.headers['x-cluster'] as string | undefined));
-    registerLiveDeviceRoute(app, { stream: (id) => registry.get(id), mayListen: (id, cluster) => cluster === 'cl-a' && registry.has(id) });
+    registerLiveDeviceRoute(app, { stream: (id) => registry.get(id), mayListen: async (id, cluster) => cluster === 'cl-a' && registry.has(id) });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(() => app.close());

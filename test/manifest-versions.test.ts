@@ -44,20 +44,21 @@ describe('manifest versions', () => {
 
     // Cancelling moves on again.
     await s.broadcasts.cancel(b.id, actor);
-    expect(s.manifests.version(clusterId)).toBeGreaterThan(first.version);
+    expect(await s.manifests.version(clusterId)).toBeGreaterThan(first.version);
   }, 30_000);
 
   it('keeps the version across a restart (a new service on the same db) and never reuses one', async () => {
     const { s, db, clock, publisher, clusterId } = await setup();
     await s.manifests.push(clusterId, 0);
-    const v = s.manifests.version(clusterId);
+    const v = await s.manifests.version(clusterId);
     expect(v).toBeGreaterThanOrEqual(1);
     const again = new ManifestService(new ManifestsRepo(db), publisher as any, clock);
-    expect(again.version(clusterId)).toBe(v);
+    await again.start();
+    expect(await again.version(clusterId)).toBe(v);
     const item = { id: 'it-1', broadcastId: 'bc-1', level: 'normal' as const, content: { sha256: 'a'.repeat(64), size: 10, durationMs: 1000 }, startAt: null, expiresAt: clock.t + 3_600_000, volume: null, outputs: null, repeat: { count: 1, intervalS: 0 }, onPreempt: 'resume' as const };
-    expect(again.put([{ clusterId, item }]).get(clusterId)).toBe(v + 1);
+    expect((await again.put([{ clusterId, item }])).get(clusterId)).toBe(v + 1);
     // A device claiming a version the server never sent (ahead) gets a snapshot above it.
-    const ahead = again.delta(clusterId, v + 10);
+    const ahead = await again.delta(clusterId, v + 10);
     expect(ahead).toMatchObject({ baseVersion: 0, version: v + 11 });
     expect(ahead.items.map((i) => i.id)).toEqual(['it-1']);
   }, 30_000);

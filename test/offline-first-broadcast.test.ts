@@ -61,7 +61,7 @@ describe('clusters offline during their very first broadcast', () => {
 
     for (const s of [cut, unplugged]) {
       expect(s.counters.airingFinished).toBe(1);
-      const states = reports(srv, b.id).filter((r) => r.cluster_id === s.id).map((r) => r.state);
+      const states = (await reports(srv, b.id)).filter((r) => r.cluster_id === s.id).map((r) => r.state);
       expect(states).toEqual(expect.arrayContaining(['received', 'downloaded', 'started', 'finished']));
     }
     expect(await delivery(b.id)).toMatchObject({ targeted: 4, received: 4, downloaded: 4, started: 4, finished: 4, failed: 0, failures: [] });

@@ -37,7 +37,7 @@ const body = (time: string): ProgrammeInput => ({
 function dying(db: Db): { arm: (dieAt: number) => void; count: () => number } {
   let n = 0;
   let dieAt = Infinity;
-  const client = db.$client;
+  const client = db.sqlite!;
   const prepare = client.prepare.bind(client);
   const guard = <T extends (...a: any[]) => any>(fn: T): T => ((...a: any[]) => {
     if (dieAt !== Infinity && ++n >= dieAt) throw new Error('killed');
@@ -62,11 +62,11 @@ function dying(db: Db): { arm: (dieAt: number) => void; count: () => number } {
 async function template(name: string, prepare: (s: Services) => Promise<void>): Promise<string> {
   const file = join(dir, `${name}.sqlite`);
   const db = createDb(file);
-  const s = servicesOn(db, dir, fakeClock(T0), noPublish);
+  const s = await servicesOn(db, dir, fakeClock(T0), noPublish);
   await prepare(s);
-  s.backlog.settle();
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  db.$client.close();
+  await s.backlog.settle();
+  db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  db.sqlite.close();
   return file;
 }
 
@@ -74,8 +74,8 @@ let first = '';
 let change = '';
 beforeAll(async () => {
   first = await template('first', async (s) => {
-    s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
-    clusters = s.clusters.create([1, 2, 3].map((i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `PC${i}`, outputs: [{ index: 0, label: 'Loa' }] })), systemActor('test')).map((c) => c.clusterId);
+    await s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+    clusters = (await s.clusters.create([1, 2, 3].map((i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `PC${i}`, outputs: [{ index: 0, label: 'Loa' }] })), systemActor('test'))).map((c) => c.clusterId);
     content = (await ingestTone(s, dir, admin, 2)).id;
     await s.programmes.create(body('05:30'), admin);
   });
@@ -83,30 +83,30 @@ beforeAll(async () => {
   change = join(dir, 'change.sqlite');
   copyFileSync(first, change);
   const db = createDb(change);
-  const s = servicesOn(db, dir, fakeClock(T0), noPublish);
+  const s = await servicesOn(db, dir, fakeClock(T0), noPublish);
   await s.planner.run();
-  const [p] = s.programmes.list({}, admin);
+  const [p] = await s.programmes.list({}, admin);
   await s.programmes.update(p.id, body('06:00'), admin);
-  s.backlog.settle();
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  db.$client.close();
+  await s.backlog.settle();
+  db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  db.sqlite.close();
 }, 60_000);
 
 async function runUntilDeath(file: string, dieAt: number): Promise<{ statements: number; survived: boolean }> {
   const db = createDb(file);
   const probe = dying(db);
-  const s = servicesOn(db, dir, fakeClock(T0), noPublish);
+  const s = await servicesOn(db, dir, fakeClock(T0), noPublish);
   probe.arm(dieAt);
   let survived = true;
   try {
     await s.planner.run();
-    s.backlog.settle();
+    await s.backlog.settle();
   } catch {
     survived = false;
   }
   const statements = probe.count();
   try {
-    db.$client.close();
+    db.sqlite.close();
   } catch {
     /* already unusable */
   }
@@ -115,29 +115,29 @@ async function runUntilDeath(file: string, dieAt: number): Promise<{ statements:
 
 async function restartAndCheck(file: string, times: string[]) {
   const db = createDb(file);
-  const s = servicesOn(db, dir, fakeClock(T0), noPublish);
+  const s = await servicesOn(db, dir, fakeClock(T0), noPublish);
   try {
     await s.broadcasts.deliverDue();
     await s.planner.run();
-    s.backlog.settle();
-    const rows = s.ledger.between(0, Date.parse('2100-01-01'));
+    await s.backlog.settle();
+    const rows = await s.ledger.between(0, Date.parse('2100-01-01'));
     const live = rows.filter((r) => r.state === 'planned');
     const vn = (ms: number) => new Date(ms + 7 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
     expect(live.map((r) => vn(r.startAt)).sort()).toEqual(times);
     const ids = new Set(live.map((r) => r.broadcastId!));
     for (const id of ids) {
-      expect(s.broadcasts.stateOf(id)).toBe('scheduled');
-      expect(s.airings.planned(id)).toBe(true);
+      expect(await s.broadcasts.stateOf(id)).toBe('scheduled');
+      expect(await s.airings.planned(id)).toBe(true);
     }
     // Nothing else of the programme still on: every other broadcast of it was withdrawn.
     const others = rows.filter((r) => r.broadcastId && !ids.has(r.broadcastId));
-    for (const r of others) expect(s.broadcasts.stateOf(r.broadcastId!)).toBe('cancelled');
+    for (const r of others) expect(await s.broadcasts.stateOf(r.broadcastId!)).toBe('cancelled');
     for (const c of clusters) {
-      const m = s.manifests.delta(c, 0);
+      const m = await s.manifests.delta(c, 0);
       expect(m.items.map((i) => i.broadcastId).sort()).toEqual([...ids].sort());
     }
   } finally {
-    db.$client.close();
+    db.sqlite.close();
   }
 }
 

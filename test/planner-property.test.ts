@@ -28,12 +28,12 @@ const noPublish = { publish: async () => undefined };
 beforeAll(async () => {
   const clock = fakeClock('2026-11-24T01:00:00Z');
   const db = createDb(template);
-  const s = servicesOn(db, dir, clock, noPublish);
-  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune', policy: { quietHours: '21:00-05:00' } });
-  clusters = s.clusters.create([1, 2, 3].map((i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `PP${i}`, outputs: [{ index: 0, label: 'Loa' }] })), systemActor('test')).map((c) => c.clusterId);
+  const s = await servicesOn(db, dir, clock, noPublish);
+  await s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune', policy: { quietHours: '21:00-05:00' } });
+  clusters = (await s.clusters.create([1, 2, 3].map((i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `PP${i}`, outputs: [{ index: 0, label: 'Loa' }] })), systemActor('test'))).map((c) => c.clusterId);
   contents = [(await ingestTone(s, dir, admin, 2)).id, (await ingestTone(s, dir, admin, 90, 330)).id];
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  db.$client.close();
+  db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  db.sqlite.close();
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -55,9 +55,9 @@ const programme = fc.record({
 // Between runs the commune may change its quiet hours: what was planned before and now falls inside is flagged, not aired silently.
 const steps = fc.array(fc.record({ hours: fc.integer({ min: 0, max: 30 }), twice: fc.boolean(), quiet: fc.constantFrom(null, null, '21:00-05:00', '20:30-05:15', '') }), { minLength: 1, maxLength: 5 });
 
-function check(s: Services, before: Set<string>, changedAt: number) {
+async function check(s: Services, before: Set<string>, changedAt: number) {
   const quiet = s.areas.policy('xa').quiet;
-  const rows = s.ledger.between(0, Date.parse('2100-01-01'));
+  const rows = await s.ledger.between(0, Date.parse('2100-01-01'));
   const planned = rows.filter((r) => r.state === 'planned');
   const perOccurrence = new Set<string>();
   for (const r of rows.filter((x) => x.state !== 'superseded')) {
@@ -70,9 +70,7 @@ function check(s: Services, before: Set<string>, changedAt: number) {
     if (!quiet || r.startAt < changedAt || quiet.intervals(r.startAt, r.endAt).length === 0) continue;
     expect(before.has(`${r.programmeId}:${r.version}:${r.occurrenceAt}`) && r.flag === 'quiet_hours', `planned in quiet hours: ${new Date(r.startAt).toISOString()}`).toBe(true);
   }
-  const normal = planned
-    .map((r) => ({ r, e: s.catalog.entryOf(r.programmeId, r.version)! }))
-    .filter((x) => x.e.body.level === 'normal');
+  const normal = (await Promise.all(planned.map(async (r) => ({ r, e: (await s.catalog.entryOf(r.programmeId, r.version))! })))).filter((x) => x.e.body.level === 'normal');
   for (let i = 0; i < normal.length; i++)
     for (let j = i + 1; j < normal.length; j++) {
       const a = normal[i];
@@ -93,7 +91,7 @@ describe('planner (property)', () => {
         const db = createDb(file);
         try {
           const clock = fakeClock('2026-11-24T01:00:00Z');
-          const s = servicesOn(db, dir, clock, noPublish);
+          const s = await servicesOn(db, dir, clock, noPublish);
           for (const [i, p] of progs.entries()) {
             const input: ProgrammeInput = {
               name: `P${i}`,
@@ -115,17 +113,17 @@ describe('planner (property)', () => {
           for (const step of plan) {
             clock.t += step.hours * H;
             if (step.quiet !== null && step.quiet !== s.areas.policy('xa').quietHours) {
-              s.areas.update('xa', { policy: { quietHours: step.quiet } });
+              await s.areas.update('xa', { policy: { quietHours: step.quiet } });
               s.catalog.invalidate();
               changedAt = clock.t;
-              before = new Set(s.ledger.between(0, Date.parse('2100-01-01')).filter((r) => r.state === 'planned').map((r) => `${r.programmeId}:${r.version}:${r.occurrenceAt}`));
+              before = new Set((await s.ledger.between(0, Date.parse('2100-01-01'))).filter((r) => r.state === 'planned').map((r) => `${r.programmeId}:${r.version}:${r.occurrenceAt}`));
             }
             await s.planner.run();
-            check(s, before, changedAt);
+            await check(s, before, changedAt);
             if (step.twice) expect(await s.planner.run()).toMatchObject({ planned: 0, missed: 0, moved: 0 });
           }
         } finally {
-          db.$client.close();
+          db.sqlite.close();
           rmSync(file, { force: true });
         }
       }),

@@ -18,7 +18,7 @@ async function setup() {
     schedule: { recurrence: { kind: 'daily' }, time: '05:30' },
     ...over,
   });
-  const airingsOf = (programmeId: string) => f.s.ledger.between(0, Date.parse('2100-01-01')).filter((r) => r.programmeId === programmeId);
+  const airingsOf = async (programmeId: string) => (await f.s.ledger.between(0, Date.parse('2100-01-01'))).filter((r) => r.programmeId === programmeId);
   return { ...f, published, admin, operator, body, airingsOf };
 }
 const vn = (ms: number) => new Date(ms + 7 * H).toISOString().slice(0, 16).replace('T', ' ');
@@ -31,49 +31,49 @@ describe('programmes and the planner', () => {
     expect(p.next.slice(0, 2).map((o) => `${o.date} ${o.time}`)).toEqual(['2026-11-25 05:30', '2026-11-26 05:30']);
     expect(p.next[0].lunar).toEqual({ day: 17, month: 10, year: 2026, leap: false }); // 25/11/2026 = 17 tháng 10 âm lịch (tháng 10 begins with the new moon of 9/11/2026)
     expect(await s.planner.run()).toMatchObject({ planned: 2, missed: 0 });
-    expect(airingsOf(p.id).map((r) => vn(r.startAt))).toEqual(['2026-11-25 05:30', '2026-11-26 05:30']);
+    expect((await airingsOf(p.id)).map((r) => vn(r.startAt))).toEqual(['2026-11-25 05:30', '2026-11-26 05:30']);
     // Idempotent: running again plans nothing more.
     expect(await s.planner.run()).toMatchObject({ planned: 0, missed: 0 });
-    s.backlog.settle();
-    const items = s.manifests.delta(clusterId, 0).items;
+    await s.backlog.settle();
+    const items = (await s.manifests.delta(clusterId, 0)).items;
     expect(items.filter((i) => !('removed' in i && i.removed))).toHaveLength(2);
     clock.t += 24 * H;
     expect(await s.planner.run()).toMatchObject({ planned: 1 });
-    expect(airingsOf(p.id)).toHaveLength(3);
+    expect(await airingsOf(p.id)).toHaveLength(3);
   }, 30_000);
 
   it('airs an operator\'s programme only once approved, and a change waits while the approved version airs', async () => {
     const { s, clock, admin, operator, body, airingsOf } = await setup();
-    s.areas.update('xa', { approvalPolicy: 'required' });
+    await s.areas.update('xa', { approvalPolicy: 'required' });
     const p = await s.programmes.create(body(), operator);
     expect(p.state).toBe('pending_approval');
     expect(await s.planner.run()).toMatchObject({ planned: 0 });
-    s.programmes.approve(p.id, admin);
+    await s.programmes.approve(p.id, admin);
     expect(await s.planner.run()).toMatchObject({ planned: 2 });
     const refused = await s.programmes.update(p.id, body({ schedule: { recurrence: { kind: 'daily' }, time: '07:00' } }), operator);
-    expect(s.programmes.reject(refused.id, 'Trùng giờ họp', admin)).toMatchObject({ state: 'active', pending: null, rejected: { version: 2, rejectReason: 'Trùng giờ họp' } });
+    expect(await s.programmes.reject(refused.id, 'Trùng giờ họp', admin)).toMatchObject({ state: 'active', pending: null, rejected: { version: 2, rejectReason: 'Trùng giờ họp' } });
     const changed = await s.programmes.update(p.id, body({ schedule: { recurrence: { kind: 'daily' }, time: '06:00' } }), operator);
     expect(changed.live?.version).toBe(1);
     expect(changed.pending?.version).toBe(3);
     expect(changed.rejected).toBeNull();
     expect(await s.planner.run()).toMatchObject({ planned: 0, replaced: 0 });
     clock.t += H;
-    const approved = s.programmes.approve(p.id, admin);
+    const approved = await s.programmes.approve(p.id, admin);
     expect(approved.live?.version).toBe(3);
     const r = await s.planner.run();
     expect(r).toMatchObject({ planned: 2, replaced: 2 });
-    const rows = airingsOf(p.id);
+    const rows = await airingsOf(p.id);
     expect(rows.filter((x) => x.state === 'planned').map((x) => [x.version, vn(x.startAt)])).toEqual([
       [3, '2026-11-25 06:00'],
       [3, '2026-11-26 06:00'],
     ]);
     // The old version's broadcasts were withdrawn, so devices drop them.
-    for (const old of rows.filter((x) => x.version === 1)) expect(s.broadcasts.stateOf(old.broadcastId!)).toBe('cancelled');
+    for (const old of rows.filter((x) => x.version === 1)) expect(await s.broadcasts.stateOf(old.broadcastId!)).toBe('cancelled');
   }, 30_000);
 
   it('refuses quiet hours with the nearest allowed time, or moves the airing when asked', async () => {
     const { s, admin, body, airingsOf } = await setup();
-    s.areas.update('xa', { policy: { quietHours: '21:00-05:00' } });
+    await s.areas.update('xa', { policy: { quietHours: '21:00-05:00' } });
     const bad = s.programmes.create(body({ schedule: { recurrence: { kind: 'daily' }, time: '04:50' } }), admin);
     await expect(bad).rejects.toMatchObject({ statusCode: 400, field: 'body/schedule/time' });
     const err = await bad.catch((e) => e);
@@ -81,7 +81,7 @@ describe('programmes and the planner', () => {
     expect(err.message).toContain('giờ không phát');
     const moved = await s.programmes.create(body({ schedule: { recurrence: { kind: 'daily' }, time: '04:50' }, onQuietHours: 'move' }), admin);
     await s.planner.run();
-    expect(airingsOf(moved.id).map((r) => [vn(r.occurrenceAt), vn(r.startAt), r.reason])).toEqual([
+    expect((await airingsOf(moved.id)).map((r) => [vn(r.occurrenceAt), vn(r.startAt), r.reason])).toEqual([
       ['2026-11-25 04:50', '2026-11-25 05:00', 'moved'],
       ['2026-11-26 04:50', '2026-11-26 05:00', 'moved'],
     ]);
@@ -97,24 +97,24 @@ describe('programmes and the planner', () => {
     expect(err.details[0]).toMatchObject({ kind: 'conflict', clash: { programmeId: a.id, name: 'Tin xã', clusterCount: 1, clusters: ['Cụm'] } });
     const shifted = await s.programmes.create(body({ name: 'Thông báo', schedule: { recurrence: { kind: 'daily' }, time: '06:00' }, onClash: 'shift' }), admin);
     await s.planner.run();
-    const [first] = airingsOf(a.id);
-    const [after] = airingsOf(shifted.id);
+    const [first] = await airingsOf(a.id);
+    const [after] = await airingsOf(shifted.id);
     expect(after.startAt).toBe(first.endAt);
     // 'first': keeps its time; the one already planned (not yet on air) moves after it.
     const head = await s.programmes.create(body({ name: 'Khẩn trương', schedule: { recurrence: { kind: 'daily' }, time: '06:00' }, onClash: 'first' }), admin);
     await s.planner.run();
-    const [h] = airingsOf(head.id);
+    const [h] = await airingsOf(head.id);
     expect(vn(h.startAt)).toBe('2026-11-25 06:00');
-    const moved = airingsOf(a.id)[0];
+    const moved = (await airingsOf(a.id))[0];
     expect(moved.startAt).toBeGreaterThanOrEqual(h.endAt);
-    expect(s.broadcasts.stateOf(first.broadcastId!)).toBe('cancelled');
-    expect(s.broadcasts.stateOf(moved.broadcastId!)).toBe('scheduled');
+    expect(await s.broadcasts.stateOf(first.broadcastId!)).toBe('cancelled');
+    expect(await s.broadcasts.stateOf(moved.broadcastId!)).toBe('scheduled');
   }, 60_000);
 
   it('refuses a programme over a session cap, with the numbers', async () => {
     const { s, admin, body, dataDir } = await setup();
     const tone = await ingestTone(s, dataDir, admin, 40);
-    s.areas.update('xa', { policy: { sessions: [{ name: 'Buổi sáng', from: '05:00', to: '07:00', maxMinutes: 1 }] } });
+    await s.areas.update('xa', { policy: { sessions: [{ name: 'Buổi sáng', from: '05:00', to: '07:00', maxMinutes: 1 }] } });
     await s.programmes.create(body({ items: [{ type: 'content', contentId: tone.id }] }), admin);
     const over = s.programmes.create(body({ name: 'Thêm', items: [{ type: 'content', contentId: tone.id }], schedule: { recurrence: { kind: 'daily' }, time: '06:30' } }), admin);
     await expect(over).rejects.toMatchObject({ statusCode: 400 });
@@ -127,14 +127,14 @@ describe('programmes and the planner', () => {
     const { s, clock, admin, body, airingsOf } = await setup();
     const p = await s.programmes.create(body(), admin);
     await s.planner.run();
-    s.programmes.delete(p.id, admin);
+    await s.programmes.delete(p.id, admin);
     expect(await s.planner.run()).toMatchObject({ replaced: 2 });
-    expect(airingsOf(p.id).every((r) => r.state === 'superseded')).toBe(true);
+    expect((await airingsOf(p.id)).every((r) => r.state === 'superseded')).toBe(true);
     // A server down past an occurrence: it is recorded missed, not skipped silently.
     const q = await s.programmes.create(body({ name: 'Trưa', schedule: { recurrence: { kind: 'daily' }, time: '11:00' } }), admin);
     clock.t += 72 * H; // nothing ran for three days
     await s.planner.run();
-    const rows = airingsOf(q.id);
+    const rows = await airingsOf(q.id);
     expect(rows.filter((r) => r.state === 'missed').map((r) => r.reason)).toContain('not_planned');
     expect(rows.filter((r) => r.state === 'planned').length).toBe(2);
   }, 30_000);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import { count as sqlCount } from 'drizzle-orm';
 import { connectRaw, provision, startServer, type TestServer } from './helpers/server.ts';
 
 /**
@@ -16,7 +17,12 @@ const report = (i: number, clusterId: string) =>
   JSON.stringify({ id: `r-${clusterId}-${i}`, itemId: 'it-1', broadcastId: 'b-burst', seq: 0, state: 'received', ts: Date.now(), serverTs: Date.now() });
 const publish = (c: MqttClient, topic: string, body: string) =>
   new Promise<void>((resolve, reject) => c.publish(topic, body, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
-const count = () => (srv.app.loa.db as any).$client.prepare('select count(*) as n from airing_reports').get().n as number;
+/** Reports stored, read past the services (either engine). */
+const count = async () => {
+  const db = srv.app.loa.db;
+  const [r] = await db.run(undefined, (q) => q.select({ n: sqlCount() }).from(db.t.airingReports));
+  return r.n;
+};
 const metric = async (name: string) => {
   const r = await srv.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${srv.token}` } });
   return r.body
@@ -43,14 +49,14 @@ describe('a burst of airing reports', () => {
         const id = fleet[k].id;
         await Promise.all(
           Array.from({ length: PER_CLUSTER }, (_, i) =>
-            publish(c, `loa/v1/dev/${id}/airing`, report(i, id)).then(() => {
-              if (i === PER_CLUSTER - 1) seenAtAck.push(count());
+            publish(c, `loa/v1/dev/${id}/airing`, report(i, id)).then(async () => {
+              if (i === PER_CLUSTER - 1) seenAtAck.push(await count());
             }),
           ),
         );
       }),
     );
-    expect(count()).toBe(CLUSTERS * PER_CLUSTER);
+    expect(await count()).toBe(CLUSTERS * PER_CLUSTER);
     // durability before the acknowledgement: when a cluster's last PUBACK arrived, that report was stored already
     expect(Math.min(...seenAtAck)).toBeGreaterThanOrEqual(PER_CLUSTER);
     expect(await metric('loa_mqtt_messages_in_total{channel="airing"}')).toBe(CLUSTERS * PER_CLUSTER);
@@ -72,7 +78,7 @@ describe('a burst of airing reports', () => {
       await publish(clients[0], `loa/v1/dev/${fleet[0].id}/airing`, report(99_999, fleet[0].id));
       await publish(clients[1], `loa/v1/dev/${fleet[1].id}/airing`, report(99_999, fleet[1].id));
       expect(await metric('loa_mqtt_handler_errors_total{channel="airing"}')).toBe(before + 1);
-      expect(count()).toBe(CLUSTERS * PER_CLUSTER + 1);
+      expect(await count()).toBe(CLUSTERS * PER_CLUSTER + 1);
       expect(clients[0].connected && clients[1].connected).toBe(true);
     } finally {
       airings.submit = original;

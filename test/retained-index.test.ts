@@ -13,7 +13,7 @@ async function withBroker(fn: (url: string, broker: Aedes) => Promise<void>) {
     await fn(`mqtt://127.0.0.1:${port}`, broker);
   } finally {
     server.close();
-    await broker.close();
+    await new Promise<void>((done) => broker.close(() => done()));
   }
 }
 

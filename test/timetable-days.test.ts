@@ -47,7 +47,7 @@ beforeAll(async () => {
   // Heartbeats are stamped with the fake clock: a jump of most of a day must not make the clusters look offline.
   srv = await startServer({ LOA_HEARTBEAT_TIMEOUT_S: '86400' }, { clock: { now } });
   const s = srv.app.loa.services;
-  const members = seedDemo(s, srv.mqttUrl, srv.httpUrl).fleet.clusters.filter((m) => m.id.startsWith('dt-'));
+  const members = (await seedDemo(s, srv.mqttUrl, srv.httpUrl)).fleet.clusters.filter((m) => m.id.startsWith('dt-'));
   expect(members).toHaveLength(18);
   fleet = new SimFleet({
     url: srv.mqttUrl,
@@ -81,7 +81,7 @@ const timetable = async (from: number, to: number) => {
   return r.body.entries as { programmeId: string | null; broadcastId: string | null; startAt: string; state: string; clusters: { targeted: number; aired: number; missed: number } }[];
 };
 const broadcast = async (id: string) => (await srv.api('GET', `/api/broadcasts/${id}`)).body;
-const plannerRanSince = (t: number) => srv.app.loa.services.jobs.list().some((j) => j.name === 'planner' && (j.lastOkAt ?? 0) >= t && j.leaseUntil === null);
+const plannerRanSince = async (t: number) => (await srv.app.loa.services.jobs.list()).some((j) => j.name === 'planner' && (j.lastOkAt ?? 0) >= t && j.leaseUntil === null);
 
 describe('a daily programme over three days, in fake time', () => {
   it('airs at 05:30 on every cluster each day, once, and counts the one partitioned through day 2', async () => {
@@ -102,8 +102,8 @@ describe('a daily programme over three days, in fake time', () => {
 
     // The save triggers the planner: on 1 December at noon it plans the next 48 hours, the mornings of 2 and 3
     // December, and every cluster fetches the audio.
-    const planned = await waitFor(() => {
-      const rows = s.ledger.between(day(0), day(6), [programme.id]);
+    const planned = await waitFor(async () => {
+      const rows = await s.ledger.between(day(0), day(6), [programme.id]);
       return rows.length === 2 && rows.every((r) => r.state === 'planned') ? rows : null;
     }, 10_000);
     expect(planned.map((r) => r.occurrenceAt).sort()).toEqual([at0530(1), at0530(2)]);
@@ -121,7 +121,7 @@ describe('a daily programme over three days, in fake time', () => {
       }
       const jumped = T - LEAD_MS;
       jumpTo(jumped);
-      s.jobs.trigger('planner');
+      await s.jobs.trigger('planner');
       await waitFor(() => plannerRanSince(jumped), 10_000);
       expect(now()).toBeLessThan(T - 2_000); // the setup above must leave the devices time to wake at 05:30
 
@@ -145,7 +145,7 @@ describe('a daily programme over three days, in fake time', () => {
       const reachable = d === 2 ? 17 : 18;
       await waitFor(async () => (await broadcast(id)).delivery.finished === reachable, 20_000, 100);
       await waitFor(async () => (await broadcast(id)).state === 'done', 10_000, 100);
-      for (const r of reports(srv, id, 'started')) {
+      for (const r of (await reports(srv, id, 'started'))) {
         // serverTs is the device's estimate at the start; positionMs what it sought for a late timer.
         expect(r.server_ts - (r.position_ms ?? 0)).toBeGreaterThanOrEqual(T - START_TOLERANCE_MS);
         expect(r.server_ts - (r.position_ms ?? 0)).toBeLessThanOrEqual(T + START_TOLERANCE_MS);
@@ -154,7 +154,7 @@ describe('a daily programme over three days, in fake time', () => {
       // The rest of the morning (also keeps the next jump below the heartbeat timeout of a day).
       jumpTo(T + 0.5 * H);
       if (d === 2) {
-        expect(reports(srv, id).filter((r) => r.cluster_id === partitioned.id && r.state === 'started')).toEqual([]);
+        expect((await reports(srv, id)).filter((r) => r.cluster_id === partitioned.id && r.state === 'started')).toEqual([]);
         expect(partitioned.pendingAiringCount).toBeGreaterThan(0);
         // Back after the broadcast expired (05:30 + 2 s + 15 min grace): its buffered proof of play still counts.
         partitioned.linkUp();
@@ -174,12 +174,12 @@ describe('a daily programme over three days, in fake time', () => {
       for (const c of fleet.clusters) {
         expect(starts.filter((r) => r.broadcastId === id && r.clusterId === c.id), `${id} ${c.id}`).toHaveLength(1);
         expect(queued.filter((r) => r.broadcastId === id && r.clusterId === c.id).map((r) => r.state).sort(), `${id} ${c.id}`).toEqual(['downloaded', 'finished', 'received', 'started'].sort());
-        const stored = reports(srv, id).filter((r) => r.cluster_id === c.id);
+        const stored = (await reports(srv, id)).filter((r) => r.cluster_id === c.id);
         expect(stored.filter((r) => r.state === 'started')).toHaveLength(1);
         expect(stored.filter((r) => r.state === 'finished')).toHaveLength(1);
       }
     }
-    const rows = s.ledger.between(day(0), day(6), [programme.id]);
+    const rows = await s.ledger.between(day(0), day(6), [programme.id]);
     for (const d of [1, 2, 3]) {
       const of = rows.filter((r) => r.occurrenceAt === at0530(d));
       expect(of.map((r) => [r.state, r.broadcastId])).toEqual([['planned', aired[d - 1]]]);

@@ -12,9 +12,9 @@ const admin: Actor = { id: 'u-admin', name: 'admin', role: 'admin', scope: 'all'
 async function setup() {
   const dir = testDir('loa-tt-');
   const clock = fakeClock('2026-11-24T01:00:00Z'); // 08:00 in Việt Nam
-  const s = servicesOn(createDb(':memory:'), dir, clock, { publish: async () => undefined });
-  s.areas.create({ id: 'xa', name: 'Đồng Thạnh', kind: 'commune', policy: { quietHours: '21:00-05:00' } });
-  const [a, b] = s.clusters.create([1, 2].map((i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `TT${i}`, outputs: [{ index: 0, label: 'Loa' }] })), systemActor('test')).map((c) => c.clusterId);
+  const s = await servicesOn(createDb(':memory:'), dir, clock, { publish: async () => undefined });
+  await s.areas.create({ id: 'xa', name: 'Đồng Thạnh', kind: 'commune', policy: { quietHours: '21:00-05:00' } });
+  const [a, b] = (await s.clusters.create([1, 2].map((i) => ({ name: `Cụm ${i}`, areaId: 'xa', serial: `TT${i}`, outputs: [{ index: 0, label: 'Loa' }] })), systemActor('test'))).map((c) => c.clusterId);
   const tone = await ingestTone(s, dir, admin, 2);
   let k = 0;
   const report = (clusterId: string, broadcastId: string, state: AiringReport['state'], at: number) =>
@@ -32,18 +32,18 @@ describe('timetable', () => {
     await s.planner.run();
     s.presence.seen(a);
     // 25/11 05:30: cluster 1 airs it, cluster 2 is offline throughout.
-    const [first] = s.ledger.between(0, Date.parse('2100-01-01')).filter((r) => r.programmeId === p.id);
+    const [first] = (await s.ledger.between(0, Date.parse('2100-01-01'))).filter((r) => r.programmeId === p.id);
     clock.t = first.startAt - 60_000;
     s.presence.seen(a);
-    for (const st of ['received', 'downloaded', 'started'] as const) report(a, first.broadcastId!, st, first.startAt);
+    for (const st of ['received', 'downloaded', 'started'] as const) await report(a, first.broadcastId!, st, first.startAt);
     clock.t = first.startAt + 1000;
-    expect(s.timetable.nowNext({ areaId: 'xa' }, admin)).toMatchObject({ now: { title: 'Bản tin sáng', state: 'airing' }, next: { startAt: new Date(first.startAt + 24 * H).toISOString() } });
-    report(a, first.broadcastId!, 'finished', first.startAt + 2500);
+    expect(await s.timetable.nowNext({ areaId: 'xa' }, admin)).toMatchObject({ now: { title: 'Bản tin sáng', state: 'airing' }, next: { startAt: new Date(first.startAt + 24 * H).toISOString() } });
+    await report(a, first.broadcastId!, 'finished', first.startAt + 2500);
     clock.t = first.startAt + 3 * 60_000;
     s.presence.seen(a);
-    s.broadcasts.progress();
+    await s.broadcasts.progress();
 
-    const week = s.timetable.query({ areaId: 'xa' }, admin);
+    const week = await s.timetable.query({ areaId: 'xa' }, admin);
     expect(week.zone).toBe('Asia/Ho_Chi_Minh');
     const mine = week.entries.filter((e) => e.programmeId === p.id);
     // Today is the 25th from 00:00 local: seven mornings, 25/11 … 01/12.
@@ -55,8 +55,8 @@ describe('timetable', () => {
     expect(week.free.length).toBeGreaterThan(0);
     expect(week.free.every((f) => week.quiet.some((q) => q.from === f.to))).toBe(true);
 
-    expect(s.timetable.query({ clusterId: a }, admin).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'aired', clusters: { targeted: 1, aired: 1, missed: 0 } });
-    expect(s.timetable.query({ clusterId: b }, admin).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'missed', reason: 'offline', clusters: { targeted: 1, aired: 0, missed: 1 } });
+    expect((await s.timetable.query({ clusterId: a }, admin)).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'aired', clusters: { targeted: 1, aired: 1, missed: 0 } });
+    expect((await s.timetable.query({ clusterId: b }, admin)).entries.find((e) => e.programmeId === p.id)).toMatchObject({ state: 'missed', reason: 'offline', clusters: { targeted: 1, aired: 0, missed: 1 } });
 
     const ics = timetableIcs(week, 'Đồng Thạnh');
     expect(ics).toContain('BEGIN:VCALENDAR');
@@ -66,8 +66,8 @@ describe('timetable', () => {
 
   it('refuses ranges it cannot show, naming the field', async () => {
     const { s } = await setup();
-    expect(() => s.timetable.query({ areaId: 'xa', from: '2026-11-24T00:00:00Z', to: '2026-11-23T00:00:00Z' }, admin)).toThrow(expect.objectContaining({ statusCode: 400, field: 'querystring/to' }));
-    expect(() => s.timetable.query({ areaId: 'xa', from: '2026-11-01T00:00:00Z', to: '2026-12-24T00:00:00Z' }, admin)).toThrow(expect.objectContaining({ statusCode: 400 }));
-    expect(() => s.timetable.query({ areaId: 'khong-co' }, admin)).toThrow(expect.objectContaining({ statusCode: 404 }));
+    await expect(s.timetable.query({ areaId: 'xa', from: '2026-11-24T00:00:00Z', to: '2026-11-23T00:00:00Z' }, admin)).rejects.toThrow(expect.objectContaining({ statusCode: 400, field: 'querystring/to' }));
+    await expect(s.timetable.query({ areaId: 'xa', from: '2026-11-01T00:00:00Z', to: '2026-12-24T00:00:00Z' }, admin)).rejects.toThrow(expect.objectContaining({ statusCode: 400 }));
+    await expect(s.timetable.query({ areaId: 'khong-co' }, admin)).rejects.toThrow(expect.objectContaining({ statusCode: 404 }));
   }, 30_000);
 });

@@ -93,7 +93,7 @@ describe('text-to-speech bulletins', () => {
     const first = await tts.synthesize({ text: BULLETIN }, actor);
     expect(first).toMatchObject({ state: 'ready', source: 'tts', title: expect.stringMatching(/^UBND xã thông báo/) });
     expect(first.durationMs).toBeGreaterThan(5000); // speech length, not a blip
-    const file = content.get(first.id).sha256!;
+    const file = (await content.get(first.id)).sha256!;
     const out = await describeAudio(join(dir, 'content', file));
     expect(out).toMatchObject({ container: 'ogg', codec: 'opus', sampleRate: 48000, channels: 'mono' });
     expect(Math.abs((await loudness(join(dir, 'content', file))).i + 16)).toBeLessThanOrEqual(1);

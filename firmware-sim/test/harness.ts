@@ -174,7 +174,7 @@ export class TestBroker {
         if (t?.kind !== 'device') return;
         const respond = () => {
           const stamp = this.timeReqDelayMs ? this.trueNow() : t1;
-          this.publish(deviceTopic(t.clusterId, 'time/res'), { id: req.id, t0: req.t0, t1: stamp, t2: this.trueNow() }, { qos: 0 });
+          void this.publish(deviceTopic(t.clusterId, 'time/res'), { id: req.id, t0: req.t0, t1: stamp, t2: this.trueNow() }, { qos: 0 });
         };
         if (this.timeReqDelayMs) setTimeout(respond, this.timeReqDelayMs);
         else respond();

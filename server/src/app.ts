@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import './http/types.ts';
 import type { Config } from './config.ts';
-import { createDb, type Db } from './db/client.ts';
+import { openDb, type Db } from './db/client.ts';
 import { listen, type Listener } from './mqtt/broker.ts';
 import { createEmbeddedLink, type EmbeddedLink } from './mqtt/embedded-link.ts';
 import { createExternalLink } from './mqtt/external-link.ts';
@@ -21,6 +21,7 @@ import { areasRoutes } from './areas/areas.routes.ts';
 import { clustersRoutes } from './devices/clusters.routes.ts';
 import { deviceRoutes } from './devices/device.routes.ts';
 import { icecastAuthRoutes } from './live/icecast-auth.routes.ts';
+import { emqxHooksRoutes } from './mqtt/emqx-hooks.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { commandsRoutes } from './commands/commands.routes.ts';
@@ -78,15 +79,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (config.LOA_DB_FILE !== ':memory:') mkdirSync(config.LOA_DATA_DIR, { recursive: true });
-  const db = createDb(config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'));
+  const db = await openDb({
+    url: config.LOA_DB_URL,
+    file: config.LOA_DB_FILE || join(config.LOA_DATA_DIR, 'loa.sqlite'),
+    onError: (err) => app.log.warn({ err }, 'database connection lost (the pool replaces it)'),
+  });
   // The one place the device link is chosen: a client of the external broker when LOA_MQTT_URL is set (devices
   // connect there; no MQTT listener here), the embedded broker otherwise.
   const external = config.LOA_MQTT_URL
-    ? await createExternalLink({ url: config.LOA_MQTT_URL, username: config.LOA_MQTT_USERNAME, password: config.LOA_MQTT_PASSWORD, clientId: config.LOA_MQTT_CLIENT_ID })
+    ? await createExternalLink({
+        url: config.LOA_MQTT_URL,
+        username: config.LOA_MQTT_USERNAME,
+        password: config.LOA_MQTT_PASSWORD,
+        clientId: config.LOA_MQTT_CLIENT_ID,
+        accounts: config.LOA_MQTT_ACCOUNTS,
+        tls: config.LOA_MQTT_URL.startsWith('mqtts://')
+          ? { caFile: config.LOA_MQTT_CA_FILE, certFile: config.LOA_MQTT_CLIENT_CERT_FILE, keyFile: config.LOA_MQTT_CLIENT_KEY_FILE, servername: config.LOA_MQTT_TLS_SERVERNAME }
+          : undefined,
+      })
     : null;
   const embedded = external ? null : await createEmbeddedLink();
   const link: DeviceLink = external ?? embedded!;
-  const services = createServices(config, db, clock, link, { log: app.log, logger: app.log as unknown as Logger });
+  const services = await createServices(config, db, clock, link, { log: app.log, logger: app.log as unknown as Logger });
   const { metrics } = services;
 
   if (embedded) installPolicy(embedded.broker, {
@@ -149,6 +163,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(liveRoutes, { services, prefix: '/api' });
   await app.register(deviceRoutes, { services, prefix: '/api/device' });
   await app.register(icecastAuthRoutes, { services, prefix: '/api/device' }); // outside the device routes' Basic check
+  await app.register(emqxHooksRoutes, { services, prefix: '/api/emqx' }); // EMQX's HTTP authn/authz, behind LOA_EMQX_HOOK_SECRET
   await app.register(mapRoutes, { config: services.config, areas: services.areas });
   await app.register(webConsole);
 
@@ -165,17 +180,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (redelivered) app.log.info({ redelivered }, 'completed deliveries left unfinished by the last run');
   });
   app.addHook('onClose', async () => {
-    stopJobs();
+    await stopJobs();
     // Live streams end first: devices hear the end, recordings are filed while the database is still open.
     await services.liveSessions.close();
     await services.live.close();
-    services.backlog.settle();
-    services.airings.flush();
+    await services.backlog.settle();
+    await services.airings.flush();
     await services.content.drain();
     await Promise.all(listeners.map((l) => l.close()));
     await link.close();
-    services.telemetry.flush(undefined, true);
-    db.$client.close();
+    await services.telemetry.flush(undefined, true);
+    await db.close();
   });
   return app;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
 const Bool = (def: boolean) => Type.Boolean({ default: def });
@@ -20,8 +21,15 @@ export const ConfigSchema = Type.Object({
   LOA_MQTT_USERNAME: Type.String({ default: '', description: "the server's own account on the external broker (a dynamic-security admin)" }),
   LOA_MQTT_PASSWORD: Type.String({ default: '', description: 'password of that account' }),
   LOA_MQTT_CLIENT_ID: Type.String({ default: '', description: "this instance's client id on the external broker (its persistent session); empty = loa-server-<hostname>" }),
+  LOA_MQTT_ACCOUNTS: Type.Union([Type.Literal('dynsec'), Type.Literal('hooks')], { default: 'dynsec', description: "how the external broker learns the devices' accounts: dynsec = the server manages Mosquitto dynamic-security clients and roles; hooks = the broker asks the server (EMQX HTTP authentication and authorisation, POST /api/emqx/authn and /api/emqx/authz; docs/emqx.md)" }),
+  LOA_EMQX_HOOK_SECRET: Type.String({ default: '', description: 'shared secret EMQX sends in the x-loa-hook-secret header of its HTTP authentication and authorisation requests; empty = the hooks are off (404)' }),
+  LOA_MQTT_CA_FILE: Type.String({ default: '', description: "mqtts:// only: PEM file of the CA(s) that signed the external broker's certificate; empty = the system's public CAs" }),
+  LOA_MQTT_CLIENT_CERT_FILE: Type.String({ default: '', description: 'mqtts:// only: PEM client certificate the server presents to the external broker (with LOA_MQTT_CLIENT_KEY_FILE)' }),
+  LOA_MQTT_CLIENT_KEY_FILE: Type.String({ default: '', description: 'PEM private key of that client certificate' }),
+  LOA_MQTT_TLS_SERVERNAME: Type.String({ default: '', description: "mqtts:// only: the name the broker's certificate must carry when it is not the URL's host (e.g. the URL names an IP address); empty = the URL's host" }),
   LOA_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   LOA_DB_FILE: Type.String({ default: '', description: 'SQLite file; default LOA_DATA_DIR/loa.sqlite, ":memory:" for tests' }),
+  LOA_DB_URL: Type.String({ default: '', pattern: '^$|^postgres(ql)?://', description: 'PostgreSQL instead of the SQLite file, e.g. postgres://loa:…@127.0.0.1:5432/loa; empty = SQLite' }),
   LOA_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   LOA_DEMO: Bool(false),
   LOA_ADMIN_PASSWORD: Type.String({ default: '', description: 'creates user admin on first run when set (min 10 chars)' }),
@@ -73,6 +81,37 @@ function describe(schema: any): string {
   return parts.join(' ');
 }
 
+/**
+ * The external link's TLS files are read when it connects, after the database is open: checked here, so a typo
+ * stops the process with exit code 2 and the variable's name instead of a stack trace from the connect.
+ */
+function externalTlsProblems(c: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const files = ['LOA_MQTT_CA_FILE', 'LOA_MQTT_CLIENT_CERT_FILE', 'LOA_MQTT_CLIENT_KEY_FILE'] as const;
+  const set = [...files, 'LOA_MQTT_TLS_SERVERNAME'].filter((k) => c[k]);
+  if (set.length && !/^mqtts:\/\//.test(String(c.LOA_MQTT_URL ?? ''))) {
+    // Without TLS these would be ignored, and an operator who set a CA believes the link is verified.
+    const url = c.LOA_MQTT_URL ? `LOA_MQTT_URL=${JSON.stringify(c.LOA_MQTT_URL)}` : 'LOA_MQTT_URL is empty';
+    problems.push(`${set.join(', ')} ${set.length > 1 ? 'apply' : 'applies'} only to an mqtts:// LOA_MQTT_URL (${url})`);
+  }
+  if (Boolean(c.LOA_MQTT_CLIENT_CERT_FILE) !== Boolean(c.LOA_MQTT_CLIENT_KEY_FILE)) {
+    problems.push('LOA_MQTT_CLIENT_CERT_FILE and LOA_MQTT_CLIENT_KEY_FILE must be set together');
+  }
+  for (const k of files) {
+    const f = c[k];
+    if (typeof f !== 'string' || !f) continue;
+    try {
+      if (!statSync(f).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      accessSync(f, fsConstants.R_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      const why = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'not a file' }[code] ?? (code || String(e));
+      problems.push(`${k}=${JSON.stringify(f)} cannot be read: ${why}`);
+    }
+  }
+  return problems;
+}
+
 /** Validates the environment. Throws ConfigError naming every bad variable and what it accepts. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
   const raw: Record<string, unknown> = {};
@@ -92,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(converted.LOA_MQTT_TLS_CERT) !== Boolean(converted.LOA_MQTT_TLS_KEY)) {
     problems.push('LOA_MQTT_TLS_CERT and LOA_MQTT_TLS_KEY must be set together');
   }
+  problems.push(...externalTlsProblems(converted));
   if (problems.length) throw new ConfigError('Invalid configuration:\n  ' + problems.join('\n  '));
   return converted as Config;
 }

@@ -73,7 +73,7 @@ export interface ServiceOptions {
   scheduleBacklog?: (run: () => void) => void;
 }
 
-export function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher, opts: ServiceOptions = {}) {
+export async function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher, opts: ServiceOptions = {}) {
   const bus = new Bus();
   const metrics = new Metrics();
   const backlog = new Backlog((err) => {
@@ -112,17 +112,19 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     concurrency: config.LOA_TRANSCODE_CONCURRENCY,
   }, {
     // Called only once a request or job runs, when everything below exists.
-    broadcastsUsing: (id: string): ContentUse[] => [...broadcasts.usingContent(id), ...programmes.usingContent(id)],
-    inManifests: (sha256: string): boolean => manifests.holdsContent(sha256),
-    forget: (id: string): void => void ttsCache.deleteByContent(id),
+    broadcastsUsing: async (id: string): Promise<ContentUse[]> => [...(await broadcasts.usingContent(id)), ...(await programmes.usingContent(id))],
+    inManifests: (sha256: string) => manifests.holdsContent(sha256),
+    forget: (id: string) => ttsCache.deleteByContent(id),
     lastAired: (ids: string[]) => broadcasts.lastAired(ids),
     people: (userIds: string[]) => accounts.namesOf(userIds),
   });
+  await content.start(); // before any upload: marks failed what a crash left unfinished
   const pronunciations = new PronunciationsService(new PronunciationsRepo(db), areas, audit, clock);
   const tts = createTts(config, db, content, clock, pronunciations);
   const settle = () => backlog.settle();
   const playable = { playable: (id: string) => content.playable(id), join: (ids: string[], actor: Parameters<typeof joinContent>[2], title: string) => joinContent(content, ids, actor, title) };
   const manifests = new ManifestService(new ManifestsRepo(db), publisher, clock, settle);
+  await manifests.start();
   const airings = new AiringsService(new AiringsRepo(db), bus, clock, settle);
   const broadcasts: BroadcastsService = new BroadcastsService(
     new BroadcastsRepo(db),
@@ -171,11 +173,11 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   const liveRepo = new LiveRepo(db);
   const logger = opts.logger ?? pino({ level: 'silent' });
   const live = new LiveService(liveRepo, {
-    relayBroadcasts: (from, to) => broadcasts.startingBetween(from, to, ['scheduled', 'airing'], true).filter((r) => r.source && typeof r.source === 'object' && 'relay' in r.source),
-    holdsStream: (url, clusterId) => manifests.holdsStream(url, clusterId),
-    fillerPath: (contentId) => {
+    relayBroadcasts: async (from, to) => (await broadcasts.startingBetween(from, to, ['scheduled', 'airing'], true)).filter((r) => r.source && typeof r.source === 'object' && 'relay' in r.source),
+    holdsStream: async (url, clusterId) => manifests.holdsStream(url, clusterId),
+    fillerPath: async (contentId) => {
       try {
-        return content.audioFile(contentId).path;
+        return (await content.audioFile(contentId)).path;
       } catch {
         return null; // deleted or not ready: silence instead
       }
@@ -184,29 +186,32 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
     source: (id) => liveRepo.source(id),
   }, bus, clock, logger, { ffmpeg: ffmpegPath, dataDir: config.LOA_DATA_DIR, latencyMs: config.LOA_LIVE_LATENCY_MS, icecast: icecastTarget(config.LOA_ICECAST_URL) });
   const relaySources = new RelaySourcesService(liveRepo, areas, audit, clock, {
-    fillerPlayable: (id) => void content.playable(id),
+    fillerPlayable: (id) => content.playable(id),
     status: (id) => live.sourceStatus(id),
-    usedBy: (id) => {
+    usedBy: async (id) => {
       const now = clock.now();
-      const airing = broadcasts.startingBetween(now - 86_400_000, now + 366 * 86_400_000, ['pending_approval', 'scheduled', 'airing'], true)
+      const airing = (await broadcasts.startingBetween(now - 86_400_000, now + 366 * 86_400_000, ['pending_approval', 'scheduled', 'airing'], true))
         .filter((r) => (r.source as { relay?: { sourceId: string } }).relay?.sourceId === id).map((r) => r.title);
-      return [...new Set([...airing, ...programmes.relaying(id)])];
+      return [...new Set([...airing, ...(await programmes.relaying(id))])];
     },
   });
   broadcasts.useLive({
-    checkRelay: (sourceId, areaIds, actor) => void relaySources.checkUsable(sourceId, areaIds, actor, 'body/source/relay/sourceId'),
+    checkRelay: async (sourceId, areaIds, actor) => {
+      await relaySources.checkUsable(sourceId, areaIds, actor, 'body/source/relay/sourceId');
+    },
     spec: (row) => live.specFor(row),
     view: (row, counts) => live.viewOf(row, counts),
     release: (id) => live.release(id),
     maxLiveMs: config.LOA_LIVE_MAX_S * 1000,
   });
-  programmes.useRelays((sourceId, areaIds, actor) => void relaySources.checkUsable(sourceId, areaIds, actor, 'body/items/0/sourceId'));
+  programmes.useRelays((sourceId, areaIds, actor) => relaySources.checkUsable(sourceId, areaIds, actor, 'body/items/0/sourceId'));
   const liveSessions = new LiveSessionsService(liveRepo, live, broadcasts, bus, clock, logger, { ffmpeg: ffmpegPath, maxMs: config.LOA_LIVE_MAX_S * 1000 });
-  const isPlayable = (id: string) => {
+  await liveSessions.start(); // ends the sessions a restart cut off
+  const isPlayable = async (id: string) => {
     // A relay programme's occurrence needs its source, as a file programme's needs its content.
-    if (id.startsWith('relay:')) return liveRepo.source(id.slice('relay:'.length)) !== undefined;
+    if (id.startsWith('relay:')) return (await liveRepo.source(id.slice('relay:'.length))) !== undefined;
     try {
-      content.playable(id);
+      await content.playable(id);
       return true;
     } catch {
       return false;
@@ -219,7 +224,11 @@ export function createServices(config: Config, db: Db, clock: Clock, publisher: 
   for (const ev of ['registry.changed', 'area.policy_changed', 'programme.changed'] as const) bus.on(ev, () => catalog.invalidate());
   bus.on('area.policy_changed', () => planner.quietHoursChanged());
   const alarms = createAlarms(db, bus, clock, { areas, directory, clusters, health, telemetry, accounts, audit }, (err) => opts.log?.error({ err }, 'alarm bookkeeping failed'));
+  // Caches loaded from the database, in dependency order (areas before the clusters placed in them).
+  await areas.start();
+  await clusters.start();
+  await alarms.start(); // after the clusters: catches up with the faults of the health store they loaded, then listens
   return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs, live, liveRepo, liveSessions, relaySources };
 }
 
-export type Services = ReturnType<typeof createServices>;
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -240,8 +240,8 @@ describe.skipIf(!hasChromium)('console with the demo fleet', () => {
     // The server's airing records: the broadcast is cancelled and each of the 18 clusters sent its own 'cancelled'.
     const b1 = (await srv.api('GET', `/api/broadcasts/${id}`)).body;
     expect(b1).toMatchObject({ state: 'cancelled', cancelledBy: expect.any(String) });
-    const cancelled = await waitFor(() => {
-      const r = reports(srv, id, 'cancelled');
+    const cancelled = await waitFor(async () => {
+      const r = (await reports(srv, id, 'cancelled'));
       return new Set(r.map((x) => x.cluster_id)).size === 18 ? r : null;
     }, 20_000, 100);
     expect(cancelled.every((r) => r.reason === 'cancelled' && r.cluster_id.startsWith('dt-'))).toBe(true);

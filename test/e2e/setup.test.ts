@@ -23,7 +23,7 @@ describe.skipIf(!hasChromium)('console: first run', () => {
 
   it('creates the first admin through the one-time link, then signs in again', async () => {
     expect(existsSync(WEB_DIST + 'index.html')).toBe(true);
-    const token = srv.app.loa.services.accounts.pendingSetupToken();
+    const token = await srv.app.loa.services.accounts.pendingSetupToken();
     expect(token).toBeTruthy();
     const { page, external, ctx } = await newPage(b.browser, srv.httpUrl, PHONE);
     await page.goto(`/setup?token=${token}`);
@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)('console: first run', () => {
     await page.getByLabel('Mật khẩu').fill('mat-khau-quan-tri-1');
     await page.getByRole('button', { name: 'Tạo tài khoản quản trị' }).click();
     await page.getByRole('link', { name: 'Tổng quan' }).waitFor();
-    expect(srv.app.loa.services.accounts.setupNeeded()).toBe(false);
+    expect(await srv.app.loa.services.accounts.setupNeeded()).toBe(false);
 
     await signOutVia(page);
     await page.getByLabel('Tên đăng nhập').fill('admin');

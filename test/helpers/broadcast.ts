@@ -1,3 +1,4 @@
+import { and, asc, eq } from 'drizzle-orm';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +21,16 @@ export async function uploadTone(srv: TestServer, seconds: number, hz = 440): Pr
 
 export type ReportRow = { cluster_id: string; seq: number; state: string; server_ts: number; reason: string | null; position_ms: number | null };
 
-/** Proof-of-play reports as the server stored them, oldest first. */
-export function reports(srv: TestServer, broadcastId: string, state?: string): ReportRow[] {
-  return srv.app.loa.db.$client
-    .prepare(`select cluster_id, seq, state, server_ts, reason, position_ms from airing_reports where broadcast_id = ? ${state ? 'and state = ?' : ''} order by server_ts, rowid`)
-    .all(...(state ? [broadcastId, state] : [broadcastId])) as ReportRow[];
+/** Proof-of-play reports as the server stored them, oldest first (in the order they were received). */
+export async function reports(srv: TestServer, broadcastId: string, state?: string): Promise<ReportRow[]> {
+  const db = srv.app.loa.db;
+  const r = db.t.airingReports;
+  const rows = await db.run(undefined, (q) =>
+    q
+      .select({ cluster_id: r.clusterId, seq: r.seq, state: r.state, server_ts: r.serverTs, reason: r.reason, position_ms: r.positionMs })
+      .from(r)
+      .where(state ? and(eq(r.broadcastId, broadcastId), eq(r.state, state)) : eq(r.broadcastId, broadcastId))
+      .orderBy(asc(r.serverTs), asc(r.receivedAt)),
+  );
+  return rows as ReportRow[]; // server_ts is set on every stored report
 }

@@ -6,6 +6,23 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/src/app.ts';
 import { loadConfig, type Config } from '../../server/src/config.ts';
 import type { Clock } from '../../server/src/shared/clock.ts';
+import { ExternalLink } from '../../server/src/mqtt/external-link.ts';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { startMosquitto, type MosquittoServer } from './mosquitto.ts';
+import { createDatabaseAt, dropDatabaseAt } from './postgres.ts';
+
+/**
+ * The engines test servers run on. Default: the embedded aedes broker and a SQLite file. The second configuration
+ * (issue 13; vitest.config.ts project "mosquitto+postgres") sets LOA_TEST_BROKER=mosquitto and LOA_TEST_DB=postgres:
+ * each test server then gets its own Mosquitto 2 with dynamic security (devices connect there) and a fresh database
+ * on the run's PostgreSQL (test/setup/postgres.global.ts). A test that names its own broker or database keeps it.
+ */
+export const ENGINES = {
+  broker: process.env.LOA_TEST_BROKER === 'mosquitto' ? 'mosquitto' : 'embedded',
+  db: process.env.LOA_TEST_DB === 'postgres' ? 'postgres' : 'sqlite',
+} as const;
+let servers = 0;
 
 export const ADMIN_PASSWORD = 'test-admin-password-1';
 
@@ -25,7 +42,23 @@ export interface TestServer {
 /** A real server: SQLite file in a temp dir, HTTP and MQTT on random loopback ports, an admin signed in. */
 export async function startServer(env: Record<string, string> = {}, opts: { clock?: Clock; listenHttp?: boolean } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'loa-test-'));
+  const engines: Record<string, string> = {};
+  const cleanups: (() => Promise<void>)[] = [];
+  const n = ++servers;
+  if (ENGINES.db === 'postgres' && !env.LOA_DB_URL && !env.LOA_DB_FILE) {
+    const admin = inject('postgresAdminUrl');
+    const name = `t${process.pid}_${n}_${randomBytes(3).toString('hex')}`;
+    engines.LOA_DB_URL = await createDatabaseAt(admin, name);
+    cleanups.push(() => dropDatabaseAt(admin, name));
+  }
+  let broker: MosquittoServer | undefined;
+  if (ENGINES.broker === 'mosquitto' && !env.LOA_MQTT_URL) {
+    const b = (broker = await startMosquitto());
+    Object.assign(engines, { LOA_MQTT_URL: b.url, LOA_MQTT_USERNAME: b.adminUser, LOA_MQTT_PASSWORD: b.adminPassword, LOA_MQTT_CLIENT_ID: `loa-test-${process.pid}-${n}` });
+    cleanups.push(() => b.stop());
+  }
   const config = loadConfig({
+    ...engines,
     LOA_DATA_DIR: dataDir,
     LOA_HTTP_HOST: '127.0.0.1',
     LOA_HTTP_PORT: '0',
@@ -62,13 +95,14 @@ export async function startServer(env: Record<string, string> = {}, opts: { cloc
     app,
     config,
     httpUrl,
-    mqttUrl: `mqtt://127.0.0.1:${port}`,
-    mqttPort: port,
+    mqttUrl: broker ? broker.url : `mqtt://127.0.0.1:${port}`,
+    mqttPort: broker ? Number(new URL(broker.url).port) : port,
     dataDir,
     token,
     api,
     async close() {
       await app.close();
+      for (const c of cleanups.reverse()) await c();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -92,7 +126,19 @@ export async function provision(srv: TestServer, n: number, areaId = 'test-commu
   }));
   const res = await srv.api('POST', '/api/clusters/import', clusters);
   if (res.status !== 201) throw new Error('import failed: ' + JSON.stringify(res.body));
-  return res.body.credentials.map((c: any) => ({ id: c.clusterId, secret: c.secret }));
+  const issued: { id: string; secret: string }[] = res.body.credentials.map((c: any) => ({ id: c.clusterId, secret: c.secret }));
+  await brokerKnows(srv, issued.map((c) => c.id));
+  return issued;
+}
+
+/**
+ * On an external broker a new cluster's account reaches it asynchronously (the credential_issued event): a device
+ * that connects before that is refused. Resolves once the broker holds every one of `ids`.
+ */
+export async function brokerKnows(srv: TestServer, ids: string[]): Promise<void> {
+  const link = srv.app.loa.link;
+  if (!(link instanceof ExternalLink) || srv.config.LOA_MQTT_ACCOUNTS !== 'dynsec') return;
+  for (const id of ids) await waitFor(async () => !(await link.dynsec.run([{ command: 'getClient', username: id }]))[0].error, 30_000, 50);
 }
 
 /** A raw MQTT client; resolves once connected, rejects with the CONNACK error. */

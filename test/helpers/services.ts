@@ -27,7 +27,7 @@ export function testDir(prefix: string): string {
 }
 
 /** The services of a server (no HTTP, no broker) over `db`, with everything they send going to `publisher`. */
-export function servicesOn(db: Db, dataDir: string, clock: FakeClock, publisher: Publisher): Services {
+export function servicesOn(db: Db, dataDir: string, clock: FakeClock, publisher: Publisher): Promise<Services> {
   return createServices(loadConfig({ LOA_DATA_DIR: dataDir }), db, clock, publisher);
 }
 
@@ -48,10 +48,10 @@ export async function oneClusterCommune(opts: { dirPrefix: string; serial: strin
   const dataDir = testDir(opts.dirPrefix);
   const clock = fakeClock();
   const db = createDb(':memory:');
-  const s = servicesOn(db, dataDir, clock, opts.publisher);
+  const s = await servicesOn(db, dataDir, clock, opts.publisher);
   const actor = systemActor('test');
-  s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
-  const [c] = s.clusters.create([{ name: 'Cụm', areaId: 'xa', serial: opts.serial, outputs: [{ index: 0, label: 'Loa' }] }], actor);
+  await s.areas.create({ id: 'xa', name: 'Xã', kind: 'commune' });
+  const [c] = await s.clusters.create([{ name: 'Cụm', areaId: 'xa', serial: opts.serial, outputs: [{ index: 0, label: 'Loa' }] }], actor);
   const tone = await ingestTone(s, dataDir, actor);
   return { s, db, dataDir, clock, actor, clusterId: c.clusterId, contentId: tone.id, toneMs: tone.durationMs };
 }

@@ -91,13 +91,13 @@ export async function buildFleet(): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'loa-sf-prop-'));
   const template = join(dir, 'template.sqlite');
   const db = createDb(template);
-  const s = servicesOn(db, dir, fakeClock(), { publish: async () => undefined });
-  for (const a of AREAS) s.areas.create(a);
+  const s = await servicesOn(db, dir, fakeClock(), { publish: async () => undefined });
+  for (const a of AREAS) await s.areas.create(a);
   const outputs = [{ index: 0, label: 'Loa 1' }, { index: 1, label: 'Loa 2' }];
-  const clusterIds = s.clusters.create(HOMES.map((areaId, i) => ({ name: `Cụm ${i + 1}`, areaId, serial: `SF-${i + 1}`, outputs })), actor).map((c) => c.clusterId);
+  const clusterIds = (await s.clusters.create(HOMES.map((areaId, i) => ({ name: `Cụm ${i + 1}`, areaId, serial: `SF-${i + 1}`, outputs })), actor)).map((c) => c.clusterId);
   const tones = [(await ingestTone(s, dir, actor, 1, 440)).id, (await ingestTone(s, dir, actor, 2, 660)).id];
   await s.content.drain();
-  db.$client.close();
+  await db.close();
   return { dir, template, clusterIds, tones, runs: 0 };
 }
 
@@ -162,12 +162,12 @@ async function apply(f: Fleet, m: StoreForwardModel, cmd: Cmd, created: Sent[]):
     case 'advance':
       // What the server's jobs (server/src/jobs.ts) and the devices' expiry timers do as time passes.
       m.clock.t += cmd.ms;
-      m.s.broadcasts.progress();
+      await m.s.broadcasts.progress();
       await m.s.broadcasts.deliverDue();
       m.tick();
       return;
     case 'prune':
-      m.s.manifests.prune();
+      await m.s.manifests.prune();
       return;
     case 'offline':
       return m.disconnect(d!);
@@ -216,6 +216,7 @@ export async function runSequence(f: Fleet, o: RunOptions, online: number[], cmd
   const file = join(f.dir, `run-${++f.runs}.sqlite`);
   copyFileSync(f.template, file);
   const m = new StoreForwardModel(file, f.dir, fakeClock(), f.clusterIds, o);
+  await m.start();
   try {
     for (const d of m.devices) if (!o.fresh || online.includes(d.index)) m.connect(d);
     await m.settle();
@@ -225,7 +226,7 @@ export async function runSequence(f: Fleet, o: RunOptions, online: number[], cmd
     for (const d of m.devices) m.connect(d);
     await m.settle();
     for (const d of m.devices) {
-      const want = byId(m.snapshot(d.clusterId).items);
+      const want = byId((await m.snapshot(d.clusterId)).items);
       expect(want.map((i) => ({ id: i.id, outputs: i.outputs })), `the server's manifest of cluster ${d.index} (${d.clusterId})`).toEqual(expected(created, d.index, m.clock.t));
       expect(byId(d.live(m.clock.t)), `cluster ${d.index} (${d.clusterId}) holds what the server's manifest says`).toEqual(want);
     }

@@ -144,16 +144,20 @@ export class StoreForwardModel {
   ) {
     this.devices = clusterIds.map((id, i) => new ModelDevice(i, id, clock, (u) => this.up.push(u)));
     this.byId = new Map(this.devices.map((d) => [d.clusterId, d]));
-    this.startServer();
+  }
+
+  /** The server's first start, on the model's database. */
+  start(): Promise<void> {
+    return this.startServer();
   }
 
   private readonly publisher: Publisher = {
     publish: async (topic, payload) => this.route(topic, payload),
   };
 
-  private startServer(): void {
+  private async startServer(): Promise<void> {
     this.db = createDb(this.dbFile);
-    this.s = servicesOn(this.db, this.dataDir, this.clock, this.publisher);
+    this.s = await servicesOn(this.db, this.dataDir, this.clock, this.publisher);
   }
 
   /**
@@ -162,12 +166,12 @@ export class StoreForwardModel {
    * new process does what server/src/app.ts does when ready, before devices reconnect.
    */
   async restartServer(): Promise<void> {
-    this.db.$client.close();
+    await this.db.close();
     const wasConnected = this.devices.filter((d) => d.connected);
     for (const d of this.devices) this.disconnect(d);
     this.up = [];
     this.retained.clear();
-    this.startServer();
+    await this.startServer();
     await this.s.broadcasts.deliverDue();
     for (const d of wasConnected) this.connect(d);
   }
@@ -248,20 +252,20 @@ export class StoreForwardModel {
   }
 
   /** Server's manifest of a cluster now: the snapshot a device holding nothing would get. */
-  snapshot(clusterId: string): Manifest {
+  snapshot(clusterId: string): Promise<Manifest> {
     return this.s.manifests.delta(clusterId, 0);
   }
 
   async close(): Promise<void> {
     for (const d of this.devices) d.pb.halt();
     await this.s.content.drain();
-    this.db.$client.close();
+    await this.db.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.dbFile + suffix, { force: true });
   }
 
   // ---- the fake broker ------------------------------------------------------------------------------------------
 
-  private route(topic: string, payload: Buffer): void {
+  private async route(topic: string, payload: Buffer): Promise<void> {
     const t = parseTopic(topic);
     if (t?.kind === 'group') {
       if (t.channel !== 'play') return;
@@ -278,8 +282,8 @@ export class StoreForwardModel {
       if (d.connected) d.inbox.push({ kind: 'config', groups });
     } else if (t.channel === 'manifest') {
       const m = decode(codec.manifest, payload, topic);
-      this.checkVersion(d.clusterId, m);
       if (d.connected) d.inbox.push({ kind: 'manifest', m });
+      await this.checkVersion(d.clusterId, m); // the server's manifests are read asynchronously: after the delivery, in the same order
     }
   }
 
@@ -288,12 +292,12 @@ export class StoreForwardModel {
    * server holds for the cluster when it sends version V is the same every time it sends V (items that expired in
    * between aside — a device drops those on its own).
    */
-  private checkVersion(clusterId: string, m: Manifest): void {
+  private async checkVersion(clusterId: string, m: Manifest): Promise<void> {
     const last = this.sentVersion.get(clusterId) ?? 0;
     if (m.version < last) throw new ModelViolation(`${clusterId}: sent version ${m.version} after ${last}`);
     this.sentVersion.set(clusterId, m.version);
     const now = this.clock.t;
-    const snap = this.snapshot(clusterId);
+    const snap = await this.snapshot(clusterId);
     if (snap.version !== m.version) return; // moved on since (a deferred publish): nothing to compare against
     const items = new Map(snap.items.map((i) => [i.id, JSON.stringify(i)]));
     const key = `${clusterId}#${m.version}`;

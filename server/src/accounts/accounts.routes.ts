@@ -38,7 +38,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     signIn(req, reply, await a.login(req.body.username, req.body.password, req.ip)));
 
   app.post('/auth/logout', { schema: { tags: authTags, response: { 204: Type.Null() } } }, async (req, reply) => {
-    a.logout(sessionToken(req), req.actor);
+    await a.logout(sessionToken(req), req.actor);
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send(null);
   });
 
@@ -55,7 +55,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   });
 
   // Public: before the first admin exists nobody can sign in; the console asks this to decide what to show.
-  app.get('/auth/setup', { config: { auth: 'public' }, schema: { tags: authTags, security: [], response: { 200: SetupStatusSchema } } }, async () => ({ needed: a.setupNeeded() }));
+  app.get('/auth/setup', { config: { auth: 'public' }, schema: { tags: authTags, security: [], response: { 200: SetupStatusSchema } } }, async () => ({ needed: await a.setupNeeded() }));
 
   // Public: creates the first admin with the one-time token from the server log; refused (409) ever after.
   app.post('/auth/setup', {
@@ -76,7 +76,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   }, async (req) => a.users.update(req.params.id, req.body, req.actor));
 
   app.delete('/users/:id', { config: admin, schema: { tags, params, response: { 204: Type.Null(), 409: err } } }, async (req, reply) => {
-    a.users.delete(req.params.id, req.actor);
+    await a.users.delete(req.params.id, req.actor);
     return reply.status(204).send(null);
   });
 

@@ -30,7 +30,7 @@ export const authPlugin = fp(
       const { url, config } = req.routeOptions;
       // No url: fastify's 404 handler; unknown paths must stay 404 rather than turn into 401.
       if (url === undefined || config.auth === 'public' || config.auth === 'device') return;
-      const actor = services.accounts.actorFromToken(sessionToken(req), req.ip);
+      const actor = await services.accounts.actorFromToken(sessionToken(req), req.ip);
       if (!actor) throw unauthorized('sign in first: send Authorization: Bearer <token> or the loa_session cookie');
       // A browser attaches the cookie by itself, so only cookie sessions need proof of the sending page; a bearer
       // token or device credential is sent on purpose by its holder.

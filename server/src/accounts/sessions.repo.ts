@@ -1,6 +1,6 @@
 import { and, eq, lte, ne } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { sessions } from '../db/schema.ts';
+import { first, type Db, type Tx } from '../db/client.ts';
+import type { sessions } from '../db/schema.ts';
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -8,21 +8,28 @@ export type SessionRow = typeof sessions.$inferSelect;
 export class SessionsRepo {
   constructor(private db: Db) {}
 
-  insert(row: SessionRow): void {
-    this.db.insert(sessions).values(row).run();
+  async insert(row: SessionRow, tx?: Tx): Promise<void> {
+    const { sessions } = this.db.t;
+    await this.db.run(tx, (q) => q.insert(sessions).values(row));
   }
-  get(tokenHash: string): SessionRow | null {
-    return this.db.select().from(sessions).where(eq(sessions.tokenHash, tokenHash)).get() ?? null;
+  /** Every signed-in request asks this: a primary-key hit. */
+  get(tokenHash: string, tx?: Tx): Promise<SessionRow | null> {
+    const { sessions } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(sessions).where(eq(sessions.tokenHash, tokenHash)).limit(1)).then(first);
   }
-  delete(tokenHash: string): void {
-    this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run();
+  async delete(tokenHash: string, tx?: Tx): Promise<void> {
+    const { sessions } = this.db.t;
+    await this.db.run(tx, (q) => q.delete(sessions).where(eq(sessions.tokenHash, tokenHash)));
   }
-  /** Every session of a user, except the one given (the caller's own, when it should survive). */
-  deleteForUser(userId: string, keepTokenHash?: string): number {
+  /** Every session of a user, except the one given (the caller's own, when it should survive); returns how many. */
+  async deleteForUser(userId: string, keepTokenHash?: string, tx?: Tx): Promise<number> {
+    const { sessions } = this.db.t;
     const where = keepTokenHash ? and(eq(sessions.userId, userId), ne(sessions.tokenHash, keepTokenHash)) : eq(sessions.userId, userId);
-    return this.db.delete(sessions).where(where).run().changes;
+    return (await this.db.run(tx, (q) => q.delete(sessions).where(where).returning({ tokenHash: sessions.tokenHash }))).length;
   }
-  deleteExpired(now: number): number {
-    return this.db.delete(sessions).where(lte(sessions.expiresAt, now)).run().changes;
+  /** Returns how many expired. */
+  async deleteExpired(now: number, tx?: Tx): Promise<number> {
+    const { sessions } = this.db.t;
+    return (await this.db.run(tx, (q) => q.delete(sessions).where(lte(sessions.expiresAt, now)).returning({ tokenHash: sessions.tokenHash }))).length;
   }
 }

@@ -3,6 +3,7 @@ import type { AreasService } from '../areas/areas.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Actor, Role } from '../shared/actor.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { Tx } from '../db/tx.ts';
 import { badRequest, conflict, forbidden, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { hashPassword } from './passwords.ts';
@@ -50,81 +51,91 @@ export class UserAdmin {
     if (!this.manages(actor, areaIds)) throw forbidden('you can only grant areas within your own');
   }
 
-  private row(id: string, actor: Actor): { row: UserRow; areaIds: string[] } {
-    const row = this.repo.get(id);
-    const areaIds = row ? this.repo.areasOf(id) : [];
+  private async row(id: string, actor: Actor, tx?: Tx): Promise<{ row: UserRow; areaIds: string[] }> {
+    const row = await this.repo.get(id, tx);
+    const areaIds = row ? await this.repo.areasOf(id, tx) : [];
     if (!row || !this.manages(actor, areaIds)) throw notFound('user');
     return { row, areaIds };
   }
 
-  private otherRoots(id: string): number {
-    const areas = this.repo.allAreas();
-    return this.repo.all().filter((u) => u.id !== id && isRoot(u.role, u.disabledAt !== null, areas.get(u.id) ?? [])).length;
+  private async otherRoots(id: string, tx?: Tx): Promise<number> {
+    const areas = await this.repo.allAreas(tx);
+    return (await this.repo.all(tx)).filter((u) => u.id !== id && isRoot(u.role, u.disabledAt !== null, areas.get(u.id) ?? [])).length;
   }
 
-  list(actor: Actor): User[] {
-    const areas = this.repo.allAreas();
-    return this.repo
-      .all()
+  async list(actor: Actor): Promise<User[]> {
+    const areas = await this.repo.allAreas();
+    return (await this.repo.all())
       .map((u) => userView(u, areas.get(u.id) ?? []))
       .filter((u) => this.manages(actor, u.areaIds));
   }
 
-  get(id: string, actor: Actor): User {
-    const { row, areaIds } = this.row(id, actor);
+  async get(id: string, actor: Actor): Promise<User> {
+    const { row, areaIds } = await this.row(id, actor);
     return userView(row, areaIds);
   }
 
   /**
-   * Hashing is the only await; every check runs after it, in the same tick as the write, so a concurrent request
-   * cannot slip in between. `guard` is an extra such check (first-run setup uses it).
+   * Hashing comes first, outside the transaction; every check then runs in one transaction with the write, so a
+   * concurrent request cannot slip in between. `guard` is an extra such check, given the transaction (first-run
+   * setup uses it).
    */
-  async create(input: CreateUser, actor: Actor, guard?: () => void): Promise<User> {
+  async create(input: CreateUser, actor: Actor, guard?: (tx: Tx) => Promise<void>): Promise<User> {
     const passwordHash = await hashPassword(input.password);
     const areaIds = input.areaIds ?? [];
-    guard?.();
-    this.checkAreas(input.role, areaIds, actor);
-    if (this.repo.byUsername(input.username)) throw conflict(`username ${input.username} is taken`, 'body/username');
     const id = newId('us');
-    this.repo.insert({ id, username: input.username, displayName: input.displayName ?? null, passwordHash, role: input.role, locale: input.locale ?? 'vi', createdAt: this.clock.now() }, areaIds);
-    this.audit.record(actor, 'user.create', { type: 'user', id }, { username: input.username, role: input.role, areaIds });
+    await this.repo.transaction(async (tx) => {
+      await guard?.(tx);
+      this.checkAreas(input.role, areaIds, actor);
+      if (await this.repo.byUsername(input.username, tx)) throw conflict(`username ${input.username} is taken`, 'body/username');
+      await this.repo.insert({ id, username: input.username, displayName: input.displayName ?? null, passwordHash, role: input.role, locale: input.locale ?? 'vi', createdAt: this.clock.now() }, areaIds, tx);
+    });
+    await this.audit.record(actor, 'user.create', { type: 'user', id }, { username: input.username, role: input.role, areaIds });
     return this.get(id, actor);
   }
 
   async update(id: string, patch: UpdateUser, actor: Actor): Promise<User> {
     const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
-    const { row, areaIds } = this.row(id, actor);
-    const role = patch.role ?? (row.role as Role);
-    const nextAreas = patch.areaIds ?? areaIds;
-    const disabled = patch.disabled ?? row.disabledAt !== null;
-    if (patch.role !== undefined || patch.areaIds !== undefined) this.checkAreas(role, nextAreas, actor);
-    if (isRoot(row.role, row.disabledAt !== null, areaIds) && !isRoot(role, disabled, nextAreas) && this.otherRoots(id) === 0) {
-      throw conflict('this is the last admin with access to all areas; make another one first');
-    }
-    this.repo.update(
-      id,
-      {
-        ...(patch.displayName !== undefined && { displayName: patch.displayName }),
-        ...(patch.locale !== undefined && { locale: patch.locale }),
-        ...(patch.role !== undefined && { role }),
-        ...(patch.disabled !== undefined && { disabledAt: disabled ? (row.disabledAt ?? this.clock.now()) : null }),
-        ...(passwordHash !== undefined && { passwordHash }),
-      },
-      patch.areaIds,
-    );
-    // A reset password or a disabled account must not leave a signed-in browser behind.
-    if (passwordHash !== undefined || (disabled && row.disabledAt === null)) this.sessions.deleteForUser(id);
+    // The checks (the last admin of all areas stays one) and the writes in one transaction.
+    await this.repo.transaction(async (tx) => {
+      const { row, areaIds } = await this.row(id, actor, tx);
+      const role = patch.role ?? (row.role as Role);
+      const nextAreas = patch.areaIds ?? areaIds;
+      const disabled = patch.disabled ?? row.disabledAt !== null;
+      if (patch.role !== undefined || patch.areaIds !== undefined) this.checkAreas(role, nextAreas, actor);
+      if (isRoot(row.role, row.disabledAt !== null, areaIds) && !isRoot(role, disabled, nextAreas) && (await this.otherRoots(id, tx)) === 0) {
+        throw conflict('this is the last admin with access to all areas; make another one first');
+      }
+      await this.repo.update(
+        id,
+        {
+          ...(patch.displayName !== undefined && { displayName: patch.displayName }),
+          ...(patch.locale !== undefined && { locale: patch.locale }),
+          ...(patch.role !== undefined && { role }),
+          ...(patch.disabled !== undefined && { disabledAt: disabled ? (row.disabledAt ?? this.clock.now()) : null }),
+          ...(passwordHash !== undefined && { passwordHash }),
+        },
+        patch.areaIds,
+        tx,
+      );
+      // A reset password or a disabled account must not leave a signed-in browser behind.
+      if (passwordHash !== undefined || (disabled && row.disabledAt === null)) await this.sessions.deleteForUser(id, undefined, tx);
+    });
     const { password, ...details } = patch;
-    this.audit.record(actor, 'user.update', { type: 'user', id }, { ...details, ...(password !== undefined && { passwordReset: true }) });
+    await this.audit.record(actor, 'user.update', { type: 'user', id }, { ...details, ...(password !== undefined && { passwordReset: true }) });
     return this.get(id, actor);
   }
 
-  delete(id: string, actor: Actor): void {
-    const { row, areaIds } = this.row(id, actor);
-    if (isRoot(row.role, row.disabledAt !== null, areaIds) && this.otherRoots(id) === 0) {
-      throw conflict('this is the last admin with access to all areas; make another one first');
-    }
-    this.repo.delete(id);
-    this.audit.record(actor, 'user.delete', { type: 'user', id }, { username: row.username });
+  async delete(id: string, actor: Actor): Promise<void> {
+    // The check (the last admin of all areas stays) and the delete in one transaction.
+    const row = await this.repo.transaction(async (tx) => {
+      const { row, areaIds } = await this.row(id, actor, tx);
+      if (isRoot(row.role, row.disabledAt !== null, areaIds) && (await this.otherRoots(id, tx)) === 0) {
+        throw conflict('this is the last admin with access to all areas; make another one first');
+      }
+      await this.repo.delete(id, tx);
+      return row;
+    });
+    await this.audit.record(actor, 'user.delete', { type: 'user', id }, { username: row.username });
   }
 }

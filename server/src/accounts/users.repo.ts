@@ -1,7 +1,7 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import { count, eq, inArray } from 'drizzle-orm';
+import { first, type Db, type Tx } from '../db/client.ts';
 import { inTransaction } from '../db/tx.ts';
-import { userAreas, users } from '../db/schema.ts';
+import type { users } from '../db/schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;
@@ -9,52 +9,71 @@ export type NewUserRow = typeof users.$inferInsert;
 export class UsersRepo {
   constructor(private db: Db) {}
 
-  all(): UserRow[] {
-    return this.db.select().from(users).orderBy(users.username).all();
+  /** Runs `fn` in one transaction (a user's checks and write, atomic together); inside `outer`, a savepoint of it. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, outer?: Tx): Promise<T> {
+    return inTransaction(this.db, fn, outer);
   }
-  get(id: string): UserRow | null {
-    return this.db.select().from(users).where(eq(users.id, id)).get() ?? null;
+
+  all(tx?: Tx): Promise<UserRow[]> {
+    const { users } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(users).orderBy(users.username));
   }
-  byUsername(username: string): UserRow | null {
-    return this.db.select().from(users).where(eq(users.username, username)).get() ?? null;
+  get(id: string, tx?: Tx): Promise<UserRow | null> {
+    const { users } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(users).where(eq(users.id, id)).limit(1)).then(first);
+  }
+  byUsername(username: string, tx?: Tx): Promise<UserRow | null> {
+    const { users } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(users).where(eq(users.username, username)).limit(1)).then(first);
   }
   /** id → the name each user goes by (display name, else username). */
-  namesOf(ids: string[]): Map<string, string> {
+  async namesOf(ids: string[], tx?: Tx): Promise<Map<string, string>> {
     if (!ids.length) return new Map();
-    const rows = this.db.select({ id: users.id, username: users.username, displayName: users.displayName }).from(users).where(inArray(users.id, ids)).all();
+    const { users } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.select({ id: users.id, username: users.username, displayName: users.displayName }).from(users).where(inArray(users.id, ids)));
     return new Map(rows.map((r) => [r.id, r.displayName || r.username]));
   }
   /** Admins in any state: while there are none, the server offers first-run setup. */
-  adminCount(): number {
-    return this.db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, 'admin')).get()?.n ?? 0;
+  async adminCount(tx?: Tx): Promise<number> {
+    const { users } = this.db.t;
+    const row = await this.db.run(tx, (q) => q.select({ n: count() }).from(users).where(eq(users.role, 'admin'))).then(first);
+    return row?.n ?? 0;
   }
 
-  areasOf(userId: string): string[] {
-    return this.db.select({ areaId: userAreas.areaId }).from(userAreas).where(eq(userAreas.userId, userId)).all().map((r) => r.areaId);
+  async areasOf(userId: string, tx?: Tx): Promise<string[]> {
+    const { userAreas } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.select({ areaId: userAreas.areaId }).from(userAreas).where(eq(userAreas.userId, userId)));
+    return rows.map((r) => r.areaId);
   }
   /** userId → assigned area ids, for listing many users in one query. */
-  allAreas(): Map<string, string[]> {
+  async allAreas(tx?: Tx): Promise<Map<string, string[]>> {
+    const { userAreas } = this.db.t;
     const out = new Map<string, string[]>();
-    for (const r of this.db.select().from(userAreas).all()) out.set(r.userId, [...(out.get(r.userId) ?? []), r.areaId]);
+    for (const r of await this.db.run(tx, (q) => q.select().from(userAreas))) out.set(r.userId, [...(out.get(r.userId) ?? []), r.areaId]);
     return out;
   }
 
-  insert(row: NewUserRow, areaIds: string[]): void {
-    inTransaction(this.db, () => {
-      this.db.insert(users).values(row).run();
-      if (areaIds.length) this.db.insert(userAreas).values(areaIds.map((areaId) => ({ userId: row.id, areaId }))).run();
-    });
+  /** The user and their areas in one transaction (a savepoint inside `outer`). */
+  insert(row: NewUserRow, areaIds: string[], outer?: Tx): Promise<void> {
+    const { users, userAreas } = this.db.t;
+    return inTransaction(this.db, async (tx) => {
+      await this.db.run(tx, (q) => q.insert(users).values(row));
+      if (areaIds.length) await this.db.run(tx, (q) => q.insert(userAreas).values(areaIds.map((areaId) => ({ userId: row.id, areaId }))));
+    }, outer);
   }
-  update(id: string, patch: Partial<NewUserRow>, areaIds?: string[]): void {
-    inTransaction(this.db, () => {
-      if (Object.keys(patch).length) this.db.update(users).set(patch).where(eq(users.id, id)).run();
+  /** The patch and, when given, the new set of areas, in one transaction (a savepoint inside `outer`). */
+  update(id: string, patch: Partial<NewUserRow>, areaIds?: string[], outer?: Tx): Promise<void> {
+    const { users, userAreas } = this.db.t;
+    return inTransaction(this.db, async (tx) => {
+      if (Object.keys(patch).length) await this.db.run(tx, (q) => q.update(users).set(patch).where(eq(users.id, id)));
       if (areaIds) {
-        this.db.delete(userAreas).where(eq(userAreas.userId, id)).run();
-        if (areaIds.length) this.db.insert(userAreas).values(areaIds.map((areaId) => ({ userId: id, areaId }))).run();
+        await this.db.run(tx, (q) => q.delete(userAreas).where(eq(userAreas.userId, id)));
+        if (areaIds.length) await this.db.run(tx, (q) => q.insert(userAreas).values(areaIds.map((areaId) => ({ userId: id, areaId }))));
       }
-    });
+    }, outer);
   }
-  delete(id: string): void {
-    this.db.delete(users).where(eq(users.id, id)).run();
+  async delete(id: string, tx?: Tx): Promise<void> {
+    const { users } = this.db.t;
+    await this.db.run(tx, (q) => q.delete(users).where(eq(users.id, id)));
   }
 }

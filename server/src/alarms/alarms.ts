@@ -17,11 +17,14 @@ interface From {
   clusters: Pick<ClustersService, 'nameOf' | 'get'>;
   health: HealthStore;
   telemetry: Pick<TelemetryService, 'history'>;
-  accounts: { displayNameOf(username: string): string | null };
+  accounts: { displayNameOf(username: string): Promise<string | null> };
   audit: AuditService;
 }
 
-/** The alarms capability wired from the services it reads; listening from the start (one line in services.ts). */
+/**
+ * The alarms capability wired from the services it reads (one line in services.ts). It listens once `start()` has
+ * caught up with the faults loaded: after the clusters' start, which loads the health store and the directory.
+ */
 export function createAlarms(db: Db, bus: Bus, clock: Clock, s: From, onError: (err: unknown) => void): AlarmsService {
   const alarms = new AlarmsService(new AlarmsRepo(db), {
     areas: s.areas,
@@ -35,11 +38,10 @@ export function createAlarms(db: Db, bus: Bus, clock: Clock, s: From, onError: (
       }
     },
     health: s.health,
-    batteryHistory: (id, from, to) => s.telemetry.history(id, from, to, 0).map((p) => ({ at: Date.parse(p.t), onBattery: p.onBattery === 1, pct: p.batteryPct })),
+    batteryHistory: async (id, from, to) => (await s.telemetry.history(id, from, to, 0)).map((p) => ({ at: Date.parse(p.t), onBattery: p.onBattery === 1, pct: p.batteryPct })),
     displayNameOf: (username) => s.accounts.displayNameOf(username),
     audit: s.audit,
     onError,
   }, bus, clock);
-  alarms.start();
   return alarms;
 }

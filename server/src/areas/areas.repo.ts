@@ -1,24 +1,27 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { areas } from '../db/schema.ts';
+import { first, type Db, type Tx } from '../db/client.ts';
+import type { areas } from '../db/schema.ts';
 
 export type AreaRow = typeof areas.$inferSelect;
 
 export class AreasRepo {
   constructor(private db: Db) {}
-  all(): AreaRow[] {
-    return this.db.select().from(areas).all();
+  all(tx?: Tx): Promise<AreaRow[]> {
+    return this.db.run(tx, (q) => q.select().from(this.db.t.areas));
   }
-  get(id: string): AreaRow | null {
-    return this.db.select().from(areas).where(eq(areas.id, id)).get() ?? null;
+  get(id: string, tx?: Tx): Promise<AreaRow | null> {
+    const { areas } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(areas).where(eq(areas.id, id)).limit(1)).then(first);
   }
-  insert(row: typeof areas.$inferInsert): void {
-    this.db.insert(areas).values(row).run();
+  async insert(row: typeof areas.$inferInsert, tx?: Tx): Promise<void> {
+    await this.db.run(tx, (q) => q.insert(this.db.t.areas).values(row));
   }
-  update(id: string, patch: Partial<typeof areas.$inferInsert>): void {
-    this.db.update(areas).set(patch).where(eq(areas.id, id)).run();
+  async update(id: string, patch: Partial<typeof areas.$inferInsert>, tx?: Tx): Promise<void> {
+    const { areas } = this.db.t;
+    await this.db.run(tx, (q) => q.update(areas).set(patch).where(eq(areas.id, id)));
   }
-  delete(id: string): void {
-    this.db.delete(areas).where(eq(areas.id, id)).run();
+  async delete(id: string, tx?: Tx): Promise<void> {
+    const { areas } = this.db.t;
+    await this.db.run(tx, (q) => q.delete(areas).where(eq(areas.id, id)));
   }
 }

@@ -18,22 +18,22 @@ export const areasRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   });
 
   app.post('/areas', { config: { roles: ['admin'] }, schema: { tags, body: CreateAreaSchema, response: { 201: AreaSchema } } }, async (req, reply) => {
-    const area = s.areas.create(req.body);
-    s.audit.record(req.actor, 'area.create', { type: 'area', id: area.id }, req.body);
+    const area = await s.areas.create(req.body);
+    await s.audit.record(req.actor, 'area.create', { type: 'area', id: area.id }, req.body);
     return reply.status(201).send(area);
   });
 
   app.patch('/areas/:id', { config: { roles: ['admin'] }, schema: { tags, params, body: UpdateAreaSchema, response: { 200: AreaSchema } } }, async (req) => {
-    const area = s.areas.update(req.params.id, req.body);
-    s.audit.record(req.actor, 'area.update', { type: 'area', id: area.id }, req.body);
+    const area = await s.areas.update(req.params.id, req.body);
+    await s.audit.record(req.actor, 'area.update', { type: 'area', id: area.id }, req.body);
     // Moving an area changes the group topics of every cluster beneath it.
     s.bus.emit('registry.changed', { clusterIds: s.rollup.clustersUnder(area.id) });
     return area;
   });
 
   app.delete('/areas/:id', { config: { roles: ['admin'] }, schema: { tags, params, response: { 204: Type.Null() } } }, async (req, reply) => {
-    s.areas.delete(req.params.id);
-    s.audit.record(req.actor, 'area.delete', { type: 'area', id: req.params.id });
+    await s.areas.delete(req.params.id);
+    await s.audit.record(req.actor, 'area.delete', { type: 'area', id: req.params.id });
     return reply.status(204).send(null);
   });
 };

@@ -30,21 +30,28 @@ export class AreasService {
   private children = new Map<string | null, string[]>();
 
   private policies = new Map<string, EffectivePolicy>();
+  /** the tail of the writes in progress: each runs alone, so what it checked in memory still holds when it writes */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private repo: AreasRepo,
     private defaults: PolicyDefaults = { timeZone: 'Asia/Ho_Chi_Minh', quietHours: '' },
     /** told when the rules in force in an area (and so beneath it) changed: its own, or what it inherits after a move */
     private onPolicyChanged: (areaId: string) => void = () => {},
-  ) {
-    this.reload();
+  ) {}
+
+  /** Loads the tree into memory; once, before use (the registry's clusters are placed in it). */
+  start(): Promise<void> {
+    return this.reload();
   }
 
-  reload(): void {
+  /** Reads the tree again. Swapped in whole once read: readers never see it half loaded. */
+  async reload(): Promise<void> {
+    const rows = await this.repo.all();
     this.policies.clear();
     this.byId.clear();
     this.children.clear();
-    for (const a of this.repo.all()) {
+    for (const a of rows) {
       this.byId.set(a.id, a);
       const list = this.children.get(a.parentId) ?? [];
       list.push(a.id);
@@ -129,39 +136,62 @@ export class AreasService {
     return scope === 'all' || scope.has(areaId);
   }
 
-  create(input: CreateArea): Area {
+  /**
+   * Runs one write after those before it have finished. The checks against memory and the reload after the write
+   * were one synchronous step when the database was; now the write is awaited, and two creations of the same id must
+   * still see each other.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  create(input: CreateArea): Promise<Area> {
+    return this.exclusive(() => this.createNow(input));
+  }
+
+  private async createNow(input: CreateArea): Promise<Area> {
     const id = input.id ?? newId('ar', 8);
     if (this.byId.has(id)) throw conflict(`area ${id} already exists`, 'body/id');
     if (input.parentId && !this.byId.has(input.parentId)) throw badRequest(`parent area ${input.parentId} does not exist`, 'body/parentId');
     if (input.code && [...this.byId.values()].some((a) => a.code === input.code)) throw conflict(`area code ${input.code} is taken`, 'body/code');
     checkPolicy(input.policy);
-    this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null, approvalPolicy: input.approvalPolicy ?? null, policy: input.policy ?? null });
-    this.reload();
+    await this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null, approvalPolicy: input.approvalPolicy ?? null, policy: input.policy ?? null });
+    await this.reload();
     return this.get(id);
   }
 
-  update(id: string, patch: UpdateArea): Area {
+  update(id: string, patch: UpdateArea): Promise<Area> {
+    return this.exclusive(() => this.updateNow(id, patch));
+  }
+
+  private async updateNow(id: string, patch: UpdateArea): Promise<Area> {
     const before = this.get(id);
     if (patch.parentId !== undefined && patch.parentId !== null) {
       if (!this.byId.has(patch.parentId)) throw badRequest(`parent area ${patch.parentId} does not exist`, 'body/parentId');
       if (this.descendants(id).has(patch.parentId)) throw badRequest('an area cannot move beneath itself', 'body/parentId');
     }
     checkPolicy(patch.policy);
-    this.repo.update(id, patch);
-    this.reload();
+    await this.repo.update(id, patch);
+    await this.reload();
     const after = this.get(id);
     if (JSON.stringify([before.policy, before.effectivePolicy]) !== JSON.stringify([after.policy, after.effectivePolicy])) this.onPolicyChanged(id);
     return after;
   }
 
-  delete(id: string): void {
+  delete(id: string): Promise<void> {
+    return this.exclusive(() => this.deleteNow(id));
+  }
+
+  private async deleteNow(id: string): Promise<void> {
     this.get(id);
     if ((this.children.get(id) ?? []).length) throw conflict('area has child areas; delete or move them first');
     try {
-      this.repo.delete(id);
+      await this.repo.delete(id);
     } catch {
       throw conflict('area still has clusters; move or delete them first');
     }
-    this.reload();
+    await this.reload();
   }
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { auditLog } from '../db/schema.ts';
+import type { Db, Tx } from '../db/client.ts';
+import type { auditLog } from '../db/schema.ts';
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
@@ -18,25 +18,28 @@ export interface AuditQuery {
 export class AuditRepo {
   constructor(private db: Db) {}
 
-  insert(row: typeof auditLog.$inferInsert): void {
-    this.db.insert(auditLog).values(row).run();
+  async insert(row: typeof auditLog.$inferInsert, tx?: Tx): Promise<void> {
+    const { auditLog } = this.db.t;
+    await this.db.run(tx, (q) => q.insert(auditLog).values(row));
   }
 
   /** Newest first; every filter optional. */
-  list(q: AuditQuery): AuditRow[] {
+  list(query: AuditQuery, tx?: Tx): Promise<AuditRow[]> {
+    const { auditLog } = this.db.t;
     const where: SQL[] = [];
-    if (q.actorId) where.push(eq(auditLog.actorId, q.actorId));
-    if (q.action) where.push(eq(auditLog.action, q.action));
-    if (q.targetId) where.push(eq(auditLog.targetId, q.targetId));
-    if (q.from !== undefined) where.push(gte(auditLog.at, q.from));
-    if (q.to !== undefined) where.push(lte(auditLog.at, q.to));
-    return this.db
-      .select()
-      .from(auditLog)
-      .where(where.length ? and(...where) : undefined)
-      .orderBy(desc(auditLog.id))
-      .limit(q.limit ?? 100)
-      .offset(q.offset ?? 0)
-      .all();
+    if (query.actorId) where.push(eq(auditLog.actorId, query.actorId));
+    if (query.action) where.push(eq(auditLog.action, query.action));
+    if (query.targetId) where.push(eq(auditLog.targetId, query.targetId));
+    if (query.from !== undefined) where.push(gte(auditLog.at, query.from));
+    if (query.to !== undefined) where.push(lte(auditLog.at, query.to));
+    return this.db.run(tx, (q) =>
+      q
+        .select()
+        .from(auditLog)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(desc(auditLog.id))
+        .limit(query.limit ?? 100)
+        .offset(query.offset ?? 0),
+    );
   }
 }

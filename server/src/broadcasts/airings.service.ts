@@ -1,6 +1,7 @@
 import type { ServerAiringReason } from '../../../schemas/api/broadcasts.ts';
 import { WAITING_LISTED, type DeliverySummary, type WaitingReason } from '../../../schemas/api/broadcasts.ts';
 import type { AiringReport, AiringState } from '../../../schemas/device-protocol/playback.ts';
+import type { Tx } from '../db/tx.ts';
 import type { Bus } from '../shared/bus.ts';
 import type { Clock } from '../shared/clock.ts';
 import { TERMINAL_STATES, type AiringProgress, type AiringsRepo } from './airings.repo.ts';
@@ -20,7 +21,7 @@ export interface ClusterLookup {
 }
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Reports committed together: one SQLite commit costs more than a hundred of them inside it. */
+/** Reports committed together (one transaction): one SQLite commit costs more than a hundred of them inside it. */
 const BATCH = 1000;
 
 const byName = new Intl.Collator('vi', { numeric: true });
@@ -42,31 +43,32 @@ interface Queued {
 /** The airing log: one row per (broadcast, cluster, repeat) fed by proof-of-play reports. */
 export class AiringsService {
   private queue: Queued[] = [];
-  private flushing = false;
+  /** the flush in progress, if any */
+  private flushing: Promise<void> | null = null;
 
   constructor(
     private repo: AiringsRepo,
     private bus: Bus,
     private clock: Clock,
     /** Runs deferred writes of this log (a fan-out's plan) before anything reads or moves it. */
-    private settle: () => void = () => undefined,
+    private settle: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Creates pending airings for every targeted cluster and repeat. */
-  plan(broadcastId: string, rows: { clusterId: string; outputs: number[] | null; scheduledAt: (seq: number) => number }[], count: number): void {
+  async plan(broadcastId: string, rows: { clusterId: string; outputs: number[] | null; scheduledAt: (seq: number) => number }[], count: number): Promise<void> {
     const now = this.clock.now();
     const batch = [];
     for (const r of rows) for (let seq = 0; seq < count; seq++) batch.push({ broadcastId, clusterId: r.clusterId, seq, state: 'pending', outputs: r.outputs, scheduledAt: r.scheduledAt(seq), updatedAt: now });
-    this.repo.insertPlanned(batch);
+    await this.repo.insertPlanned(batch);
   }
 
   /**
    * Stores a report once (by its id) and advances the airing. Returns false for a duplicate (the same id re-sent
    * after a lost PUBACK, or a state the airing already records), or an unknown airing.
    */
-  report(clusterId: string, r: AiringReport, receivedAt = this.clock.now()): boolean {
-    this.settle();
-    const applied = this.repo.transaction(() => this.apply(clusterId, r, receivedAt));
+  async report(clusterId: string, r: AiringReport, receivedAt = this.clock.now()): Promise<boolean> {
+    await this.settle();
+    const applied = await this.repo.transaction((tx) => this.apply(clusterId, r, receivedAt, tx));
     if (applied) this.emit(clusterId, r);
     return applied;
   }
@@ -78,44 +80,54 @@ export class AiringsService {
   submit(clusterId: string, report: AiringReport, receivedAt = this.clock.now()): Promise<boolean> {
     return new Promise((done, fail) => {
       this.queue.push({ clusterId, report, receivedAt, done, fail });
-      if (this.queue.length === 1) setImmediate(() => this.flush());
-      else if (this.queue.length >= BATCH) this.flush();
+      if (this.queue.length === 1) setImmediate(() => void this.flush());
+      else if (this.queue.length >= BATCH) void this.flush();
     });
   }
 
   /**
    * Commits what `submit` queued, a batch per transaction. Should one report throw, the batch is rolled back and
    * its reports committed one by one, so only that report fails (a savepoint per report would double the cost).
+   * Resolves once the queue is empty (joining a flush in progress: shutdown waits for it). Never rejects.
    */
-  flush(): void {
-    if (this.flushing || !this.queue.length) return;
-    this.flushing = true;
-    try {
-      this.settle();
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, BATCH);
-        let outcome: (boolean | { err: unknown })[];
-        try {
-          outcome = this.repo.transaction(() => batch.map((q) => this.apply(q.clusterId, q.report, q.receivedAt)));
-        } catch {
-          outcome = batch.map((q) => {
-            try {
-              return this.repo.transaction(() => this.apply(q.clusterId, q.report, q.receivedAt));
-            } catch (err) {
-              return { err };
-            }
-          });
-        }
-        batch.forEach((q, i) => {
-          const o = outcome[i];
-          if (typeof o === 'boolean') {
-            if (o) this.emit(q.clusterId, q.report);
-            q.done(o);
-          } else q.fail(o.err);
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (!this.queue.length) return Promise.resolve();
+    this.flushing = this.drain().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    await this.settle();
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, BATCH);
+      let outcome: (boolean | { err: unknown })[];
+      try {
+        outcome = await this.repo.transaction(async (tx) => {
+          const out: boolean[] = [];
+          for (const q of batch) out.push(await this.apply(q.clusterId, q.report, q.receivedAt, tx));
+          return out;
         });
+      } catch {
+        outcome = [];
+        for (const q of batch) {
+          try {
+            outcome.push(await this.repo.transaction((tx) => this.apply(q.clusterId, q.report, q.receivedAt, tx)));
+          } catch (err) {
+            outcome.push({ err });
+          }
+        }
       }
-    } finally {
-      this.flushing = false;
+      // Answered only once committed: the device's PUBACK means "stored".
+      batch.forEach((q, i) => {
+        const o = outcome[i];
+        if (typeof o === 'boolean') {
+          if (o) this.emit(q.clusterId, q.report);
+          q.done(o);
+        } else q.fail(o.err);
+      });
     }
   }
 
@@ -123,12 +135,13 @@ export class AiringsService {
     this.bus.emit('airing.report', { broadcastId: r.broadcastId, clusterId, seq: r.seq, state: r.state as AiringState });
   }
 
-  private apply(clusterId: string, r: AiringReport, receivedAt: number): boolean {
-    const stored = this.repo.insertReport({
+  /** Inside the caller's transaction `tx`: every read and write of one report commits together. */
+  private async apply(clusterId: string, r: AiringReport, receivedAt: number, tx: Tx): Promise<boolean> {
+    const stored = await this.repo.insertReport({
       clusterId, reportId: r.id, broadcastId: r.broadcastId, seq: r.seq, state: r.state, deviceTs: r.ts, serverTs: r.serverTs ?? null, receivedAt, reason: r.reason ?? null, positionMs: r.positionMs ?? null,
-    });
+    }, tx);
     if (!stored) return false;
-    const row = this.repo.progress(r.broadcastId, clusterId, r.seq);
+    const row = await this.repo.progress(r.broadcastId, clusterId, r.seq, tx);
     if (!row) return false;
     if (LOG_ONLY.has(r.state)) return true;
     const at = Math.round(r.serverTs ?? receivedAt);
@@ -146,7 +159,7 @@ export class AiringsService {
     } else if (r.state === 'started' && isTerminal(row.state) && row.state !== 'cancelled') {
       // Started after a failure (a retried download, a reboot mid-airing) or after the server closed it at
       // expiry: a new attempt with its own span, unless it is an older start arriving late.
-      const ended = this.repo.lastEnd(clusterId, r.broadcastId, r.seq, r.id);
+      const ended = await this.repo.lastEnd(clusterId, r.broadcastId, r.seq, r.id, tx);
       if (ended === null || at > ended) Object.assign(next, { state: 'started', startedAt: at, finishedAt: null, reason: null });
     } else if ((RANK[r.state] ?? 0) >= (RANK[row.state] ?? 0) && !isTerminal(row.state)) {
       // Otherwise only move forward, and a terminal state is final.
@@ -157,28 +170,28 @@ export class AiringsService {
     // nothing in the airing: not even updatedAt, and no event.
     const changed = (Object.keys(next) as (keyof AiringProgress)[]).some((k) => next[k] !== row[k]);
     if (!changed) return false;
-    this.repo.setProgress(r.broadcastId, clusterId, r.seq, { ...next, updatedAt: receivedAt });
+    await this.repo.setProgress(r.broadcastId, clusterId, r.seq, { ...next, updatedAt: receivedAt }, tx);
     return true;
   }
 
   /** A live or relay broadcast's clusters on air now and underruns so far. */
-  liveCounts(broadcastId: string): { onAir: number; underruns: number } {
-    this.settle();
+  async liveCounts(broadcastId: string): Promise<{ onAir: number; underruns: number }> {
+    await this.settle();
     return this.repo.liveCounts(broadcastId);
   }
 
   /** Closes airings the server refuses on the device's behalf (a cluster whose firmware cannot play a stream). */
-  refuse(broadcastId: string, clusterIds: string[], reason: string): void {
+  async refuse(broadcastId: string, clusterIds: string[], reason: string): Promise<void> {
     const now = this.clock.now();
-    this.repo.transaction(() => {
-      for (const id of clusterIds) this.repo.close(broadcastId, id, 0, 'failed', reason, now);
+    await this.repo.transaction(async (tx) => {
+      for (const id of clusterIds) await this.repo.close(broadcastId, id, 0, 'failed', reason, now, tx);
     });
   }
 
   /** Marks every airing not yet over as cancelled (the devices report their own stop as well). */
-  cancelOpen(broadcastId: string): void {
-    this.settle();
-    this.repo.closeOpen(broadcastId, 'cancelled', 'cancelled', this.clock.now());
+  async cancelOpen(broadcastId: string): Promise<void> {
+    await this.settle();
+    await this.repo.closeOpen(broadcastId, 'cancelled', 'cancelled', this.clock.now());
   }
 
   /**
@@ -187,18 +200,18 @@ export class AiringsService {
    * (`expired`), or started with no end reported by `unfinishedAfter` (`unfinished`). A late report can still
    * move such an airing on (a `finished` from a device's buffer always wins).
    */
-  closeExpired(broadcastId: string, online: (clusterId: string) => boolean, unfinished: boolean): number {
-    this.settle();
+  async closeExpired(broadcastId: string, online: (clusterId: string) => boolean, unfinished: boolean): Promise<number> {
+    await this.settle();
     const now = this.clock.now();
     let n = 0;
-    this.repo.transaction(() => {
-      for (const a of this.repo.open(broadcastId)) {
+    await this.repo.transaction(async (tx) => {
+      for (const a of await this.repo.open(broadcastId, tx)) {
         let reason: ServerAiringReason;
         if (a.state === 'pending' && a.receivedAt === null) reason = online(a.clusterId) ? 'not_received' : 'offline';
         else if (a.startedAt === null) reason = 'expired';
         else if (unfinished) reason = 'unfinished';
         else continue;
-        this.repo.close(broadcastId, a.clusterId, a.seq, 'failed', reason, now);
+        await this.repo.close(broadcastId, a.clusterId, a.seq, 'failed', reason, now, tx);
         n++;
       }
     });
@@ -212,13 +225,13 @@ export class AiringsService {
    * the item stays in the cluster's manifest, and if it reconnects before expiry and airs it, its reports move the
    * airing on as after any server-side close. Returns how many it closed; none when some airing still runs.
    */
-  closeUnreachable(broadcastId: string, online: (clusterId: string) => boolean, durationMs: number): number {
-    this.settle();
+  async closeUnreachable(broadcastId: string, online: (clusterId: string) => boolean, durationMs: number): Promise<number> {
+    await this.settle();
     const now = this.clock.now();
-    const open = this.repo.open(broadcastId);
+    const open = await this.repo.open(broadcastId);
     if (!open.length || open.some((a) => online(a.clusterId) || (a.scheduledAt ?? Infinity) + durationMs > now)) return 0;
-    this.repo.transaction(() => {
-      for (const a of open) this.repo.close(broadcastId, a.clusterId, a.seq, 'failed', a.receivedAt === null && a.state === 'pending' ? 'offline' : 'went_offline', now);
+    await this.repo.transaction(async (tx) => {
+      for (const a of open) await this.repo.close(broadcastId, a.clusterId, a.seq, 'failed', a.receivedAt === null && a.state === 'pending' ? 'offline' : 'went_offline', now, tx);
     });
     return open.length;
   }
@@ -227,10 +240,10 @@ export class AiringsService {
    * Every attempt at one airing as the device reported it: each `started` opens one (a device restarted while the
    * item was unexpired airs it again), the next terminal report closes it.
    */
-  attempts(broadcastId: string, clusterId: string, seq: number): { startedAt: number; endedAt: number | null; state: string; reason: string | null }[] {
-    this.settle();
+  async attempts(broadcastId: string, clusterId: string, seq: number): Promise<{ startedAt: number; endedAt: number | null; state: string; reason: string | null }[]> {
+    await this.settle();
     const out: { startedAt: number; endedAt: number | null; state: string; reason: string | null }[] = [];
-    for (const r of this.repo.reportsOf(broadcastId, clusterId, seq)) {
+    for (const r of await this.repo.reportsOf(broadcastId, clusterId, seq)) {
       const cur = out.at(-1);
       if (r.state === 'started') out.push({ startedAt: Math.round(r.at), endedAt: null, state: 'started', reason: null });
       else if (cur && cur.endedAt === null && (isTerminal(r.state) || r.state === 'interrupted' || r.state === 'resumed')) {
@@ -242,42 +255,42 @@ export class AiringsService {
   }
 
   /** How many airings, finished, over (terminal), started — what moves a broadcast along, counted in SQL. */
-  counts(broadcastId: string) {
-    this.settle();
+  async counts(broadcastId: string) {
+    await this.settle();
     return this.repo.counts(broadcastId);
   }
 
   /** Whether every airing of the broadcast finished (without reading them all). */
-  allFinished(broadcastId: string): boolean {
-    const c = this.counts(broadcastId);
+  async allFinished(broadcastId: string): Promise<boolean> {
+    const c = await this.counts(broadcastId);
     return c.total > 0 && c.finished === c.total;
   }
 
-  planned(broadcastId: string): boolean {
-    return this.counts(broadcastId).total > 0;
+  async planned(broadcastId: string): Promise<boolean> {
+    return (await this.counts(broadcastId)).total > 0;
   }
 
-  outcomes(broadcastIds: string[], clusterId?: string) {
-    this.settle();
+  async outcomes(broadcastIds: string[], clusterId?: string) {
+    await this.settle();
     return this.repo.outcomes(broadcastIds, clusterId);
   }
 
-  list(broadcastId: string) {
-    this.settle();
+  async list(broadcastId: string) {
+    await this.settle();
     return this.repo.list(broadcastId);
   }
 
-  forCluster(clusterId: string, limit = 100) {
-    this.settle();
+  async forCluster(clusterId: string, limit = 100) {
+    await this.settle();
     return this.repo.forCluster(clusterId, limit);
   }
 
   /** "X of Y clusters started, median/max delay, who failed and why" — counted in clusters. */
-  summary(broadcastId: string, who: ClusterLookup, over = false): DeliverySummary {
-    this.settle();
+  async summary(broadcastId: string, who: ClusterLookup, over = false): Promise<DeliverySummary> {
+    await this.settle();
     const s: DeliverySummary = { targeted: 0, received: 0, downloaded: 0, started: 0, finished: 0, failed: 0, notReceived: 0, startDelayMs: { median: null, max: null }, failures: [], waiting: [] };
     const delays: number[] = [];
-    for (const c of this.repo.folds(broadcastId)) {
+    for (const c of await this.repo.folds(broadcastId)) {
       s.targeted++;
       if (c.received) s.received++;
       if (c.downloaded) s.downloaded++;

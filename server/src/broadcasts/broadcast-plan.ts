@@ -5,7 +5,7 @@ import type { BroadcastRow } from './broadcasts.repo.ts';
 import type { QuietHours } from './quiet-hours.ts';
 
 export interface PlayableContent {
-  playable(id: string): Playable;
+  playable(id: string): Playable | Promise<Playable>;
   /** one programme made of several ready items */
   join(ids: string[], actor: Actor, title: string): Promise<{ id: string }>;
 }
@@ -51,7 +51,7 @@ export async function resolveContent(source: BroadcastSource, title: string, act
   const id = 'tts' in source
     ? (await speech.synthesize({ ...source.tts, chime: source.tts.chime ? { before: true, after: true } : undefined, airsIn }, actor)).id
     : source.contentId;
-  content.playable(id); // 404/409 before anything is written
+  await content.playable(id); // 404/409 before anything is written
   return id;
 }
 

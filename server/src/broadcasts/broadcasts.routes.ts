@@ -6,7 +6,7 @@ import type { Services } from '../services.ts';
 const params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const tags = ['broadcasts'];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-type AiringRow = ReturnType<Services['airings']['list']>[number];
+type AiringRow = Awaited<ReturnType<Services['airings']['list']>>[number];
 const airingView = (a: AiringRow) => ({ ...a, scheduledAt: iso(a.scheduledAt), receivedAt: iso(a.receivedAt), downloadedAt: iso(a.downloadedAt), startedAt: iso(a.startedAt), finishedAt: iso(a.finishedAt) });
 
 export const broadcastsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services: s }) => {
@@ -20,8 +20,8 @@ export const broadcastsRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.get('/broadcasts/:id', { schema: { tags, params, response: { 200: BroadcastSchema } } }, async (req) => s.broadcasts.get(req.params.id, req.actor));
 
   app.get('/broadcasts/:id/airings', { schema: { tags, params, response: { 200: Type.Array(AiringSchema) } } }, async (req) => {
-    s.broadcasts.get(req.params.id, req.actor);
-    return s.airings.list(req.params.id).map((a) => ({ ...airingView(a), clusterName: s.clusters.nameOf(a.clusterId) }));
+    await s.broadcasts.get(req.params.id, req.actor); // 404 unless the actor may see it
+    return (await s.airings.list(req.params.id)).map((a) => ({ ...airingView(a), clusterName: s.clusters.nameOf(a.clusterId) }));
   });
 
   app.post('/broadcasts/:id/approve', { config: { roles: ['admin', 'approver'] }, schema: { tags, params, response: { 200: BroadcastSchema } } }, async (req) =>
@@ -38,6 +38,6 @@ export const broadcastsRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
 
   app.get('/clusters/:id/airings', { schema: { tags, params, response: { 200: Type.Array(AiringSchema) } } }, async (req) => {
     s.clusters.get(req.params.id, req.actor);
-    return s.airings.forCluster(req.params.id).map((a) => ({ ...airingView(a), clusterName: s.clusters.nameOf(a.clusterId) }));
+    return (await s.airings.forCluster(req.params.id)).map((a) => ({ ...airingView(a), clusterName: s.clusters.nameOf(a.clusterId) }));
   });
 };

@@ -37,27 +37,36 @@ export class Delivery {
     );
     // Queued before the publish is awaited, so that anything reading manifests or airings meanwhile (a device's
     // manifest request, the window job) settles it and sees the broadcast as delivered.
-    this.backlog.defer(() => {
+    this.backlog.defer(async () => {
       // A v1.1 device's manifest must never hold a stream item: it would refuse the whole manifest as malformed.
       // The server refuses the airing on its behalf, with the reason the console shows.
       const refused = item.stream ? new Set([...targets.clusters.keys()].filter((id) => !this.canStream(id))) : new Set<string>();
       const entries = [...targets.clusters].filter(([clusterId]) => !refused.has(clusterId)).map(([clusterId, outputs]) => ({ clusterId, item: outputs ? { ...item, outputs } : whole }));
-      const versions = this.manifests.put(entries);
+      const versions = await this.manifests.put(entries);
       const start = item.startAt!;
       // Same rule as the devices: an interval shorter than the programme means back to back.
       const step = Math.max(item.repeat.intervalS * 1000, item.content?.durationMs ?? item.stream?.durationMs ?? 0);
       // Last: an airing log is what says "delivered" (deliverDue), so it is written only once the manifests are.
-      this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
-      if (refused.size) this.airings.refuse(item.broadcastId, [...refused], 'unsupported_stream');
-      for (const id of targets.direct) if (!refused.has(id)) this.manifests.push(id, (versions.get(id) ?? 1) - 1).catch((err) => this.onPushError(id, err));
+      await this.airings.plan(item.broadcastId, [...targets.clusters].map(([clusterId, outputs]) => ({ clusterId, outputs, scheduledAt: (seq: number) => start + seq * step })), item.repeat.count);
+      if (refused.size) await this.airings.refuse(item.broadcastId, [...refused], 'unsupported_stream');
+      // Each push is read and handed to the publisher before this bookkeeping is over (settled), not acknowledged.
+      for (const id of targets.direct) {
+        if (refused.has(id)) continue;
+        try {
+          const { published } = await this.manifests.send(id, (versions.get(id) ?? 1) - 1);
+          published.catch((err: unknown) => this.onPushError(id, err));
+        } catch (err) {
+          this.onPushError(id, err);
+        }
+      }
     }, sent);
   }
 
   async cancel(broadcastId: string, targets: ResolvedTargets): Promise<void> {
     await Promise.all(targets.groups.map((g) => this.publisher.publish(groupTopic(g, 'play'), Buffer.from(JSON.stringify({ op: 'cancel', broadcastId })), { qos: 1 })));
-    const versions = this.manifests.removeBroadcast([...targets.clusters.keys()], broadcastId);
-    await Promise.all(targets.direct.map((id) => (versions.has(id) ? this.manifests.push(id, versions.get(id)! - 1) : undefined)));
-    this.airings.cancelOpen(broadcastId);
+    const versions = await this.manifests.removeBroadcast([...targets.clusters.keys()], broadcastId);
+    await Promise.all(targets.direct.filter((id) => versions.has(id)).map((id) => this.manifests.push(id, versions.get(id)! - 1)));
+    await this.airings.cancelOpen(broadcastId);
   }
 
   /** Resolves once the bookkeeping of every delivery so far is written (tests, shutdown). */

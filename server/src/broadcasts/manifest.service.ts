@@ -10,62 +10,86 @@ const MAX_DELTA_ITEMS = 500;
  * Each cluster's store-and-forward manifest: what it must air in the next 48 h. Every change bumps the cluster's
  * version and stamps the changed item (removals stay as tombstones), so a reconnecting device that reports
  * version V gets exactly the items with rev > V.
+ *
+ * The versions are held in memory (loaded by `start()`); whatever reads or moves them and awaits the database in
+ * between runs one at a time (`exclusive`), so two changes never stamp the same version and a delta never answers
+ * with a version whose items are still being written.
  */
 export class ManifestService {
   private versions = new Map<string, { version: number; floor: number }>();
   /** The version last published to each cluster by this process. */
   private sent = new Map<string, number>();
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private repo: ManifestsRepo,
     private publisher: Publisher,
     private clock: Clock,
     /** Runs deferred manifest writes (a fan-out's) before anything reads a manifest. */
-    private settle: () => void = () => undefined,
-  ) {
-    for (const r of repo.versions()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
+    private settle: () => Promise<void> = async () => undefined,
+  ) {}
+
+  /** Loads every cluster's version and floor: before any other call. */
+  async start(): Promise<void> {
+    for (const r of await this.repo.versions()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
   }
 
-  version(clusterId: string): number {
-    this.settle();
+  /** Runs `fn` once every earlier exclusive call has ended. Never call it from inside `fn`, nor settle() inside it. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async version(clusterId: string): Promise<number> {
+    await this.settle();
+    return this.current(clusterId);
+  }
+
+  /** The version in memory, without settling deferred writes. */
+  private current(clusterId: string): number {
     return this.versions.get(clusterId)?.version ?? 0;
   }
 
   /** Adds or replaces items, one transaction for the whole batch. Returns each cluster's new version. */
-  put(entries: { clusterId: string; item: PlayItem }[]): Map<string, number> {
+  async put(entries: { clusterId: string; item: PlayItem }[]): Promise<Map<string, number>> {
+    await this.settle(); // at once when called from the deferred writes themselves
     return this.change(entries.map((e) => ({ clusterId: e.clusterId, itemId: e.item.id, broadcastId: e.item.broadcastId, item: e.item, removed: false })));
   }
 
   /** Drops every item of a broadcast from the given clusters (tombstones). */
-  removeBroadcast(clusterIds: string[], broadcastId: string): Map<string, number> {
-    this.settle();
-    const rows = this.repo.itemsOfBroadcast(broadcastId);
+  async removeBroadcast(clusterIds: string[], broadcastId: string): Promise<Map<string, number>> {
+    await this.settle();
+    const rows = await this.repo.itemsOfBroadcast(broadcastId);
     const wanted = new Set(clusterIds);
     return this.change(rows.filter((r) => wanted.has(r.clusterId)).map((r) => ({ clusterId: r.clusterId, itemId: r.itemId, broadcastId, item: r.item as PlayItem, removed: true })));
   }
 
-  private change(rows: Omit<ManifestChange, 'rev'>[]): Map<string, number> {
-    const bumped = new Map<string, number>();
-    // version() settles deferred writes first; that happens before, not inside, this change's transaction.
-    const changes: ManifestChange[] = rows.map((r) => {
-      const rev = bumped.get(r.clusterId) ?? this.version(r.clusterId) + 1;
-      bumped.set(r.clusterId, rev);
-      return { ...r, rev };
+  /** Callers settle deferred writes first; that happens before, not inside, this change's transaction. */
+  private change(rows: Omit<ManifestChange, 'rev'>[]): Promise<Map<string, number>> {
+    return this.exclusive(async () => {
+      const bumped = new Map<string, number>();
+      const changes: ManifestChange[] = rows.map((r) => {
+        const rev = bumped.get(r.clusterId) ?? this.current(r.clusterId) + 1;
+        bumped.set(r.clusterId, rev);
+        return { ...r, rev };
+      });
+      // written before the versions move in memory: nothing publishes a version that is not stored
+      await this.repo.write(changes, bumped);
+      for (const [clusterId, version] of bumped) this.versions.set(clusterId, { version, floor: this.versions.get(clusterId)?.floor ?? 0 });
+      return bumped;
     });
-    this.repo.write(changes, bumped);
-    for (const [clusterId, version] of bumped) this.versions.set(clusterId, { version, floor: this.versions.get(clusterId)?.floor ?? 0 });
-    return bumped;
   }
 
   /**
    * Raises the cluster's version to at least `min` (persisted) and returns it. Whatever the server sends carries a
    * version it has stored, so an empty snapshot sent before the first item is version 1 and the first item version 2:
-   * different contents never share a version, across restarts too.
+   * different contents never share a version, across restarts too. Inside `exclusive`.
    */
-  private raise(clusterId: string, min: number): number {
+  private async raise(clusterId: string, min: number): Promise<number> {
     const cur = this.versions.get(clusterId);
     if (cur && cur.version >= min) return cur.version;
-    this.repo.setVersion(clusterId, min);
+    await this.repo.setVersion(clusterId, min);
     this.versions.set(clusterId, { version: min, floor: cur?.floor ?? 0 });
     return min;
   }
@@ -74,30 +98,40 @@ export class ManifestService {
    * What a device holding `since` needs; a snapshot when `since` is unknown, ahead, or older than the tombstones.
    * A device already at the current version gets an empty delta with `baseVersion` = `version`: "you are current".
    */
-  delta(clusterId: string, since: number): Manifest {
-    this.settle();
-    // A device ahead of the server (its store was lost or restored) gets a snapshot above what it holds.
-    const ahead = since > this.version(clusterId);
-    const version = this.raise(clusterId, ahead ? since + 1 : 1);
-    const floor = this.versions.get(clusterId)!.floor;
-    if (since === version) return { version, baseVersion: version, items: [], removed: [] };
-    const now = this.clock.now();
-    const snapshot = since <= 0 || ahead || since < floor;
-    const rows = this.repo.items(clusterId, snapshot ? undefined : since);
-    const live = rows.filter((r) => !r.removed && r.expiresAt > now).slice(-MAX_DELTA_ITEMS);
-    return {
-      version,
-      baseVersion: snapshot ? 0 : since,
-      items: live.map((r) => r.item as PlayItem),
-      removed: snapshot ? [] : rows.filter((r) => r.removed).map((r) => r.itemId).slice(-MAX_DELTA_ITEMS),
-    };
+  async delta(clusterId: string, since: number): Promise<Manifest> {
+    await this.settle();
+    return this.exclusive(async () => {
+      // A device ahead of the server (its store was lost or restored) gets a snapshot above what it holds.
+      const ahead = since > this.current(clusterId);
+      const version = await this.raise(clusterId, ahead ? since + 1 : 1);
+      const floor = this.versions.get(clusterId)!.floor;
+      if (since === version) return { version, baseVersion: version, items: [], removed: [] };
+      const now = this.clock.now();
+      const snapshot = since <= 0 || ahead || since < floor;
+      const rows = await this.repo.items(clusterId, snapshot ? undefined : since);
+      const live = rows.filter((r) => !r.removed && r.expiresAt > now).slice(-MAX_DELTA_ITEMS);
+      return {
+        version,
+        baseVersion: snapshot ? 0 : since,
+        items: live.map((r) => r.item as PlayItem),
+        removed: snapshot ? [] : rows.filter((r) => r.removed).map((r) => r.itemId).slice(-MAX_DELTA_ITEMS),
+      };
+    });
   }
 
   /** Answers a birth or a `manifest/req`: always one publish — a delta, a snapshot, or "you are current". */
   async push(clusterId: string, since: number): Promise<void> {
-    const m = this.delta(clusterId, since);
+    await (await this.send(clusterId, since)).published;
+  }
+
+  /**
+   * `push`, resolved once the manifest is read and handed to the publisher, with the publish still under way
+   * (`published`): a fan-out's bookkeeping waits for the first part only, not for the broker.
+   */
+  async send(clusterId: string, since: number): Promise<{ published: Promise<void> }> {
+    const m = await this.delta(clusterId, since);
     this.sent.set(clusterId, m.version);
-    await this.publisher.publish(deviceTopic(clusterId, 'manifest'), Buffer.from(JSON.stringify(m)), { qos: 1 });
+    return { published: this.publisher.publish(deviceTopic(clusterId, 'manifest'), Buffer.from(JSON.stringify(m)), { qos: 1 }) };
   }
 
   /**
@@ -108,7 +142,7 @@ export class ManifestService {
    */
   async catchUp(clusterId: string): Promise<void> {
     const last = this.sent.get(clusterId);
-    if (last === undefined || this.version(clusterId) <= last) return;
+    if (last === undefined || (await this.version(clusterId)) <= last) return;
     await this.push(clusterId, last);
   }
 
@@ -116,23 +150,25 @@ export class ManifestService {
    * Whether an item still to air — not removed, not expired — has this content, in the manifest of `clusterId` or,
    * without one, of any cluster. A device may fetch only such content, and its file is kept while any item has it.
    */
-  holdsContent(sha256: string, clusterId?: string): boolean {
-    this.settle(); // an emergency's rows are written just after its group publish: a device may ask before that
+  async holdsContent(sha256: string, clusterId?: string): Promise<boolean> {
+    await this.settle(); // an emergency's rows are written just after its group publish: a device may ask before that
     return this.repo.holdsContent(sha256, this.clock.now(), clusterId);
   }
 
   /** Whether this cluster holds an item of this stream URL still to air (not removed, not expired): it may listen. */
-  holdsStream(url: string, clusterId: string): boolean {
-    this.settle();
+  async holdsStream(url: string, clusterId: string): Promise<boolean> {
+    await this.settle();
     return this.repo.holdsStream(url, clusterId, this.clock.now());
   }
 
   /** Forgets expired items and old tombstones; devices older than the pruned tombstones get a snapshot next time. */
-  prune(graceMs = 3_600_000): number {
-    this.settle();
+  async prune(graceMs = 3_600_000): Promise<number> {
+    await this.settle();
     const cutoff = this.clock.now() - graceMs;
-    const gone = this.repo.prune(cutoff);
-    if (gone) for (const v of this.versions.values()) v.floor = v.version;
-    return gone;
+    return this.exclusive(async () => {
+      const gone = await this.repo.prune(cutoff);
+      if (gone) for (const v of this.versions.values()) v.floor = v.version;
+      return gone;
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { commands } from '../db/schema.ts';
+import { first, type Db, type Tx } from '../db/client.ts';
+import type { commands } from '../db/schema.ts';
 
 export type CommandRow = typeof commands.$inferSelect;
 
@@ -8,32 +8,39 @@ export type CommandRow = typeof commands.$inferSelect;
 export class CommandsRepo {
   constructor(private db: Db) {}
 
-  insert(row: CommandRow): void {
-    this.db.insert(commands).values(row).run();
+  async insert(row: CommandRow, tx?: Tx): Promise<void> {
+    const { commands } = this.db.t;
+    await this.db.run(tx, (q) => q.insert(commands).values(row));
   }
 
   /** Closes a still-open (`sent` or provisionally `expired`) command of this cluster; false when none matched. */
-  close(clusterId: string, id: string, outcome: Pick<CommandRow, 'state' | 'reason' | 'repliedAt'>): boolean {
-    return (
-      this.db
+  async close(clusterId: string, id: string, outcome: Pick<CommandRow, 'state' | 'reason' | 'repliedAt'>, tx?: Tx): Promise<boolean> {
+    const { commands } = this.db.t;
+    const rows = await this.db.run(tx, (q) =>
+      q
         .update(commands)
         .set(outcome)
         .where(and(eq(commands.id, id), eq(commands.clusterId, clusterId), inArray(commands.state, ['sent', 'expired'])))
-        .run().changes > 0
+        .returning({ id: commands.id }),
     );
+    return rows.length > 0;
   }
 
-  get(id: string): CommandRow | null {
-    return this.db.select().from(commands).where(eq(commands.id, id)).get() ?? null;
+  get(id: string, tx?: Tx): Promise<CommandRow | null> {
+    const { commands } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(commands).where(eq(commands.id, id)).limit(1)).then(first);
   }
 
   /** A cluster's latest commands, newest first. */
-  listByCluster(clusterId: string, limit: number): CommandRow[] {
-    return this.db.select().from(commands).where(eq(commands.clusterId, clusterId)).orderBy(desc(commands.issuedAt)).limit(limit).all();
+  listByCluster(clusterId: string, limit: number, tx?: Tx): Promise<CommandRow[]> {
+    const { commands } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(commands).where(eq(commands.clusterId, clusterId)).orderBy(desc(commands.issuedAt)).limit(limit));
   }
 
   /** Marks `expired` every `sent` command whose expiry is before `at`; returns how many. */
-  expireBefore(at: number): number {
-    return this.db.update(commands).set({ state: 'expired' }).where(and(eq(commands.state, 'sent'), lt(commands.expiresAt, at))).run().changes;
+  async expireBefore(at: number, tx?: Tx): Promise<number> {
+    const { commands } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.update(commands).set({ state: 'expired' }).where(and(eq(commands.state, 'sent'), lt(commands.expiresAt, at))).returning({ id: commands.id }));
+    return rows.length;
   }
 }

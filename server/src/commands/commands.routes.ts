@@ -14,7 +14,7 @@ export const commandsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   }, async (req, reply) => {
     s.clusters.get(req.params.id, req.actor);
     const sent = await s.commands.send(req.params.id, req.body, req.actor);
-    s.audit.record(req.actor, 'cluster.command', { type: 'cluster', id: req.params.id }, { commandId: sent.id, name: sent.name, args: sent.args });
+    await s.audit.record(req.actor, 'cluster.command', { type: 'cluster', id: req.params.id }, { commandId: sent.id, name: sent.name, args: sent.args });
     if (!req.body.waitS) return reply.status(202).send(sent);
     const done = await s.commands.waitFor(sent.id, req.body.waitS * 1000);
     return reply.status(done && done.state !== 'sent' ? 200 : 202).send(done ?? sent);
@@ -22,6 +22,6 @@ export const commandsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
 
   app.get('/clusters/:id/commands', { schema: { tags, params, response: { 200: Type.Array(CommandRecordSchema) } } }, async (req) => {
     s.clusters.get(req.params.id, req.actor);
-    return s.commands.list(req.params.id);
+    return await s.commands.list(req.params.id);
   });
 };

@@ -34,7 +34,7 @@ export class CommandsService {
     }
     const now = this.clock.now();
     const row: Row = { id: newId('cmd', 12), clusterId, name: req.name, args, issuedAt: now, expiresAt: now + (req.ttlS ?? 60) * 1000, issuedBy: actor.name, state: 'sent', reason: null, repliedAt: null };
-    this.repo.insert(row);
+    await this.repo.insert(row); // recorded before it is published: a fast reply finds it
     const payload = { id: row.id, name: row.name, issuedAt: row.issuedAt, expiresAt: row.expiresAt, args };
     await this.publisher.publish(deviceTopic(clusterId, 'cmd'), Buffer.from(JSON.stringify(payload)), { qos: 1 });
     return toRecord(row);
@@ -46,23 +46,23 @@ export class CommandsService {
    * still what the device did (it may have run the command just in time, or rejected it as expired), so the
    * outcome does not depend on when the job happened to run.
    */
-  reply(clusterId: string, r: CommandReply, receivedAt: number): boolean {
-    const closed = this.repo.close(clusterId, r.id, { state: r.result, reason: r.reason ?? null, repliedAt: receivedAt });
+  async reply(clusterId: string, r: CommandReply, receivedAt: number): Promise<boolean> {
+    const closed = await this.repo.close(clusterId, r.id, { state: r.result, reason: r.reason ?? null, repliedAt: receivedAt });
     if (closed) this.bus.emit('command.reply', { clusterId, commandId: r.id, state: r.result, reason: r.reason });
     return closed;
   }
 
-  get(id: string): CommandRecord | null {
-    const r = this.repo.get(id);
+  async get(id: string): Promise<CommandRecord | null> {
+    const r = await this.repo.get(id);
     return r ? toRecord(r) : null;
   }
 
-  list(clusterId: string, limit = 50): CommandRecord[] {
-    return this.repo.listByCluster(clusterId, limit).map(toRecord);
+  async list(clusterId: string, limit = 50): Promise<CommandRecord[]> {
+    return (await this.repo.listByCluster(clusterId, limit)).map(toRecord);
   }
 
   /** Closes commands nobody answered before they expired. */
-  expire(at = this.clock.now()): number {
+  expire(at = this.clock.now()): Promise<number> {
     return this.repo.expireBefore(at);
   }
 

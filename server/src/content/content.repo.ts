@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNotNull, lt, ne, notInArray } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { content } from '../db/schema.ts';
+import { first, type Db, type Tx } from '../db/client.ts';
+import type { content } from '../db/schema.ts';
 
 export type ContentRow = typeof content.$inferSelect;
 export type NewContentRow = typeof content.$inferInsert;
@@ -14,56 +14,78 @@ const HIDDEN = ['failed', 'deleted'];
 
 export class ContentRepo {
   constructor(private db: Db) {}
-  get(id: string): ContentRow | null {
-    return this.db.select().from(content).where(eq(content.id, id)).get() ?? null;
+  get(id: string, tx?: Tx): Promise<ContentRow | null> {
+    const { content } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(content).where(eq(content.id, id)).limit(1)).then(first);
   }
-  insert(row: NewContentRow): void {
-    this.db.insert(content).values(row).run();
+  async insert(row: NewContentRow, tx?: Tx): Promise<void> {
+    const { content } = this.db.t;
+    await this.db.run(tx, (q) => q.insert(content).values(row));
   }
-  update(id: string, patch: Partial<NewContentRow>): void {
-    this.db.update(content).set(patch).where(eq(content.id, id)).run();
+  async update(id: string, patch: Partial<NewContentRow>, tx?: Tx): Promise<void> {
+    const { content } = this.db.t;
+    await this.db.run(tx, (q) => q.update(content).set(patch).where(eq(content.id, id)));
   }
   /** The newest item made from this original that is in the library (not failed, not deleted). */
-  findByOriginal(originalSha256: string): ContentRow | null {
-    return (
-      this.db.select().from(content)
+  findByOriginal(originalSha256: string, tx?: Tx): Promise<ContentRow | null> {
+    const { content } = this.db.t;
+    return this.db.run(tx, (q) =>
+      q.select().from(content)
         .where(and(eq(content.originalSha256, originalSha256), notInArray(content.state, HIDDEN)))
-        .orderBy(desc(content.createdAt)).limit(1).get() ?? null
-    );
+        .orderBy(desc(content.createdAt)).limit(1),
+    ).then(first);
   }
   /** Whether an item still in the library has this stored file. */
-  hasLiveFile(sha256: string): boolean {
-    return this.db.select({ id: content.id }).from(content).where(and(eq(content.sha256, sha256), ne(content.state, 'deleted'))).limit(1).get() !== undefined;
+  async hasLiveFile(sha256: string, tx?: Tx): Promise<boolean> {
+    const { content } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.select({ id: content.id }).from(content).where(and(eq(content.sha256, sha256), ne(content.state, 'deleted'))).limit(1));
+    return rows.length > 0;
   }
   /** Stored-file hashes of deleted items (their files may still be kept for a manifest). */
-  deletedFiles(): string[] {
-    return this.db.selectDistinct({ sha256: content.sha256 }).from(content).where(and(eq(content.state, 'deleted'), isNotNull(content.sha256))).all().map((r) => r.sha256!);
+  async deletedFiles(tx?: Tx): Promise<string[]> {
+    const { content } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.selectDistinct({ sha256: content.sha256 }).from(content).where(and(eq(content.state, 'deleted'), isNotNull(content.sha256))));
+    return rows.map((r) => r.sha256!);
   }
-  list(limit: number, offset: number, source?: string): ContentRow[] {
-    return this.db.select().from(content).where(this.listed(source))
-      .orderBy(desc(content.createdAt), desc(content.id)).limit(limit).offset(offset).all();
+  list(limit: number, offset: number, source?: string, tx?: Tx): Promise<ContentRow[]> {
+    const { content } = this.db.t;
+    return this.db.run(tx, (q) =>
+      q.select().from(content).where(this.listed(source))
+        .orderBy(desc(content.createdAt), desc(content.id)).limit(limit).offset(offset),
+    );
   }
   /** Id and title of every listed item, newest first: what a search by title filters (see ContentService.list). */
-  titles(source?: string): { id: string; title: string | null }[] {
-    return this.db.select({ id: content.id, title: content.title }).from(content).where(this.listed(source))
-      .orderBy(desc(content.createdAt), desc(content.id)).all();
+  titles(source?: string, tx?: Tx): Promise<{ id: string; title: string | null }[]> {
+    const { content } = this.db.t;
+    return this.db.run(tx, (q) =>
+      q.select({ id: content.id, title: content.title }).from(content).where(this.listed(source))
+        .orderBy(desc(content.createdAt), desc(content.id)),
+    );
   }
-  byIds(ids: string[]): ContentRow[] {
-    return ids.length ? this.db.select().from(content).where(inArray(content.id, ids)).all() : [];
+  async byIds(ids: string[], tx?: Tx): Promise<ContentRow[]> {
+    if (!ids.length) return [];
+    const { content } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(content).where(inArray(content.id, ids)));
   }
   private listed(source?: string) {
+    const { content } = this.db.t;
     return and(notInArray(content.state, HIDDEN), source ? eq(content.source, source) : undefined);
   }
   /** Marks every unfinished item failed; returns how many. */
-  failUnfinished(error: string): number {
-    return this.db.update(content).set({ state: 'failed', error }).where(inArray(content.state, UNFINISHED)).run().changes;
+  async failUnfinished(error: string, tx?: Tx): Promise<number> {
+    const { content } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.update(content).set({ state: 'failed', error }).where(inArray(content.state, UNFINISHED)).returning({ id: content.id }));
+    return rows.length;
   }
   /** Removes a row for good (a failed item: nothing refers to it). */
-  remove(id: string): void {
-    this.db.delete(content).where(eq(content.id, id)).run();
+  async remove(id: string, tx?: Tx): Promise<void> {
+    const { content } = this.db.t;
+    await this.db.run(tx, (q) => q.delete(content).where(eq(content.id, id)));
   }
   /** Removes failed rows created before `before`; returns the originals they were made from. */
-  removeFailed(before: number): (string | null)[] {
-    return this.db.delete(content).where(and(eq(content.state, 'failed'), lt(content.createdAt, before))).returning({ o: content.originalSha256 }).all().map((r) => r.o);
+  async removeFailed(before: number, tx?: Tx): Promise<(string | null)[]> {
+    const { content } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.delete(content).where(and(eq(content.state, 'failed'), lt(content.createdAt, before))).returning({ o: content.originalSha256 }));
+    return rows.map((r) => r.o);
   }
 }

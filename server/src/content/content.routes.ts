@@ -62,7 +62,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: { content: Con
       response: { 204: Type.Null(), 403: err, 404: err, 409: Type.Union([ContentInUseSchema, err]) },
     },
   }, async (req, reply) => {
-    s.content.remove(req.params.id, req.actor);
+    await s.content.remove(req.params.id, req.actor);
     return reply.status(204).send(null);
   });
 
@@ -74,5 +74,5 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: { content: Con
       produces: [DEVICE_FORMAT.mime],
       response: { 200: Audio, 206: Audio, 404: err, 409: err, 416: err },
     },
-  }, async (req, reply) => sendFile(req, reply, { ...s.content.audioFile(req.params.id), type: DEVICE_FORMAT.mime }));
+  }, async (req, reply) => sendFile(req, reply, { ...(await s.content.audioFile(req.params.id)), type: DEVICE_FORMAT.mime }));
 };

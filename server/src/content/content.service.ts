@@ -31,17 +31,22 @@ export const FAILED_KEPT_MS = 3_600_000;
 /** A broadcast not yet over that airs an item: while there is one, the item cannot be deleted. */
 export type ContentUse = ContentInUse['details'][number];
 
-/** What outside the library holds on to its items; the composition root wires it to broadcasts, manifests and TTS. */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What outside the library holds on to its items; the composition root wires it to broadcasts, manifests and TTS.
+ * Each answer may come from the database (a promise) or from memory.
+ */
 export interface ContentReferences {
-  broadcastsUsing(contentId: string): ContentUse[];
+  broadcastsUsing(contentId: string): Awaitable<ContentUse[]>;
   /** whether a cluster's manifest still has an item with this file: the file is kept until none has */
-  inManifests(sha256: string): boolean;
+  inManifests(sha256: string): Awaitable<boolean>;
   /** the item was deleted: drop whatever would hand it out again (the TTS cache) */
-  forget(contentId: string): void;
+  forget(contentId: string): Awaitable<unknown>;
   /** content id → when a broadcast of it last went on air (epoch ms) */
-  lastAired(contentIds: string[]): Map<string, number>;
+  lastAired(contentIds: string[]): Awaitable<Map<string, number>>;
   /** user id → the name they go by, for "uploaded by" */
-  people(userIds: string[]): Map<string, string>;
+  people(userIds: string[]): Awaitable<Map<string, string>>;
 }
 const NO_REFERENCES: ContentReferences = { broadcastsUsing: () => [], inManifests: () => false, forget: () => undefined, lastAired: () => new Map(), people: () => new Map() };
 
@@ -66,7 +71,7 @@ export interface Submission {
  * or 'failed' with the reason — damage found while decoding, for instance, since that needs the whole decode.
  * A failed item leaves no file: temp files are removed and its original too, unless another live item shares it.
  * It is not listed, can still be read by id for FAILED_KEPT_MS, and is then pruned. Rows left unfinished by a crash
- * are marked failed when the service starts.
+ * are marked failed when the service starts (`start()`, before it takes any upload).
  *
  * Deleting: refused while a broadcast not yet over airs the item. A deleted item is gone from the library (not
  * listed, 404) but its row stays, because broadcasts that aired it refer to it. Its stored file is removed as soon as
@@ -90,8 +95,12 @@ export class ContentService {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.queue = new JobQueue(this.limits.concurrency);
-    this.repo.failUnfinished('interrupted: the server stopped while this item was being processed; upload it again');
     this.store.clearTemp();
+  }
+
+  /** Marks failed the items a crash left unfinished; called once, before the service takes any upload. */
+  async start(): Promise<void> {
+    await this.repo.failUnfinished('interrupted: the server stopped while this item was being processed; upload it again');
   }
 
   /** Ingests a file the caller owns (and removes afterwards) and resolves once it is ready; rejects with an AppError. */
@@ -108,14 +117,17 @@ export class ContentService {
     if (size === 0) throw new AppError(400, 'the file is empty', 'body/file');
     const originalSha256 = await hashFile(inputPath);
     // No await between this lookup and the map entry below: that is what makes concurrent duplicates share one.
+    // So the lookup of an existing item is part of the submission in the map.
     const pending = this.inflight.get(originalSha256);
     if (pending) return pending;
-    const existing = this.repo.findByOriginal(originalSha256);
-    if (existing) {
-      const record = this.toRecord(existing);
-      return { record, done: Promise.resolve(record) };
-    }
-    const submission = this.accept(inputPath, originalSha256, size, meta, actor);
+    const submission = (async (): Promise<Submission> => {
+      const existing = await this.repo.findByOriginal(originalSha256);
+      if (existing) {
+        const record = this.toRecord(existing);
+        return { record, done: Promise.resolve(record) };
+      }
+      return this.accept(inputPath, originalSha256, size, meta, actor);
+    })();
     this.inflight.set(originalSha256, submission);
     const settled = () => this.inflight.get(originalSha256) === submission && this.inflight.delete(originalSha256);
     submission.then((s) => s.done).then(settled, settled);
@@ -132,13 +144,13 @@ export class ContentService {
     const sha256 = await hashFile(file);
     await this.store.putContent(file, sha256);
     const id = newId('ct');
-    this.repo.insert({ id, sha256, state: 'ready', error: null, source: meta.source, title: meta.title, bytes: size, durationMs: meta.durationMs, createdBy: actor.name, createdAt: this.clock.now() });
-    this.audit.record(actor, 'content.recorded', { type: 'content', id }, { title: meta.title, durationMs: meta.durationMs });
-    return this.toRecord(this.repo.get(id)!);
+    await this.repo.insert({ id, sha256, state: 'ready', error: null, source: meta.source, title: meta.title, bytes: size, durationMs: meta.durationMs, createdBy: actor.name, createdAt: this.clock.now() });
+    await this.audit.record(actor, 'content.recorded', { type: 'content', id }, { title: meta.title, durationMs: meta.durationMs });
+    return this.toRecord((await this.repo.get(id))!);
   }
 
-  get(id: string): ContentRecord {
-    return this.toRecord(this.row(id, 'params/id'));
+  async get(id: string): Promise<ContentRecord> {
+    return this.toRecord(await this.row(id, 'params/id'));
   }
 
   /**
@@ -146,43 +158,45 @@ export class ContentService {
    * officers often type without them on a phone. Each item says which broadcasts not yet over hold it (so the console
    * can say why it cannot be deleted) and when it last aired.
    */
-  list(q: ContentListQuery = {}): ContentListItem[] {
+  async list(q: ContentListQuery = {}): Promise<ContentListItem[]> {
     const limit = q.limit ?? 50;
     const offset = q.offset ?? 0;
     const needle = fold(q.q ?? '');
     let rows: ContentRow[];
-    if (!needle) rows = this.repo.list(limit, offset, q.source);
+    if (!needle) rows = await this.repo.list(limit, offset, q.source);
     else {
       // SQLite's LIKE folds ASCII case only ("Đ" ≠ "đ", "ê" ≠ "e"), so titles are matched here; ids and titles of a
       // commune's library are a few hundred short strings.
-      const ids = this.repo.titles(q.source).filter((r) => fold(r.title ?? '').includes(needle)).slice(offset, offset + limit).map((r) => r.id);
-      const byId = new Map(this.repo.byIds(ids).map((r) => [r.id, r]));
+      const ids = (await this.repo.titles(q.source)).filter((r) => fold(r.title ?? '').includes(needle)).slice(offset, offset + limit).map((r) => r.id);
+      const byId = new Map((await this.repo.byIds(ids)).map((r) => [r.id, r]));
       rows = ids.map((id) => byId.get(id)).filter((r) => r !== undefined);
     }
-    const aired = this.refs.lastAired(rows.map((r) => r.id));
-    const names = this.refs.people([...new Set(rows.map((r) => r.createdBy).filter((u) => u !== null))]);
-    return rows.map((r) => {
+    const aired = await this.refs.lastAired(rows.map((r) => r.id));
+    const names = await this.refs.people([...new Set(rows.map((r) => r.createdBy).filter((u) => u !== null))]);
+    const items: ContentListItem[] = [];
+    for (const r of rows) {
       const at = aired.get(r.id);
-      return {
+      items.push({
         ...this.toRecord(r),
         createdByName: r.createdBy ? (names.get(r.createdBy) ?? null) : null,
-        usedBy: this.refs.broadcastsUsing(r.id),
+        usedBy: await this.refs.broadcastsUsing(r.id),
         lastAiredAt: at === undefined ? null : new Date(at).toISOString(),
-      };
-    });
+      });
+    }
+    return items;
   }
 
   /** What a broadcast needs to send an item to devices. 404 if unknown, 409 unless ready with its file in place. */
-  playable(id: string): Playable {
-    const row = this.row(id, 'body/contentId');
+  async playable(id: string): Promise<Playable> {
+    const row = await this.row(id, 'body/contentId');
     if (row.state !== 'ready' || !row.sha256) throw conflict(`content ${id} is ${row.state}, not ready to air`, 'body/contentId');
     if (!this.store.has(row.sha256)) throw conflict(`the audio file of content ${id} is missing from the store`, 'body/contentId');
     return { sha256: row.sha256, size: row.bytes ?? 0, durationMs: row.durationMs ?? 0 };
   }
 
   /** The stored file of a ready item, for preview in the console. */
-  audioFile(id: string): { path: string; size: number; sha256: string } {
-    const row = this.row(id, 'params/id');
+  async audioFile(id: string): Promise<{ path: string; size: number; sha256: string }> {
+    const row = await this.row(id, 'params/id');
     if (row.state !== 'ready' || !row.sha256 || !this.store.has(row.sha256)) throw conflict(`content ${id} is ${row.state}, not ready`, 'params/id');
     return { path: this.store.pathOf(row.sha256), size: row.bytes ?? 0, sha256: row.sha256 };
   }
@@ -191,30 +205,30 @@ export class ContentService {
    * Deletes a ready or failed item: 409 naming the broadcasts while any not yet over airs it, 409 while it is still
    * being processed. Returns whether its stored file went with it (false while another item or a manifest has it).
    */
-  remove(id: string, actor: Actor): { fileRemoved: boolean } {
-    const row = this.row(id, 'params/id');
+  async remove(id: string, actor: Actor): Promise<{ fileRemoved: boolean }> {
+    const row = await this.row(id, 'params/id');
     if (row.state === 'uploading' || row.state === 'transcoding') throw conflict(`content ${id} is still ${row.state}; delete it once it is ready or has failed`, 'params/id');
-    const using = this.refs.broadcastsUsing(id);
+    const using = await this.refs.broadcastsUsing(id);
     if (using.length) {
       const names = using.map((b) => `"${b.title}" (${b.broadcastId}, ${b.state})`).join(', ');
       throw new AppError(409, `content ${id} is used by ${using.length === 1 ? 'a broadcast' : 'broadcasts'} not yet over: ${names}; cancel ${using.length === 1 ? 'it' : 'them'} or wait until ${using.length === 1 ? 'it ends' : 'they end'}`, 'params/id', using);
     }
     // A failed item was never aired (playable() needs 'ready'), so nothing refers to its row.
-    if (row.state === 'failed') this.repo.remove(id);
-    else this.repo.update(id, { state: 'deleted' });
-    this.refs.forget(id);
-    const fileRemoved = row.sha256 !== null && this.releaseFile(row.sha256);
-    if (row.originalSha256) this.releaseOriginal(row.originalSha256);
-    this.audit.record(actor, 'content.delete', { type: 'content', id }, { title: row.title, state: row.state, sha256: row.sha256, fileRemoved });
+    if (row.state === 'failed') await this.repo.remove(id);
+    else await this.repo.update(id, { state: 'deleted' });
+    await this.refs.forget(id);
+    const fileRemoved = row.sha256 !== null && (await this.releaseFile(row.sha256));
+    if (row.originalSha256) await this.releaseOriginal(row.originalSha256);
+    await this.audit.record(actor, 'content.delete', { type: 'content', id }, { title: row.title, state: row.state, sha256: row.sha256, fileRemoved });
     return { fileRemoved };
   }
 
   /** Drops failed items older than FAILED_KEPT_MS and the files of deleted items that no manifest lists any more. */
-  prune(): { failed: number; files: number } {
-    const originals = this.repo.removeFailed(this.clock.now() - FAILED_KEPT_MS);
-    for (const o of originals) if (o) this.releaseOriginal(o); // a crash's interrupted items still have theirs
+  async prune(): Promise<{ failed: number; files: number }> {
+    const originals = await this.repo.removeFailed(this.clock.now() - FAILED_KEPT_MS);
+    for (const o of originals) if (o) await this.releaseOriginal(o); // a crash's interrupted items still have theirs
     let files = 0;
-    for (const sha256 of this.repo.deletedFiles()) if (this.store.has(sha256) && this.releaseFile(sha256)) files++;
+    for (const sha256 of await this.repo.deletedFiles()) if (this.store.has(sha256) && (await this.releaseFile(sha256))) files++;
     return { failed: originals.length, files };
   }
 
@@ -234,22 +248,22 @@ export class ContentService {
     if (info.durationMs !== null && !info.durationEstimated && info.durationMs > maxMs) throw tooLong(info.durationMs, maxMs);
 
     const id = newId('ct');
-    this.repo.insert({
+    await this.repo.insert({
       id, state: 'uploading', source: meta.source, title: meta.title ?? null, originalName: meta.originalName ?? null,
       originalSha256, originalBytes, createdBy: actor.id, createdAt: this.clock.now(),
     });
-    this.audit.record(actor, 'content.create', { type: 'content', id }, { source: meta.source, originalName: meta.originalName, originalSha256 });
+    await this.audit.record(actor, 'content.create', { type: 'content', id }, { source: meta.source, originalName: meta.originalName, originalSha256 });
     try {
       await this.store.putOriginal(inputPath, originalSha256);
     } catch (err) {
-      this.fail(id, originalSha256, err);
+      await this.fail(id, originalSha256, err);
       throw err;
     }
-    this.repo.update(id, { state: 'transcoding' });
+    await this.repo.update(id, { state: 'transcoding' });
     this.progress.set(id, 0);
     const done = this.queue.run(() => this.process(id, originalSha256, info));
     done.catch(() => undefined); // the row records the failure; nobody has to await a 202's work
-    return { record: this.get(id), done };
+    return { record: await this.get(id), done };
   }
 
   private async process(id: string, originalSha256: string, info: Awaited<ReturnType<typeof probe>>): Promise<ContentRecord> {
@@ -265,15 +279,15 @@ export class ContentService {
       const sha256 = await hashFile(tmp);
       const bytes = (await stat(tmp)).size;
       // Claimed before it is moved in: a deleted item with the same file must not have it removed meanwhile.
-      this.repo.update(id, { sha256 });
+      await this.repo.update(id, { sha256 });
       await this.store.putContent(tmp, sha256);
-      this.repo.update(id, {
+      await this.repo.update(id, {
         state: 'ready', error: null, sha256, bytes, durationMs: r.durationMs,
         loudnessLufs: r.integratedLufs, truePeakDbtp: r.truePeakDbtp, inputLoudnessLufs: r.inputLufs,
       });
-      return this.get(id);
+      return await this.get(id);
     } catch (err) {
-      this.fail(id, originalSha256, err);
+      await this.fail(id, originalSha256, err);
       throw err;
     } finally {
       this.progress.delete(id);
@@ -281,10 +295,10 @@ export class ContentService {
     }
   }
 
-  private fail(id: string, originalSha256: string, err: unknown): void {
+  private async fail(id: string, originalSha256: string, err: unknown): Promise<void> {
     const message = err instanceof AppError ? err.message : `processing failed: ${(err as Error)?.message ?? String(err)}`;
-    this.repo.update(id, { state: 'failed', error: message.slice(0, 1000), sha256: null });
-    this.releaseOriginal(originalSha256);
+    await this.repo.update(id, { state: 'failed', error: message.slice(0, 1000), sha256: null });
+    await this.releaseOriginal(originalSha256);
   }
 
   /**
@@ -298,22 +312,22 @@ export class ContentService {
   }
 
   /** A row that is in the library, or was until it failed; deleted items are not found. */
-  private row(id: string, field: string): ContentRow {
-    const row = this.repo.get(id);
+  private async row(id: string, field: string): Promise<ContentRow> {
+    const row = await this.repo.get(id);
     if (!row || row.state === 'deleted') throw notFound('content', field);
     return row;
   }
 
   /** Removes a stored file nothing has any more: no item in the library, no manifest. */
-  private releaseFile(sha256: string): boolean {
-    if (this.repo.hasLiveFile(sha256) || this.refs.inManifests(sha256)) return false;
+  private async releaseFile(sha256: string): Promise<boolean> {
+    if ((await this.repo.hasLiveFile(sha256)) || (await this.refs.inManifests(sha256))) return false;
     this.store.removeContent(sha256);
     return true;
   }
 
   /** An upload of the same original still before its row is inserted has not copied it in yet, so it copies it again. */
-  private releaseOriginal(originalSha256: string): void {
-    if (!this.repo.findByOriginal(originalSha256)) this.store.removeOriginal(originalSha256);
+  private async releaseOriginal(originalSha256: string): Promise<void> {
+    if (!(await this.repo.findByOriginal(originalSha256))) this.store.removeOriginal(originalSha256);
   }
 
   private toRecord(row: ContentRow): ContentRecord {

@@ -11,13 +11,14 @@ import type { ContentRecord, ContentService } from './content.service.ts';
  */
 export async function joinContent(content: ContentService, ids: string[], actor: Actor, title?: string): Promise<ContentRecord> {
   if (ids.length < 2) throw badRequest('a playlist needs at least two items', 'body/source/items');
-  const files = ids.map((id, i) => {
+  const files: string[] = [];
+  for (const [i, id] of ids.entries()) {
     try {
-      return content.audioFile(id).path;
+      files.push((await content.audioFile(id)).path);
     } catch {
       throw badRequest(`item ${i + 1}: content ${id} is not ready`, `body/source/items/${i}`);
     }
-  });
+  }
   const out = content.tempPath('.wav');
   const inputs = files.flatMap((f) => ['-i', f]);
   // 400 ms of silence after each item, as an announcer would leave (19,200 samples at 48 kHz; the npm ffmpeg predates pad_dur).

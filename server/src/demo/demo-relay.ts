@@ -10,12 +10,12 @@ export const DEMO_SOURCE_NAME = 'Kênh thử (trên máy chủ)';
  */
 export async function seedDemoRelay(s: Services, areaId: string, url: string): Promise<string> {
   const actor = systemActor('demo-seed');
-  const existing = s.relaySources.list(actor, areaId).find((r) => r.name === DEMO_SOURCE_NAME);
+  const existing = (await s.relaySources.list(actor, areaId)).find((r) => r.name === DEMO_SOURCE_NAME);
   if (existing) {
-    s.relaySources.update(existing.id, { primaryUrl: url }, actor);
+    await s.relaySources.update(existing.id, { primaryUrl: url }, actor);
     return existing.id;
   }
-  const src = s.relaySources.create({ areaId, name: DEMO_SOURCE_NAME, primaryUrl: url, stallS: 5, retryS: 15 }, actor);
+  const src = await s.relaySources.create({ areaId, name: DEMO_SOURCE_NAME, primaryUrl: url, stallS: 5, retryS: 15 }, actor);
   await s.programmes.create(
     {
       name: 'Tiếp sóng kênh thử',

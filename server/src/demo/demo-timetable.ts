@@ -31,7 +31,7 @@ const PROGRAMMES: Omit<ProgrammeInput, 'areaId' | 'targets'>[] = [
 ];
 
 export async function seedDemoTimetable(s: Services, areaId: string): Promise<number> {
-  if (s.programmes.list({ areaId }, systemActor()).length) return 0;
+  if ((await s.programmes.list({ areaId }, systemActor())).length) return 0;
   const actor = systemActor('demo-seed');
   for (const p of PROGRAMMES) await s.programmes.create({ ...p, areaId, targets: { areaIds: [areaId] }, onClash: 'shift' }, actor);
   return PROGRAMMES.length;

@@ -52,21 +52,21 @@ function readFleetFile(file: string): FleetFile | null {
  * LOA_DATA_DIR/demo-fleet.json (mode 0600) because the in-process simulator needs them; a cluster whose secret is
  * missing from that file gets a fresh one.
  */
-export function seedDemo(s: Services, mqttUrl: string, httpUrl: string): { file: string; fleet: FleetFile; created: number } {
+export async function seedDemo(s: Services, mqttUrl: string, httpUrl: string): Promise<{ file: string; fleet: FleetFile; created: number }> {
   const actor = systemActor('demo-seed');
-  if (!s.areas.exists(DEMO_PROVINCE.id)) s.areas.create(DEMO_PROVINCE);
+  if (!s.areas.exists(DEMO_PROVINCE.id)) await s.areas.create(DEMO_PROVINCE);
   for (const c of DEMO_COMMUNES) {
-    if (!s.areas.exists(c.id)) s.areas.create({ id: c.id, name: c.name, kind: 'commune', parentId: DEMO_PROVINCE.id });
-    for (const h of c.hamlets) if (!s.areas.exists(h.id)) s.areas.create({ id: h.id, name: h.name, kind: 'hamlet', parentId: c.id });
+    if (!s.areas.exists(c.id)) await s.areas.create({ id: c.id, name: c.name, kind: 'commune', parentId: DEMO_PROVINCE.id });
+    for (const h of c.hamlets) if (!s.areas.exists(h.id)) await s.areas.create({ id: h.id, name: h.name, kind: 'hamlet', parentId: c.id });
   }
   const wanted = demoClusters();
   const missing = wanted.filter((c) => !s.directory.has(c.id!));
   const secrets = new Map<string, string>();
-  if (missing.length) for (const cred of s.clusters.create(missing, actor)) secrets.set(cred.clusterId, cred.secret);
+  if (missing.length) for (const cred of await s.clusters.create(missing, actor)) secrets.set(cred.clusterId, cred.secret);
 
   const file = join(s.config.LOA_DATA_DIR, 'demo-fleet.json');
   for (const m of readFleetFile(file)?.clusters ?? []) if (!secrets.has(m.id) && s.directory.authenticate(m.id, m.secret)) secrets.set(m.id, m.secret);
-  for (const c of wanted) if (!secrets.has(c.id!)) secrets.set(c.id!, s.clusters.rotateSecret(c.id!, actor).secret);
+  for (const c of wanted) if (!secrets.has(c.id!)) secrets.set(c.id!, (await s.clusters.rotateSecret(c.id!, actor)).secret);
 
   const members: FleetMember[] = wanted.map((c) => ({
     id: c.id!,

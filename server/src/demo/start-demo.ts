@@ -11,7 +11,7 @@ import { seedDemoRelay } from './demo-relay.ts';
 export async function startDemo(app: FastifyInstance, mqttPort: number, httpPort: number): Promise<{ fleet: SimFleet; stop(): Promise<void> }> {
   const url = `mqtt://127.0.0.1:${mqttPort}`;
   const http = `http://127.0.0.1:${httpPort}`;
-  const { file, fleet: members, created } = seedDemo(app.loa.services, url, http);
+  const { file, fleet: members, created } = await seedDemo(app.loa.services, url, http);
   app.log.info({ file, clusters: members.clusters.length, created }, 'demo fleet seeded');
   // Real receivers boot from an RTC a few seconds off; time sync is what keeps their airings together.
   const fleet = new SimFleet({ url, http, members: members.clusters, skewMs: 3000, driftPpm: 30 });

@@ -25,7 +25,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     config: { roles: fleetRoles },
     schema: { tags, body: CreateClusterSchema, response: { 201: Type.Object({ cluster: ClusterDetailSchema, credential: IssuedCredentialSchema }) } },
   }, async (req, reply) => {
-    const [credential] = s.clusters.create([req.body], req.actor);
+    const [credential] = await s.clusters.create([req.body], req.actor);
     return reply.status(201).send({ cluster: s.clusters.get(credential.clusterId, req.actor), credential });
   });
 
@@ -40,7 +40,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   }, async (req, reply) => {
     const isCsv = (req.headers['content-type'] ?? '').startsWith('text/csv');
     const { rows, lines } = isCsv ? parseCsvImport(String(req.body ?? '')) : parseJsonImport(req.body);
-    const credentials = s.clusters.create(rows, req.actor, lines);
+    const credentials = await s.clusters.create(rows, req.actor, lines);
     return reply.status(201).send({ created: credentials.length, credentials });
   });
 
@@ -50,7 +50,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   }, async (req) => s.clusters.update(req.params.id, req.body, req.actor));
 
   app.delete('/clusters/:id', { config: { roles: ['admin'] }, schema: { tags, params, response: { 204: Type.Null() } } }, async (req, reply) => {
-    s.clusters.delete(req.params.id, req.actor);
+    await s.clusters.delete(req.params.id, req.actor);
     return reply.status(204).send(null);
   });
 
@@ -63,7 +63,7 @@ export const clustersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     config: { roles: fleetRoles },
     schema: { tags, params, description: 'Disconnects the device at once; it cannot reconnect until a new secret is issued.', response: { 204: Type.Null() } },
   }, async (req, reply) => {
-    s.clusters.revoke(req.params.id, req.actor);
+    await s.clusters.revoke(req.params.id, req.actor);
     return reply.status(204).send(null);
   });
 };

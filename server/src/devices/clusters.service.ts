@@ -32,6 +32,8 @@ export class ClustersService {
   private outputs = new Map<string, OutputRow[]>();
   private revoked = new Set<string>();
   private serials = new Map<string, string>();
+  /** the tail of the writes in progress: each runs alone, so what it checked in memory still holds when it writes */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private repo: ClustersRepo,
@@ -41,16 +43,35 @@ export class ClustersService {
     private audit: AuditService,
     private bus: Bus,
     private clock: Clock,
-  ) {
-    for (const r of repo.all()) this.remember(r);
-    for (const o of repo.outputs()) this.outputs.set(o.clusterId, [...(this.outputs.get(o.clusterId) ?? []), o]);
-    for (const c of repo.credentials()) {
+  ) {}
+
+  /** Loads the registry into memory (and the clusters' latest state into the health store); once, before use. */
+  async start(): Promise<void> {
+    for (const r of await this.repo.all()) this.remember(r);
+    for (const o of await this.repo.outputs()) this.outputs.set(o.clusterId, [...(this.outputs.get(o.clusterId) ?? []), o]);
+    for (const c of await this.repo.credentials()) {
       const row = this.rows.get(c.clusterId);
       if (!row) continue;
       if (!c.secretHash) this.revoked.add(c.clusterId);
-      directory.set(c.clusterId, { areaId: row.areaId, secretHash: c.secretHash, customGroups: [] });
+      this.directory.set(c.clusterId, { areaId: row.areaId, secretHash: c.secretHash, customGroups: [] });
     }
-    health.load(repo.states());
+    this.health.load(await this.repo.states());
+  }
+
+  /**
+   * Runs one write after those before it have finished. The checks against memory and the memory update after the
+   * write were one synchronous step when the database was; now the write is awaited, and two imports of the same
+   * serial, or an update racing a delete, must still see each other.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reread(id: string): Promise<void> {
+    const r = await this.repo.get(id);
+    if (r) this.remember(r);
   }
 
   private remember(r: ClusterRow): void {
@@ -116,7 +137,11 @@ export class ClustersService {
   }
 
   /** Whole-import validation happens before the first write, so a bad row leaves nothing behind. */
-  create(inputs: CreateCluster[], actor: Actor, lines?: number[]): IssuedCredential[] {
+  create(inputs: CreateCluster[], actor: Actor, lines?: number[]): Promise<IssuedCredential[]> {
+    return this.exclusive(() => this.createNow(inputs, actor, lines));
+  }
+
+  private async createNow(inputs: CreateCluster[], actor: Actor, lines?: number[]): Promise<IssuedCredential[]> {
     const seenIds = new Set<string>();
     const seenSerials = new Set<string>();
     const errors: { line: number; field: string; message: string }[] = [];
@@ -148,66 +173,86 @@ export class ClustersService {
         issuedAt: now,
       };
     });
-    this.repo.insertMany(rows);
-    for (const r of rows) {
-      this.remember(this.repo.get(r.cluster.id)!);
+    await this.repo.insertMany(rows);
+    // Read back first, then shown in one step: a listing never sees half an import.
+    const stored: (ClusterRow | null)[] = [];
+    for (const r of rows) stored.push(await this.repo.get(r.cluster.id));
+    for (const [i, r] of rows.entries()) {
+      const row = stored[i];
+      if (row) this.remember(row);
       this.outputs.set(r.cluster.id, r.outputs);
       this.directory.set(r.cluster.id, { areaId: r.cluster.areaId, secretHash: r.secretHash, customGroups: [] });
       this.health.get(r.cluster.id);
     }
-    this.audit.record(actor, inputs.length > 1 ? 'cluster.import' : 'cluster.create', { type: 'cluster', id: inputs.length > 1 ? null : rows[0].cluster.id }, { ids: rows.map((r) => r.cluster.id) });
+    await this.audit.record(actor, inputs.length > 1 ? 'cluster.import' : 'cluster.create', { type: 'cluster', id: inputs.length > 1 ? null : rows[0].cluster.id }, { ids: rows.map((r) => r.cluster.id) });
     for (const c of issued) this.bus.emit('device.credential_issued', { clusterId: c.clusterId, secret: c.secret });
     this.bus.emit('registry.changed', { clusterIds: rows.map((r) => r.cluster.id) });
     return issued;
   }
 
-  update(id: string, patch: UpdateCluster, actor: Actor): ClusterDetail {
+  update(id: string, patch: UpdateCluster, actor: Actor): Promise<ClusterDetail> {
+    return this.exclusive(() => this.updateNow(id, patch, actor));
+  }
+
+  private async updateNow(id: string, patch: UpdateCluster, actor: Actor): Promise<ClusterDetail> {
     this.row(id, actor);
     if (patch.areaId && (!this.areas.exists(patch.areaId) || !this.areas.inScope(actor.scope, patch.areaId))) throw badRequest(`area ${patch.areaId} does not exist`, 'body/areaId');
     if (patch.serial && (this.serials.get(patch.serial) ?? id) !== id) throw conflict(`serial ${patch.serial} is already registered`, 'body/serial');
     const { outputs, ...fields } = patch;
     const outRows = outputs?.map((o) => ({ clusterId: id, index: o.index, label: o.label, ratedW: o.ratedW ?? null }));
-    this.repo.update(id, { ...fields, updatedAt: this.clock.now() }, outRows);
-    this.remember(this.repo.get(id)!);
+    await this.repo.update(id, { ...fields, updatedAt: this.clock.now() }, outRows);
+    await this.reread(id);
     if (outRows) this.outputs.set(id, outRows);
     if (patch.areaId) this.directory.patch(id, { areaId: patch.areaId });
-    this.audit.record(actor, 'cluster.update', { type: 'cluster', id }, patch);
+    await this.audit.record(actor, 'cluster.update', { type: 'cluster', id }, patch);
     this.bus.emit('registry.changed', { clusterIds: [id] });
     return this.get(id, actor);
   }
 
-  delete(id: string, actor: Actor): void {
+  delete(id: string, actor: Actor): Promise<void> {
+    return this.exclusive(() => this.deleteNow(id, actor));
+  }
+
+  private async deleteNow(id: string, actor: Actor): Promise<void> {
     this.row(id, actor);
-    this.repo.delete(id);
+    await this.repo.delete(id);
     this.serials.delete(this.rows.get(id)!.serial);
     this.rows.delete(id);
     this.outputs.delete(id);
     this.directory.delete(id);
     this.health.delete(id);
-    this.audit.record(actor, 'cluster.delete', { type: 'cluster', id });
+    await this.audit.record(actor, 'cluster.delete', { type: 'cluster', id });
     this.bus.emit('device.revoked', { clusterId: id });
   }
 
-  rotateSecret(id: string, actor: Actor): IssuedCredential {
+  rotateSecret(id: string, actor: Actor): Promise<IssuedCredential> {
+    return this.exclusive(() => this.rotateSecretNow(id, actor));
+  }
+
+  private async rotateSecretNow(id: string, actor: Actor): Promise<IssuedCredential> {
     this.row(id, actor);
     const secret = newDeviceSecret();
     const hash = hashDeviceSecret(secret);
-    this.repo.setCredential(id, hash, this.clock.now(), false);
+    await this.repo.setCredential(id, hash, this.clock.now(), false);
     this.directory.patch(id, { secretHash: hash });
     this.revoked.delete(id);
-    this.audit.record(actor, 'cluster.secret.rotate', { type: 'cluster', id });
+    await this.audit.record(actor, 'cluster.secret.rotate', { type: 'cluster', id });
     this.bus.emit('device.credential_issued', { clusterId: id, secret });
     // A session opened with the old secret must not outlive it.
     this.bus.emit('device.revoked', { clusterId: id });
     return { clusterId: id, username: id, secret };
   }
 
-  revoke(id: string, actor: Actor): void {
+  revoke(id: string, actor: Actor): Promise<void> {
+    return this.exclusive(() => this.revokeNow(id, actor));
+  }
+
+  private async revokeNow(id: string, actor: Actor): Promise<void> {
     this.row(id, actor);
-    this.repo.setCredential(id, null, this.clock.now(), true);
+    await this.repo.setCredential(id, null, this.clock.now(), true);
     this.directory.patch(id, { secretHash: null });
     this.revoked.add(id);
-    this.audit.record(actor, 'cluster.secret.revoke', { type: 'cluster', id });
+    await this.audit.record(actor, 'cluster.secret.revoke', { type: 'cluster', id });
     this.bus.emit('device.revoked', { clusterId: id });
   }
 
@@ -215,11 +260,16 @@ export class ClustersService {
    * A birth message says which firmware the box runs: the registry keeps it, so the cluster record shows what is
    * installed rather than what was typed in at import. Written only when it changed (a birth comes on every connect).
    */
-  reportFirmware(id: string, firmwareVersion: string): void {
-    const r = this.rows.get(id);
-    if (!r || r.firmwareVersion === firmwareVersion) return;
-    this.repo.update(id, { firmwareVersion, updatedAt: this.clock.now() });
-    this.remember(this.repo.get(id)!);
+  reportFirmware(id: string, firmwareVersion: string): Promise<void> {
+    // Compared before queueing as well: a birth on every reconnect of 10,000 clusters must not queue 10,000 no-ops.
+    const known = this.rows.get(id);
+    if (!known || known.firmwareVersion === firmwareVersion) return Promise.resolve();
+    return this.exclusive(async () => {
+      const r = this.rows.get(id);
+      if (!r || r.firmwareVersion === firmwareVersion) return;
+      await this.repo.update(id, { firmwareVersion, updatedAt: this.clock.now() });
+      await this.reread(id);
+    });
   }
 
   /** Whether the cluster is connected now. */

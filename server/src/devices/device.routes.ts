@@ -28,7 +28,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
   }, async (req, reply) => {
     // One answer for "not yours" and "not here": a cluster learns nothing about content it was not sent.
-    if (!s.manifests.holdsContent(req.params.sha256, req.deviceId!) || !store.has(req.params.sha256)) {
+    if (!(await s.manifests.holdsContent(req.params.sha256, req.deviceId!)) || !store.has(req.params.sha256)) {
       return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: 'content not found', field: 'params/sha256' });
     }
     // Content never changes under its hash, so an If-Range naming it always matches; @fastify/send only compares

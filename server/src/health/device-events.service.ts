@@ -11,17 +11,15 @@ export class DeviceEventsService {
     private bus: Bus,
   ) {}
 
-  ingest(clusterId: string, e: DeviceEvent, receivedAt: number): boolean {
+  async ingest(clusterId: string, e: DeviceEvent, receivedAt: number): Promise<boolean> {
     const areaId = this.directory.areaOf(clusterId);
     if (!areaId) return false;
-    if (!this.repo.insert({ clusterId, eventId: e.id, ts: e.ts, receivedAt, type: e.type, payload: e })) return false;
+    if (!(await this.repo.insert({ clusterId, eventId: e.id, ts: e.ts, receivedAt, type: e.type, payload: e }))) return false;
     this.bus.emit('cluster.event', { clusterId, areaId, type: e.type, ts: e.ts, eventId: e.id });
     return true;
   }
 
-  list(clusterId: string, since = 0, limit = 200) {
-    return this.repo
-      .list(clusterId, since, limit)
-      .map((r) => ({ ...(r.payload as DeviceEvent), receivedAt: new Date(r.receivedAt).toISOString() }));
+  async list(clusterId: string, since = 0, limit = 200) {
+    return (await this.repo.list(clusterId, since, limit)).map((r) => ({ ...(r.payload as DeviceEvent), receivedAt: new Date(r.receivedAt).toISOString() }));
   }
 }

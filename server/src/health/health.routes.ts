@@ -19,7 +19,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     if (from > to) throw badRequest('from must be before to', 'querystring/from');
     const resolution = req.query.resolution ?? 0;
     if (!resolution && to - from > 7 * 86_400_000) throw badRequest('raw points are limited to 7 days; pass a resolution', 'querystring/resolution');
-    return { resolution, points: s.telemetry.history(req.params.id, from, to, resolution) };
+    return { resolution, points: await s.telemetry.history(req.params.id, from, to, resolution) };
   });
 
   app.get('/clusters/:id/events', {

@@ -18,7 +18,8 @@ export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply
     s.bus.on('airing.report', (p) => visible(s.directory.areaOf(p.clusterId) ?? '') && send('airing', p)),
     s.bus.on('broadcast.changed', (p) => send('broadcast', p)),
     s.bus.on('programme.changed', (p) => visible(p.areaId) && send('programme', p)),
-    s.bus.on('live.changed', (p) => streamVisible(s, p, req.actor) && send('live', p)),
+    // Decided asynchronously (a session's visibility is read from the database): the connection may be gone by then.
+    s.bus.on('live.changed', (p) => void streamVisible(s, p, req.actor).then((ok) => ok && !res.destroyed && send('live', p), () => undefined)),
     s.bus.on('alarm.changed', (p) => visible(p.areaId) && send('alarm', { ...p, at: new Date(p.at).toISOString() })),
   ];
   // Proxies and phones on 4G drop idle connections; a comment every 15 s keeps the stream open.

@@ -92,11 +92,12 @@ export class TelemetryService {
   }
 
   /**
-   * Writes buffered rows and dirty latest-state in one transaction. Returns rows written; `onPersisted` gets, per
-   * row, the milliseconds from the device's publish to the commit. `everything` also writes routine state changes
-   * that would otherwise wait (at shutdown).
+   * Writes buffered rows and dirty latest-state in one transaction. Resolves to the rows written; `onPersisted` gets,
+   * per row, the milliseconds from the device's publish to the commit. `everything` also writes routine state changes
+   * that would otherwise wait (at shutdown). What it writes is taken from memory before the first await, so reports
+   * arriving during the write go to the next flush.
    */
-  flush(onPersisted?: (ms: number) => void, everything = false): number {
+  async flush(onPersisted?: (ms: number) => void, everything = false): Promise<number> {
     const rows = this.buffer;
     const sentAt = this.sentAt;
     const dirty = this.store.drainDirty(this.clock.now(), everything ? 0 : this.stateIntervalMs);
@@ -107,9 +108,9 @@ export class TelemetryService {
         const { online, lastSeen, changedAt, telemetry, telemetryAt, birth, malformedCount } = h;
         return { clusterId, online, lastSeen, changedAt, telemetry, telemetryAt, birth, faultCount: h.faults.length, malformedCount };
       });
-      this.repos.transact(() => {
-        this.repos.points.insertMany(rows);
-        this.repos.states.saveStates(states);
+      await this.repos.transact(async (tx) => {
+        await this.repos.points.insertMany(rows, tx);
+        await this.repos.states.saveStates(states, tx);
       });
     }
     if (onPersisted) {
@@ -124,15 +125,15 @@ export class TelemetryService {
   }
 
   /** Deletes points older than the retention window. */
-  prune(retentionDays: number): number {
+  prune(retentionDays: number): Promise<number> {
     const cutoff = this.clock.now() - retentionDays * 86_400_000;
     return this.repos.points.deleteBefore(cutoff);
   }
 
   /** Raw points, or averages per bucket of `resolutionS` seconds. */
-  history(clusterId: string, from: number, to: number, resolutionS: number) {
+  async history(clusterId: string, from: number, to: number, resolutionS: number) {
     if (!resolutionS) {
-      return this.repos.points.points(clusterId, from, to).map((r) => ({
+      return (await this.repos.points.points(clusterId, from, to)).map((r) => ({
         t: new Date(r.ts).toISOString(),
         mainsV: r.mainsV,
         batteryV: r.batteryV,
@@ -144,8 +145,6 @@ export class TelemetryService {
         samples: 1,
       }));
     }
-    return this.repos.points
-      .buckets(clusterId, from, to, resolutionS * 1000)
-      .map(({ b, ...r }) => ({ t: new Date(b).toISOString(), ...r }));
+    return (await this.repos.points.buckets(clusterId, from, to, resolutionS * 1000)).map(({ b, ...r }) => ({ t: new Date(b).toISOString(), ...r }));
   }
 }

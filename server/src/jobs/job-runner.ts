@@ -32,15 +32,18 @@ export class JobRunner {
     private onError: (name: string, err: unknown) => void = () => undefined,
   ) {}
 
-  register(spec: JobSpec): void {
+  /** Known at once; its row is written when the promise resolves (until then a tick does not run it). */
+  register(spec: JobSpec): Promise<void> {
     this.specs.set(spec.name, spec);
-    this.repo.ensure(spec.name, spec.intervalMs, this.clock.now());
+    return this.repo.ensure(spec.name, spec.intervalMs, this.clock.now());
   }
 
   /** Makes a job due now, e.g. the planner after a programme changed: the next tick runs it. */
-  trigger(name: string): void {
-    this.repo.due(name, this.clock.now());
+  async trigger(name: string): Promise<void> {
+    const due = this.repo.due(name, this.clock.now());
+    // Noted now, not after the write: a run that ends meanwhile still sees the trigger.
     if (this.running.has(name)) this.again.add(name);
+    await due;
   }
 
   /** Runs every job that is due, each once; resolves when they have finished. */
@@ -48,30 +51,30 @@ export class JobRunner {
     const now = this.clock.now();
     const ran: string[] = [];
     for (const spec of this.specs.values()) {
-      if (this.running.has(spec.name) || !this.repo.claim(spec.name, now, LEASE_MS)) continue;
+      if (this.running.has(spec.name) || !(await this.repo.claim(spec.name, now, LEASE_MS))) continue;
       ran.push(spec.name);
       this.running.add(spec.name);
-      const renew = setInterval(() => this.repo.renew(spec.name, this.clock.now() + LEASE_MS), LEASE_MS / 3);
+      const renew = setInterval(() => void this.repo.renew(spec.name, this.clock.now() + LEASE_MS).catch((err: unknown) => this.onError(spec.name, err)), LEASE_MS / 3);
       renew.unref();
       try {
         await spec.run();
         const done = this.clock.now();
-        this.repo.succeeded(spec.name, done, done + spec.intervalMs);
+        await this.repo.succeeded(spec.name, done, done + spec.intervalMs);
       } catch (err) {
-        const attempts = this.repo.attempts(spec.name) + 1;
-        this.repo.failed(spec.name, err instanceof Error ? err.message : String(err), this.clock.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts, spec.intervalMs));
+        const attempts = (await this.repo.attempts(spec.name)) + 1;
+        await this.repo.failed(spec.name, err instanceof Error ? err.message : String(err), this.clock.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts, spec.intervalMs));
         this.onError(spec.name, err);
       } finally {
         clearInterval(renew);
         this.running.delete(spec.name);
         // The end of the run set the next due time over the trigger's; the trigger stands.
-        if (this.again.delete(spec.name)) this.repo.due(spec.name, this.clock.now());
+        if (this.again.delete(spec.name)) await this.repo.due(spec.name, this.clock.now());
       }
     }
     return ran;
   }
 
-  list(): JobRow[] {
+  list(): Promise<JobRow[]> {
     return this.repo.all();
   }
 }

@@ -16,6 +16,6 @@ const JobSchema = Type.Object({
 /** The durable jobs and how they are doing, for admins and technicians. */
 export const jobsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services: s }) => {
   app.get('/jobs', { config: { roles: ['admin', 'technician'] }, schema: { tags: ['ops'], response: { 200: Type.Array(JobSchema) } } }, async () =>
-    s.jobs.list().map((j) => ({ name: j.name, dueAt: iso(j.dueAt)!, intervalMs: j.intervalMs, attempts: j.attempts, lastError: j.lastError, lastRunAt: iso(j.lastRunAt), lastOkAt: iso(j.lastOkAt) })),
+    (await s.jobs.list()).map((j) => ({ name: j.name, dueAt: iso(j.dueAt)!, intervalMs: j.intervalMs, attempts: j.attempts, lastError: j.lastError, lastRunAt: iso(j.lastRunAt), lastOkAt: iso(j.lastOkAt) })),
   );
 };

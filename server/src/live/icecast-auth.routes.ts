@@ -55,7 +55,7 @@ export const icecastAuthRoutes: FastifyPluginAsync<{ services: Services }> = asy
     if (!s.directory.authenticate(user, field('pass'))) return refuse(401, 'device credentials required');
     const streamId = action === 'listener_add' ? s.live.streamAtMount(mount) : null;
     // One answer for "not yours" and "not here", as GET /api/device/live/:streamId gives.
-    if (!streamId || !s.live.mayListen(streamId, user)) return refuse(403, 'stream not found');
+    if (!streamId || !(await s.live.mayListen(streamId, user))) return refuse(403, 'stream not found');
     return reply.status(200).header(ICECAST_AUTH_HEADER, '1').send('');
   });
 };

@@ -14,7 +14,7 @@ export const MAX_BACKLOG_BYTES = 64 * 1024;
 
 export interface LiveDeviceDeps {
   stream(id: string): LiveStream | undefined;
-  mayListen(streamId: string, clusterId: string): boolean;
+  mayListen(streamId: string, clusterId: string): Promise<boolean>;
 }
 
 /**
@@ -36,9 +36,11 @@ export function registerLiveDeviceRoute(app: FastifyInstance, deps: LiveDeviceDe
     },
   }, async (req, reply) => {
     const { streamId } = req.params as { streamId: string };
+    const allowed = !!req.deviceId && (await deps.mayListen(streamId, req.deviceId));
+    // Taken after that wait, so a stream that ended meanwhile is not joined.
     const stream = deps.stream(streamId);
     // One answer for "not yours" and "not here": a cluster learns nothing about streams it was not sent.
-    if (!stream || stream.ended || !req.deviceId || !deps.mayListen(streamId, req.deviceId)) {
+    if (!stream || stream.ended || !allowed) {
       return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: 'stream not found', field: 'params/streamId' });
     }
     const body = new Readable({ read() {} });

@@ -41,13 +41,21 @@ export class LiveSessionsService {
     private log: Logger,
     private opts: { ffmpeg: () => string; maxMs: number },
   ) {
-    // A session is not survived by a restart: the stream and the console's socket are gone with the process.
-    for (const s of [...repo.sessionsIn('waiting'), ...repo.sessionsIn('live')]) repo.updateSession(s.id, { state: 'ended', endedAt: clock.now(), endReason: 'restarted' });
     bus.on('broadcast.changed', (p) => {
       if (p.state !== 'cancelled' && p.state !== 'done' && p.state !== 'expired') return;
-      const s = this.repo.openSessionOf(p.broadcastId);
-      if (s) void this.finish(s.id, 'broadcast_over');
+      void (async () => {
+        const s = await this.repo.openSessionOf(p.broadcastId);
+        if (s) await this.finish(s.id, 'broadcast_over');
+      })().catch((err: unknown) => this.log.error({ err, broadcastId: p.broadcastId }, 'live session not ended with its broadcast'));
     });
+  }
+
+  /** Called once, before any session is opened. */
+  async start(): Promise<void> {
+    // A session is not survived by a restart: the stream and the console's socket are gone with the process.
+    for (const s of [...(await this.repo.sessionsIn('waiting')), ...(await this.repo.sessionsIn('live'))]) {
+      await this.repo.updateSession(s.id, { state: 'ended', endedAt: this.clock.now(), endReason: 'restarted' });
+    }
   }
 
   async create(input: LiveSessionInput, actor: Actor): Promise<LiveSession> {
@@ -57,14 +65,14 @@ export class LiveSessionsService {
     const { queue } = await this.live.startMicrophone(id, '');
     let broadcastId: string;
     try {
-      broadcastId = this.broadcasts.createLive(input, id, actor).id;
+      broadcastId = (await this.broadcasts.createLive(input, id, actor)).id;
     } catch (e) {
       await this.live.stop(micStreamId(id));
       throw e;
     }
-    this.live.attach(micStreamId(id), broadcastId);
+    await this.live.attach(micStreamId(id), broadcastId);
     row.broadcastId = broadcastId;
-    this.repo.insertSession(row);
+    await this.repo.insertSession(row);
     const maxTimer = setTimeout(() => void this.finish(id, 'time_limit'), this.opts.maxMs);
     maxTimer.unref();
     this.open.set(id, { queue, ingest: null, feeder: null, orphaned: null, maxTimer });
@@ -72,23 +80,23 @@ export class LiveSessionsService {
     return this.view(row);
   }
 
-  get(id: string, actor: Actor): LiveSession {
-    return this.view(this.load(id, actor));
+  async get(id: string, actor: Actor): Promise<LiveSession> {
+    return this.view(await this.load(id, actor));
   }
 
   async end(id: string, actor: Actor): Promise<LiveSession> {
-    const row = this.load(id, actor);
+    const row = await this.load(id, actor);
     this.mayFeed(row, actor);
     await this.finish(id, 'ended');
-    return this.view(this.repo.session(id)!);
+    return this.view((await this.repo.session(id))!);
   }
 
   /**
    * A console connects its microphone. Only the officer who went live (or an admin) may feed the session; a new
    * connection replaces the previous one (a reconnect after a 4G drop).
    */
-  connect(id: string, actor: Actor): { write(chunk: Buffer): void; close(): void } {
-    const row = this.load(id, actor);
+  async connect(id: string, actor: Actor): Promise<{ write(chunk: Buffer): void; close(): void }> {
+    const row = await this.load(id, actor);
     this.mayFeed(row, actor);
     const o = this.open.get(id);
     if (!o || row.state === 'ended') throw conflict('the session has ended');
@@ -107,10 +115,11 @@ export class LiveSessionsService {
         ingest.write(chunk);
         if (first) {
           first = false;
-          if (this.repo.session(id)?.state === 'waiting') {
-            this.repo.updateSession(id, { state: 'live' });
-            this.changed(id, 'live');
-          }
+          // Only a waiting session goes live: one ended meanwhile stays ended.
+          void this.repo.updateSessionIn(id, ['waiting'], { state: 'live' }).then(
+            (wasWaiting) => wasWaiting && this.changed(id, 'live'),
+            (err: unknown) => this.log.error({ err, session: id }, 'live session not marked live'),
+          );
         }
       },
       close: () => {
@@ -125,17 +134,18 @@ export class LiveSessionsService {
 
   /** Ends the session: its stream (devices hear the end), its broadcast, its timers. */
   private async finish(id: string, reason: LiveEndReason): Promise<void> {
-    const o = this.open.get(id);
-    const row = this.repo.session(id);
+    const row = await this.repo.session(id);
     if (!row || row.state === 'ended') return;
-    this.repo.updateSession(id, { state: 'ended', endedAt: this.clock.now(), endReason: reason });
+    // Only one of two finishes at once (the time limit and the officer, say) ends it.
+    if (!(await this.repo.updateSessionIn(id, ['waiting', 'live'], { state: 'ended', endedAt: this.clock.now(), endReason: reason }))) return;
+    const o = this.open.get(id);
     if (o) {
       this.open.delete(id);
       clearTimeout(o.maxTimer);
       if (o.orphaned) clearTimeout(o.orphaned);
       await o.ingest?.end();
     }
-    this.broadcasts.endLive(row.broadcastId);
+    await this.broadcasts.endLive(row.broadcastId);
     this.changed(id, 'ended');
     await this.live.stop(micStreamId(id));
   }
@@ -144,11 +154,11 @@ export class LiveSessionsService {
     await Promise.all([...this.open.keys()].map((id) => this.finish(id, 'restarted')));
   }
 
-  private load(id: string, actor: Actor): LiveSessionRow {
-    const row = this.repo.session(id);
+  private async load(id: string, actor: Actor): Promise<LiveSessionRow> {
+    const row = await this.repo.session(id);
     if (!row) throw notFound('live session', 'params/id');
     try {
-      this.broadcasts.get(row.broadcastId, actor);
+      await this.broadcasts.get(row.broadcastId, actor);
     } catch {
       throw notFound('live session', 'params/id');
     }
@@ -163,8 +173,8 @@ export class LiveSessionsService {
     this.bus.emit('live.changed', { streamId: micStreamId(id), kind: 'microphone', sourceId: null, input: state === 'ended' ? null : 'microphone', switch: null, sessionId: id, state });
   }
 
-  private view(row: LiveSessionRow): LiveSession {
-    const b = this.broadcasts.get(row.broadcastId, { id: null, name: 'system', role: 'system', scope: 'all' });
+  private async view(row: LiveSessionRow): Promise<LiveSession> {
+    const b = await this.broadcasts.get(row.broadcastId, { id: null, name: 'system', role: 'system', scope: 'all' });
     return {
       id: row.id,
       broadcastId: row.broadcastId,

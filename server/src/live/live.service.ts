@@ -69,11 +69,11 @@ export interface LiveOptions {
 
 /** What the live service needs from outside: broadcasts to air, content to record into, manifests to authorise. */
 export interface LiveLinks {
-  relayBroadcasts(from: number, to: number): BroadcastRow[];
-  holdsStream(url: string, clusterId: string): boolean;
-  fillerPath(contentId: string): string | null;
+  relayBroadcasts(from: number, to: number): Promise<BroadcastRow[]>;
+  holdsStream(url: string, clusterId: string): Promise<boolean>;
+  fillerPath(contentId: string): Promise<string | null>;
   adoptRecording(file: string, title: string, durationMs: number): Promise<string>;
-  source(id: string): RelaySourceRow | undefined;
+  source(id: string): Promise<RelaySourceRow | undefined>;
 }
 
 export class LiveService {
@@ -112,8 +112,8 @@ export class LiveService {
   }
 
   /** Only a cluster whose manifest holds an item of this stream (not removed, not expired) may listen. */
-  mayListen(streamId: string, clusterId: string): boolean {
-    return this.running.has(streamId) && this.links.holdsStream(this.urlOf(streamId), clusterId);
+  async mayListen(streamId: string, clusterId: string): Promise<boolean> {
+    return this.running.has(streamId) && (await this.links.holdsStream(this.urlOf(streamId), clusterId));
   }
 
   /** Icecast URL auth (icecast-auth.routes.ts): the running stream Icecast serves at this mount, if any. */
@@ -151,7 +151,7 @@ export class LiveService {
   }
 
   /** The `live` part of a broadcast's view. */
-  viewOf(row: BroadcastRow, counts: { onAir: number; underruns: number }): Broadcast['live'] {
+  async viewOf(row: BroadcastRow, counts: { onAir: number; underruns: number }): Promise<Broadcast['live']> {
     const ref = liveSourceOf(row.source);
     if (!ref) return null;
     const streamId = 'relay' in ref ? relayStreamId(ref.relay.sourceId) : micStreamId(ref.live.sessionId);
@@ -160,12 +160,12 @@ export class LiveService {
     return {
       kind: 'relay' in ref ? 'relay' : 'microphone',
       sourceId,
-      sourceName: sourceId ? (this.links.source(sourceId)?.name ?? null) : null,
+      sourceName: sourceId ? ((await this.links.source(sourceId))?.name ?? null) : null,
       onAir: counts.onAir,
       underruns: counts.underruns,
       input: st?.input ?? null,
-      switches: this.repo.switchesOf(row.id),
-      recordingId: this.repo.recordingOf(row.id),
+      switches: await this.repo.switchesOf(row.id),
+      recordingId: await this.repo.recordingOf(row.id),
     };
   }
 
@@ -178,7 +178,7 @@ export class LiveService {
   async tick(): Promise<void> {
     const now = this.clock.now();
     const wanted = new Map<string, Set<string>>();
-    for (const row of this.links.relayBroadcasts(now - 6 * 3_600_000, now + RELAY_LEAD_MS)) {
+    for (const row of await this.links.relayBroadcasts(now - 6 * 3_600_000, now + RELAY_LEAD_MS)) {
       const ref = liveSourceOf(row.source);
       if (!ref || !('relay' in ref) || row.startAt === null) continue;
       if (now > row.startAt + ref.relay.durationS * 1000 + 5_000) continue;
@@ -189,7 +189,7 @@ export class LiveService {
     for (const [sourceId, ids] of wanted) {
       const r = this.running.get(relayStreamId(sourceId)) ?? (await this.startRelay(sourceId));
       if (!r) continue;
-      for (const id of ids) this.join(r, id);
+      for (const id of ids) await this.join(r, id);
       r.lastNeeded = now;
     }
     for (const r of this.running.values()) {
@@ -198,13 +198,13 @@ export class LiveService {
   }
 
   private async startRelay(sourceId: string): Promise<Running | null> {
-    const src = this.links.source(sourceId);
+    const src = await this.links.source(sourceId);
     if (!src) return null;
     const id = relayStreamId(sourceId);
-    const fillerPath = src.fillerContentId ? this.links.fillerPath(src.fillerContentId) : null;
+    const fillerPath = src.fillerContentId ? await this.links.fillerPath(src.fillerContentId) : null;
     const chain = new RelayChain({ urls: [src.primaryUrl, ...src.backupUrls], fillerPath, stallS: src.stallS, retryS: src.retryS, now: () => this.clock.now(), ffmpeg: this.opts.ffmpeg(), log: this.log.child({ stream: id }) });
     const r = await this.launch(id, 'relay', sourceId, chain.queue, chain);
-    chain.on('switch', (sw: StreamSwitch) => this.onSwitch(r, sw));
+    chain.on('switch', (sw: StreamSwitch) => void this.onSwitch(r, sw).catch((err: unknown) => this.log.error({ err, stream: id }, 'live stream switch not stored')));
     chain.start();
     const st = chain.status();
     Object.assign(r, { input: st.input, backup: st.backup, since: st.since });
@@ -216,22 +216,22 @@ export class LiveService {
     const id = micStreamId(sessionId);
     const r = await this.launch(id, 'microphone', null, new PcmQueue(400, () => this.clock.now()), null);
     r.input = 'microphone';
-    if (broadcastId) this.join(r, broadcastId);
+    if (broadcastId) await this.join(r, broadcastId);
     return { streamId: id, queue: r.queue };
   }
 
   /** Files the stream's recording with this broadcast too. */
-  attach(streamId: string, broadcastId: string): void {
+  async attach(streamId: string, broadcastId: string): Promise<void> {
     const r = this.running.get(streamId);
-    if (r) this.join(r, broadcastId);
+    if (r) await this.join(r, broadcastId);
   }
 
   /** A broadcast starts airing a running stream: its log opens with how the stream is fed now. */
-  private join(r: Running, broadcastId: string): void {
+  private async join(r: Running, broadcastId: string): Promise<void> {
     if (r.broadcasts.has(broadcastId)) return;
     r.broadcasts.add(broadcastId);
     const last = r.switches.at(-1);
-    if (last) this.repo.addSwitch(broadcastId, last);
+    if (last) await this.repo.addSwitch(broadcastId, last);
   }
 
   private async launch(id: string, kind: Running['kind'], sourceId: string | null, queue: PcmQueue, chain: RelayChain | null): Promise<Running> {
@@ -245,7 +245,7 @@ export class LiveService {
       await stream.start();
     } catch (err) {
       this.running.delete(id);
-      chain?.stop();
+      void chain?.stop();
       throw err;
     }
     stream.feed(queue);
@@ -254,20 +254,21 @@ export class LiveService {
       r.icecast.start();
     }
     // A relay's chain reports its own start (silence → primary, started) once it runs; a microphone has no chain.
-    if (!chain) this.switched(r, { at: new Date(now).toISOString(), from: 'silence', to: 'microphone', reason: 'started' });
+    if (!chain) await this.switched(r, { at: new Date(now).toISOString(), from: 'silence', to: 'microphone', reason: 'started' });
     return r;
   }
 
-  private onSwitch(r: Running, sw: StreamSwitch): void {
+  private async onSwitch(r: Running, sw: StreamSwitch): Promise<void> {
     const st = r.chain?.status();
     if (st) Object.assign(r, { input: st.input, backup: st.backup, since: st.since });
-    this.switched(r, sw);
+    await this.switched(r, sw);
   }
 
-  private switched(r: Running, sw: StreamSwitch): void {
+  /** The switch is in memory at once; told (log, bus) once every broadcast airing the stream has it stored. */
+  private async switched(r: Running, sw: StreamSwitch): Promise<void> {
     r.switches.push(sw);
     if (r.switches.length > 50) r.switches.shift();
-    for (const b of r.broadcasts) this.repo.addSwitch(b, sw);
+    for (const b of r.broadcasts) await this.repo.addSwitch(b, sw);
     this.log.info({ stream: r.id, ...sw }, 'live stream input');
     this.bus.emit('live.changed', { streamId: r.id, kind: r.kind, sourceId: r.sourceId, input: r.input, switch: sw });
   }
@@ -277,7 +278,7 @@ export class LiveService {
     const r = this.running.get(streamId);
     if (!r) return Promise.resolve();
     r.stopping ??= (async () => {
-      r.chain?.stop();
+      void r.chain?.stop();
       r.icecast?.stop();
       let rec: { path: string; durationMs: number } | null = null;
       try {
@@ -288,9 +289,9 @@ export class LiveService {
       }
       if (rec && r.broadcasts.size && rec.durationMs > 0) {
         try {
-          const title = r.kind === 'relay' ? `Tiếp sóng ${this.links.source(r.sourceId!)?.name ?? ''}`.trim() : 'Phát trực tiếp';
+          const title = r.kind === 'relay' ? `Tiếp sóng ${(await this.links.source(r.sourceId!))?.name ?? ''}`.trim() : 'Phát trực tiếp';
           const contentId = await this.links.adoptRecording(rec.path, `${title} ${new Date(r.startedAt).toISOString()}`, rec.durationMs);
-          for (const b of r.broadcasts) this.repo.addRecording(b, contentId, this.clock.now());
+          for (const b of r.broadcasts) await this.repo.addRecording(b, contentId, this.clock.now());
         } catch (err) {
           this.log.error({ err, stream: streamId }, 'recording not stored');
         }

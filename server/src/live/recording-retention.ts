@@ -6,17 +6,17 @@ import type { Services } from '../services.ts';
  * input switches. One a broadcast not yet over still needs is kept (the content service refuses) and tried again at
  * the next run.
  */
-export function pruneRecordings(s: Pick<Services, 'liveRepo' | 'content' | 'clock' | 'config'>): number {
+export async function pruneRecordings(s: Pick<Services, 'liveRepo' | 'content' | 'clock' | 'config'>): Promise<number> {
   const before = s.clock.now() - s.config.LOA_RECORDING_RETENTION_DAYS * 86_400_000;
   let n = 0;
-  s.liveRepo.forgetSwitchesBefore(before);
-  for (const r of s.liveRepo.recordingsBefore(before)) {
+  await s.liveRepo.forgetSwitchesBefore(before);
+  for (const r of await s.liveRepo.recordingsBefore(before)) {
     try {
-      s.content.remove(r.contentId, systemActor('retention'));
+      await s.content.remove(r.contentId, systemActor('retention'));
     } catch {
       continue;
     }
-    s.liveRepo.forgetRecording(r.broadcastId, r.contentId);
+    await s.liveRepo.forgetRecording(r.broadcastId, r.contentId);
     n++;
   }
   return n;

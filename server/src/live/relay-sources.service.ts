@@ -13,10 +13,11 @@ const DEFAULT_RETRY_S = 30;
 
 /** What the sources need from the rest: content checks, what runs now, what still airs a source. */
 export interface SourceLinks {
-  fillerPlayable(contentId: string): void;
+  /** rejects unless the content can air */
+  fillerPlayable(contentId: string): Promise<unknown>;
   status(sourceId: string): StreamStatus | null;
   /** broadcasts or programmes not yet over that relay this source */
-  usedBy(sourceId: string): string[];
+  usedBy(sourceId: string): Promise<string[]>;
 }
 
 /**
@@ -32,26 +33,25 @@ export class RelaySourcesService {
     private links: SourceLinks,
   ) {}
 
-  list(actor: Actor, areaId?: string): RelaySource[] {
-    return this.repo
-      .sources()
+  async list(actor: Actor, areaId?: string): Promise<RelaySource[]> {
+    return (await this.repo.sources())
       .filter((r) => this.visible(r.areaId, actor))
       .filter((r) => !areaId || this.areas.ancestors(areaId).includes(r.areaId))
       .map((r) => this.view(r));
   }
 
-  get(id: string, actor: Actor): RelaySource {
-    return this.view(this.load(id, actor));
+  async get(id: string, actor: Actor): Promise<RelaySource> {
+    return this.view(await this.load(id, actor));
   }
 
   /** The stored row, for the stream runner (no actor: the system airs what was approved). */
-  row(id: string): RelaySourceRow | undefined {
+  row(id: string): Promise<RelaySourceRow | undefined> {
     return this.repo.source(id);
   }
 
-  create(input: RelaySourceInput, actor: Actor): RelaySource {
+  async create(input: RelaySourceInput, actor: Actor): Promise<RelaySource> {
     this.mayEdit(input.areaId, actor, 'body/areaId');
-    if (input.fillerContentId) this.links.fillerPlayable(input.fillerContentId);
+    if (input.fillerContentId) await this.links.fillerPlayable(input.fillerContentId);
     const now = this.clock.now();
     const row: RelaySourceRow = {
       id: newId('rs'),
@@ -66,15 +66,15 @@ export class RelaySourcesService {
       updatedAt: now,
     };
     if (!row.name) throw badRequest('the name is empty', 'body/name');
-    this.repo.insertSource(row);
-    this.audit.record(actor, 'relay_source.create', { type: 'relay_source', id: row.id }, { name: row.name, areaId: row.areaId });
+    await this.repo.insertSource(row);
+    await this.audit.record(actor, 'relay_source.create', { type: 'relay_source', id: row.id }, { name: row.name, areaId: row.areaId });
     return this.view(row);
   }
 
-  update(id: string, patch: RelaySourcePatch, actor: Actor): RelaySource {
-    const row = this.load(id, actor);
+  async update(id: string, patch: RelaySourcePatch, actor: Actor): Promise<RelaySource> {
+    const row = await this.load(id, actor);
     this.mayEdit(row.areaId, actor, 'params/id');
-    if (patch.fillerContentId) this.links.fillerPlayable(patch.fillerContentId);
+    if (patch.fillerContentId) await this.links.fillerPlayable(patch.fillerContentId);
     const next: Partial<RelaySourceRow> = { updatedAt: this.clock.now() };
     if (patch.name !== undefined) next.name = patch.name.trim();
     if (next.name === '') throw badRequest('the name is empty', 'body/name');
@@ -83,31 +83,31 @@ export class RelaySourcesService {
     if (patch.fillerContentId !== undefined) next.fillerContentId = patch.fillerContentId;
     if (patch.stallS !== undefined) next.stallS = patch.stallS;
     if (patch.retryS !== undefined) next.retryS = patch.retryS;
-    this.repo.updateSource(id, next);
-    this.audit.record(actor, 'relay_source.update', { type: 'relay_source', id }, patch);
-    return this.view(this.repo.source(id)!);
+    await this.repo.updateSource(id, next);
+    await this.audit.record(actor, 'relay_source.update', { type: 'relay_source', id }, patch);
+    return this.view((await this.repo.source(id))!);
   }
 
-  delete(id: string, actor: Actor): void {
-    const row = this.load(id, actor);
+  async delete(id: string, actor: Actor): Promise<void> {
+    const row = await this.load(id, actor);
     this.mayEdit(row.areaId, actor, 'params/id');
-    const used = this.links.usedBy(id);
+    const used = await this.links.usedBy(id);
     if (used.length) throw conflict(`the source is relayed by ${used.length} broadcast(s) or programme(s) not yet over: ${used.slice(0, 5).join(', ')}`, 'params/id');
-    this.repo.deleteSource(id);
-    this.audit.record(actor, 'relay_source.delete', { type: 'relay_source', id }, { name: row.name });
+    await this.repo.deleteSource(id);
+    await this.audit.record(actor, 'relay_source.delete', { type: 'relay_source', id }, { name: row.name });
   }
 
   /** A broadcast to `areaIds` may relay the source when the source's area is one of them or above them. */
-  checkUsable(id: string, areaIds: string[], actor: Actor, field: string): RelaySourceRow {
-    const row = this.repo.source(id);
+  async checkUsable(id: string, areaIds: string[], actor: Actor, field: string): Promise<RelaySourceRow> {
+    const row = await this.repo.source(id);
     if (!row || !this.visible(row.areaId, actor)) throw notFound('relay source', field);
     const outside = areaIds.filter((a) => !this.areas.ancestors(a).includes(row.areaId));
     if (outside.length) throw badRequest(`source ${row.name} belongs to ${this.areas.nameOf(row.areaId)} and cannot be relayed to ${outside.map((a) => this.areas.nameOf(a)).join(', ')}`, field);
     return row;
   }
 
-  private load(id: string, actor: Actor): RelaySourceRow {
-    const row = this.repo.source(id);
+  private async load(id: string, actor: Actor): Promise<RelaySourceRow> {
+    const row = await this.repo.source(id);
     if (!row || !this.visible(row.areaId, actor)) throw notFound('relay source', 'params/id');
     return row;
   }

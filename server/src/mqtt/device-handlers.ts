@@ -46,18 +46,18 @@ export function attachDeviceHandlers(link: DeviceLink, s: Services, log: Fastify
 
   router
     .on('status', StatusSchema, (id, p, at) => s.presence.status(id, p, at))
-    .on('birth', BirthSchema, (id, p) => {
+    .on('birth', BirthSchema, async (id, p) => {
       const h = s.health.get(id);
       h.birth = p;
       h.dirty = true;
       h.urgent = true;
-      s.clusters.reportFirmware(id, p.firmware);
+      await s.clusters.reportFirmware(id, p.firmware);
       void s.deviceConfig.push(id).catch((err) => log.error({ err, clusterId: id }, 'config push failed'));
       // A reconnecting device says which manifest it holds and gets only what changed since.
       void s.manifests.push(id, p.manifestVersion ?? 0).catch((err) => log.error({ err, clusterId: id }, 'manifest push failed'));
     })
     .on('telemetry', TelemetrySchema, (id, p, at) => s.telemetry.ingest(id, p, at))
-    .on('event', DeviceEventSchema, (id, p, at) => s.deviceEvents.ingest(id, p, at) && s.telemetry.applyEvent(id, p, at))
+    .on('event', DeviceEventSchema, async (id, p, at) => (await s.deviceEvents.ingest(id, p, at)) && s.telemetry.applyEvent(id, p, at))
     .on('reply', CommandReplySchema, (id, p, at) => s.commands.reply(id, p, at))
     .on('airing', AiringReportSchema, (id, p, at) => s.airings.submit(id, p, at))
     .on('manifest/req', ManifestRequestSchema, (id, p) => void s.manifests.push(id, p.version).catch((err) => log.error({ err, clusterId: id }, 'manifest push failed')))
@@ -84,9 +84,14 @@ export function attachDeviceHandlers(link: DeviceLink, s: Services, log: Fastify
     s.presence.disconnected(clusterId);
   });
   s.bus.on('registry.changed', ({ clusterIds }) => {
+    // The broker's grants first, then the config that names the groups: on an external broker the device's ACL
+    // role is what admits its subscriptions, and a device told of a group before it is granted is refused it.
     for (const id of clusterIds) {
-      void link.dropGroupSubscriptions(id, s.directory.groupsOf(id)).catch(() => undefined);
-      void s.deviceConfig.push(id).catch(() => undefined);
+      void link
+        .dropGroupSubscriptions(id, s.directory.groupsOf(id))
+        .catch((err) => log.error({ err, clusterId: id }, 'group grants not updated'))
+        .then(() => s.deviceConfig.push(id))
+        .catch((err) => log.error({ err, clusterId: id }, 'config push failed'));
     }
   });
 }

@@ -144,8 +144,8 @@ export function groupAcls(groupIds: readonly string[]): Acl[] {
  * channels and its groups' topics (literal topics: no wildcards). Delivery from group topics is allowed per group and
  * denied for every other group (priority 0), so a group the device has left stops reaching it at once, even though
  * Mosquitto does not remove a subscription it granted earlier. What an ACL cannot say stays the broker
- * configuration's business (max_qos 1, message_size_limit, max_inflight…) or is not enforced on Mosquitto: retain only on
- * `status`, the publish rate and the subscription count (issue 13: document the settings).
+ * configuration's business (max_qos 1, max_packet_size, max_keepalive…) or is not enforced on Mosquitto: retain only on
+ * `status` and the publish rate (docs/mosquitto.md §5; the role's literal topics bound the subscription count).
  */
 export function deviceAcls(clusterId: string, groupIds: readonly string[]): Acl[] {
   return [

@@ -33,7 +33,7 @@ export class EmbeddedLink extends LinkEvents implements DeviceLink {
       const proceed = (err?: Error | null) => {
         if (err) return done(err);
         const settled = this.dispatch(packet.topic, packet.payload as Buffer);
-        if (settled) settled.then(() => done(null));
+        if (settled) void settled.then(() => done(null));
         else done(null);
       };
       if (policy) policy.call(broker, client, packet, proceed);

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { DEVICE_UP, TOPIC_ROOT, deviceTopic, isUpChannel, parseTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { Bus } from '../shared/bus.ts';
 import { DeviceAccounts, ensureServerRole, type AccountDirectory, type ReconcileReport } from './device-accounts.ts';
@@ -17,12 +18,28 @@ const SHARE = '$share/loa/';
  */
 const GROUP_CUE_MS = 3_000;
 
+export type AccountsMode = 'dynsec' | 'hooks';
+
 export interface ExternalLinkOptions {
   url: string;
   username: string;
   password: string;
   /** this instance's client id; a persistent session (clean: false) keeps QoS 1 messages across a restart */
   clientId?: string;
+  /** LOA_MQTT_ACCOUNTS: 'hooks' when the broker asks the server about every login and topic (EMQX, emqx-hooks.ts) */
+  accounts?: AccountsMode;
+  /** mqtts:// only (config.ts checks the files and the pairing) */
+  tls?: ExternalTlsOptions;
+}
+
+export interface ExternalTlsOptions {
+  /** PEM CA file trusted for the broker's certificate; absent = Node's bundled public CAs */
+  caFile?: string;
+  /** PEM client certificate and key, for a listener with `require_certificate true` */
+  certFile?: string;
+  keyFile?: string;
+  /** the name the broker's certificate must carry when the URL's host is not it (an IP address) */
+  servername?: string;
 }
 
 /**
@@ -45,7 +62,7 @@ export class ExternalLink extends LinkEvents implements DeviceLink {
   readonly dynsec: Dynsec;
   accounts?: DeviceAccounts;
 
-  constructor(readonly client: MqttClient, private serverUsername: string) {
+  constructor(readonly client: MqttClient, private serverUsername: string, private accountsMode: AccountsMode = 'dynsec') {
     super();
     this.dynsec = new Dynsec(client);
     // mqtt.js calls handleMessage for every inbound publish, after its 'message' event, and sends a QoS 1 PUBACK
@@ -58,8 +75,10 @@ export class ExternalLink extends LinkEvents implements DeviceLink {
   }
 
   async start(): Promise<void> {
-    await this.dynsec.start();
-    await ensureServerRole(this.dynsec, this.serverUsername);
+    if (this.accountsMode === 'dynsec') {
+      await this.dynsec.start();
+      await ensureServerRole(this.dynsec, this.serverUsername);
+    }
     const channels = DEVICE_UP.filter((c) => c !== 'status');
     await this.client.subscribeAsync([`${TOPIC_ROOT}/dev/+/status`, ...channels.map((c) => `${SHARE}${TOPIC_ROOT}/dev/+/${c}`)], { qos: 1 });
   }
@@ -70,6 +89,8 @@ export class ExternalLink extends LinkEvents implements DeviceLink {
    */
   manage(directory: AccountDirectory, bus: Bus, onError: (err: unknown, clusterId: string) => void): Promise<ReconcileReport> {
     this.directory = directory;
+    // With hooks the broker asks the registry itself: there are no broker accounts to keep in step.
+    if (this.accountsMode === 'hooks') return Promise.resolve({ removed: [], missing: [], updated: 0 });
     const accounts = (this.accounts = new DeviceAccounts(this.dynsec, directory, this.serverUsername));
     bus.on('device.credential_issued', ({ clusterId, secret }) => void accounts.provision(clusterId, secret).catch((e) => onError(e, clusterId)));
     return accounts.reconcile();
@@ -89,13 +110,30 @@ export class ExternalLink extends LinkEvents implements DeviceLink {
    * the server publishes its retained offline status for it.
    */
   async disconnect(clusterId: string): Promise<void> {
+    if (this.accountsMode === 'hooks') return this.disconnectByHooks(clusterId);
     if (!this.accounts) return;
     if (this.directory?.hasCredential(clusterId)) await this.accounts.kick(clusterId);
     else await this.accounts.revoke(clusterId);
     await this.publish(deviceTopic(clusterId, 'status'), Buffer.from('{"state":"offline"}'), { qos: 1, retain: true });
   }
 
-  /** Through the device's role: resolves to the group topics it may no longer subscribe to nor be delivered. */
+  /**
+   * With hooks the session cannot be closed from here (that takes EMQX's REST API, which the server has no account
+   * on): the broker's authorisation hook refuses a revoked device's every publish and subscribe from now on (at once
+   * with EMQX's authorisation cache off, docs/emqx.md), and `deny_action = disconnect` closes it at its next one. A
+   * rotation leaves the running session alone; the old secret no longer opens a new one. For a revoked device the
+   * retained status is made offline, as its own will may now be refused.
+   */
+  private async disconnectByHooks(clusterId: string): Promise<void> {
+    if (this.directory?.hasCredential(clusterId)) return;
+    await this.publish(deviceTopic(clusterId, 'status'), Buffer.from('{"state":"offline"}'), { qos: 1, retain: true });
+  }
+
+  /**
+   * Through the device's role: resolves to the group topics it may no longer subscribe to nor be delivered. With
+   * hooks nothing is dropped: EMQX asks no one before delivering on a subscription it granted, so a group left keeps
+   * reaching the device until it reconnects (its config no longer lists the group, and the hook refuses it then).
+   */
   async dropGroupSubscriptions(clusterId: string, allowedGroups: readonly string[]): Promise<string[]> {
     return this.accounts ? this.accounts.setGroups(clusterId, allowedGroups) : [];
   }
@@ -165,15 +203,50 @@ export async function createExternalLink(o: ExternalLinkOptions): Promise<Extern
     keepalive: 30,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+    ...tlsConnectOptions(o.tls),
   });
-  const link = new ExternalLink(client, o.username);
+  const link = new ExternalLink(client, o.username, o.accounts);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', (err) => {
       client.end(true);
-      reject(err);
+      reject(describeConnectError(o.url, err));
     });
   });
   await link.start();
   return link;
+}
+
+/**
+ * Files are read once: a reconnection reuses them, so a renewed CA or client certificate takes a restart.
+ * rejectUnauthorized is stated although it is mqtt.js' default: the broker's certificate and its name are always
+ * checked, and no setting turns that off.
+ */
+function tlsConnectOptions(t: ExternalTlsOptions | undefined): Partial<IClientOptions> {
+  if (!t) return {};
+  return {
+    rejectUnauthorized: true,
+    ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
+    ...(t.certFile && t.keyFile ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) } : {}),
+    ...(t.servername ? { servername: t.servername } : {}),
+  };
+}
+
+/** Node's TLS codes name OpenSSL's checks; an operator needs to know which setting to look at. */
+const TRUST_CODES = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE']);
+
+function describeConnectError(url: string, err: Error & { code?: string | number }): Error {
+  const code = String(err.code ?? '');
+  let hint = '';
+  if (TRUST_CODES.has(code)) hint = "the broker's certificate is not trusted: LOA_MQTT_CA_FILE must hold the CA that signed it";
+  else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') hint = "the broker's certificate does not name this host: fix LOA_MQTT_URL, or set LOA_MQTT_TLS_SERVERNAME to the name it carries";
+  else if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') hint = "the broker's certificate is outside its validity period";
+  else if (/^ERR_SSL_.*ALERT_(CERTIFICATE|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE)/.test(code)) {
+    hint = 'the broker refused the TLS handshake, most likely for want of a client certificate it trusts (LOA_MQTT_CLIENT_CERT_FILE, LOA_MQTT_CLIENT_KEY_FILE)';
+  }
+  // OpenSSL's own text ("80…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:…") keeps
+  // only its reason.
+  const reason = err.message.trim().replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):.*$/s, '$1');
+  const out = new Error(`external MQTT broker ${url}: ${hint ? hint + ' — ' : ''}${reason}${code ? ` (${code})` : ''}`, { cause: err });
+  return Object.assign(out, { code: err.code });
 }

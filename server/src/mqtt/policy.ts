@@ -1,6 +1,7 @@
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
-import { isUpChannel, parseTopic } from '../../../schemas/device-protocol/topics.ts';
+import { parseTopic } from '../../../schemas/device-protocol/topics.ts';
 import type { DeviceDirectory } from '../devices/directory.ts';
+import { deviceConnectRefusal, devicePublishRefusal, deviceSubscribeRefusal, type ConnectRefusal } from './acl.ts';
 
 export interface PolicyOptions {
   directory: DeviceDirectory;
@@ -11,8 +12,6 @@ export interface PolicyOptions {
   onReject: (clusterId: string | null, reason: string, detail?: string) => void;
 }
 
-/** Channels a device may subscribe to on its own topic tree. */
-const DOWN_SUBSCRIBABLE = new Set(['cmd', 'config', 'time/res', 'manifest']);
 /** The longest a client is held back by the rate limit before it is cut off instead. */
 const MAX_THROTTLE_MS = 5_000;
 
@@ -36,8 +35,17 @@ function fail(code: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
+/** CONNACK return code and message for each refusal of a CONNECT (acl.ts decides, MQTT 3.1.1 §3.2.2.3 says how). */
+const CONNACK: Record<ConnectRefusal, [2 | 4 | 5, string]> = {
+  anonymous: [5, 'credentials required'],
+  client_id_mismatch: [2, 'client id must equal the username (cluster id)'],
+  bad_credentials: [4, 'bad username or password'],
+};
+
 /**
- * The broker's whole access policy: who may connect, publish where, subscribe to what, how fast.
+ * The embedded broker's whole access policy: who may connect, publish where, subscribe to what, how fast. The
+ * decisions about who and where are acl.ts's (shared with the EMQX hooks); what needs the live connection — keep
+ * alive, payload size, rate, subscription count — is enforced here.
  * Devices are their own MQTT identity (username = client id = cluster id); the server publishes in-process and
  * needs no network identity, so no other login exists.
  */
@@ -67,17 +75,12 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
       o.onReject(null, 'keepalive_zero', id);
       return done(fail(2, 'keep alive must not be 0'), false);
     }
-    if (!username || !password) {
-      o.onReject(null, 'anonymous');
-      return done(fail(5, 'credentials required'), false);
-    }
-    if (username !== id) {
-      o.onReject(null, 'client_id_mismatch', `${username} as ${id}`);
-      return done(fail(2, 'client id must equal the username (cluster id)'), false);
-    }
-    if (!o.directory.authenticate(username, password.toString('utf8'))) {
-      o.onReject(o.directory.has(username) ? username : null, 'bad_credentials');
-      return done(fail(4, 'bad username or password'), false);
+    const refused = deviceConnectRefusal(o.directory, id, username, password?.toString('utf8'));
+    if (refused) {
+      if (refused === 'client_id_mismatch') o.onReject(null, refused, `${username} as ${id}`);
+      else o.onReject(refused === 'bad_credentials' && o.directory.has(username!) ? username! : null, refused);
+      const [code, message] = CONNACK[refused];
+      return done(fail(code, message), false);
     }
     buckets.set(client, new Bucket(o.publishRate, o.publishRate * 5, Date.now()));
     subs.set(client, new Set());
@@ -95,10 +98,8 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
       o.onReject(id, reason, packet.topic);
       done(new Error(`publish refused: ${reason}`));
     };
-    if (!parsed || parsed.kind !== 'device' || parsed.clusterId !== id || !isUpChannel(parsed.channel)) return deny('topic_not_allowed');
-    // §3: QoS 2 MUST NOT be used; 3.1.1 cannot refuse one PUBLISH, so the connection is closed (§3.2).
-    if (packet.qos === 2) return deny('qos_not_allowed');
-    if (packet.retain && parsed.channel !== 'status') return deny('retain_not_allowed');
+    const refused = devicePublishRefusal(id, packet);
+    if (refused) return deny(refused);
     if (packet.payload.length > o.maxPacketBytes) return deny('too_large');
     // The last will must go out at once: holding it back would show a dead cluster as online.
     if (client && packet === (client as unknown as { will?: unknown }).will) return pass();
@@ -111,12 +112,10 @@ export function installPolicy(broker: Aedes, o: PolicyOptions): void {
   };
 
   broker.authorizeSubscribe = (client, sub: Subscription, done) => {
-    const parsed = parseTopic(sub.topic);
-    const own = parsed?.kind === 'device' && parsed.clusterId === client.id && DOWN_SUBSCRIBABLE.has(parsed.channel);
-    const group = parsed?.kind === 'group' && o.directory.groupsOf(client.id).includes(parsed.groupId);
     const set = subs.get(client);
-    if (!own && !group) {
-      o.onReject(client.id, 'subscribe_not_allowed', sub.topic);
+    const refused = deviceSubscribeRefusal(client.id, sub.topic, (id) => o.directory.groupsOf(id));
+    if (refused) {
+      o.onReject(client.id, refused, sub.topic);
       return done(null, null);
     }
     if (set && !set.has(sub.topic) && set.size >= o.maxSubscriptions) {

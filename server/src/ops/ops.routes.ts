@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ping } from '../db/client.ts';
 import type { Services } from '../services.ts';
 
 /** Operations endpoints. */
@@ -12,7 +11,7 @@ export async function opsRoutes(app: FastifyInstance, { services: s }: { service
   }, async (_req, reply) => {
     let db = 'ok';
     try {
-      ping(s.db);
+      await s.db.ping();
     } catch {
       db = 'error';
     }

@@ -21,7 +21,11 @@ export interface Entry {
  * an area or the registry changes (the timetable of a province must not resolve targets per request).
  */
 export class ProgrammeCatalog {
-  private cache: { live: Entry[]; pending: Entry[]; byKey: Map<string, Entry> } | null = null;
+  /**
+   * The load in progress or done. Dropped by `invalidate`, so a load that began before a change is never kept: its
+   * callers get what was there when they asked, the next caller reads again.
+   */
+  private cache: Promise<Cache> | null = null;
 
   constructor(
     private repo: ProgrammesRepo,
@@ -46,40 +50,60 @@ export class ProgrammeCatalog {
     return { policy, quiet };
   }
 
-  private load() {
+  private load(): Promise<Cache> {
     if (this.cache) return this.cache;
+    const loading: Promise<Cache> = this.read().catch((err: unknown) => {
+      if (this.cache === loading) this.cache = null; // the next caller tries again
+      throw err;
+    });
+    return (this.cache = loading);
+  }
+
+  private async read(): Promise<Cache> {
     const live: Entry[] = [];
     const pending: Entry[] = [];
-    for (const p of this.repo.current()) {
-      const l = p.liveVersion !== null ? this.repo.version(p.id, p.liveVersion) : null;
-      const w = p.pendingVersion !== null ? this.repo.version(p.id, p.pendingVersion) : null;
+    for (const p of await this.repo.current()) {
+      const l = p.liveVersion !== null ? await this.repo.version(p.id, p.liveVersion) : null;
+      const w = p.pendingVersion !== null ? await this.repo.version(p.id, p.pendingVersion) : null;
       if (l) live.push(this.entry(p, l));
       if (w) pending.push(this.entry(p, w));
     }
     // Live first: the planner and the timetable look versions up per row, thousands of times a run.
     const byKey = new Map<string, Entry>();
     for (const e of [...live, ...pending]) if (!byKey.has(key(e.programme.id, e.version.version))) byKey.set(key(e.programme.id, e.version.version), e);
-    return (this.cache = { live, pending, byKey });
+    return { live, pending, byKey };
   }
 
   /** Any version of a programme (one no longer live, for its planned rows), or null. */
-  entryOf(programmeId: string, version: number): Entry | null {
-    const hit = this.load().byKey.get(key(programmeId, version));
+  async entryOf(programmeId: string, version: number): Promise<Entry | null> {
+    const hit = (await this.load()).byKey.get(key(programmeId, version));
     if (hit) return hit;
-    const p = this.repo.get(programmeId);
-    const v = p ? this.repo.version(programmeId, version) : null;
+    const p = await this.repo.get(programmeId);
+    const v = p ? await this.repo.version(programmeId, version) : null;
     return p && v ? this.entry(p, v) : null;
   }
 
   /** Versions that air. */
-  live(): Entry[] {
-    return this.load().live;
+  async live(): Promise<Entry[]> {
+    return (await this.load()).live;
   }
 
   /** Versions awaiting approval. */
-  pending(): Entry[] {
-    return this.load().pending;
+  async pending(): Promise<Entry[]> {
+    return (await this.load()).pending;
   }
+
+  /** Both, from one read: a change between two calls cannot show a programme in neither or in both. */
+  async versions(): Promise<{ live: Entry[]; pending: Entry[] }> {
+    const { live, pending } = await this.load();
+    return { live, pending };
+  }
+}
+
+interface Cache {
+  live: Entry[];
+  pending: Entry[];
+  byKey: Map<string, Entry>;
 }
 
 const key = (programmeId: string, version: number) => `${programmeId}@${version}`;

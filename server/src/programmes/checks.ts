@@ -32,7 +32,7 @@ export class ProgrammeChecks {
     private clusterName: (id: string) => string,
   ) {}
 
-  problems(c: Candidate, now: number): Problem[] {
+  async problems(c: Candidate, now: number): Promise<Problem[]> {
     const rules = this.catalog.rules(c.body.areaId, c.targets);
     const me = { body: c.body, policy: rules.policy };
     const fmt = (ms: number) => {
@@ -54,9 +54,10 @@ export class ProgrammeChecks {
       break;
     }
     const mine = instants(me, now, now + CLASH_WINDOW_MS);
-    const others = [...this.catalog.live(), ...this.catalog.pending()].filter((e) => e.programme.id !== c.programmeId && e.targets && shares(e.targets, c.targets));
+    const { live, pending } = await this.catalog.versions();
+    const others = [...live, ...pending].filter((e) => e.programme.id !== c.programmeId && e.targets && shares(e.targets, c.targets));
     out.push(...this.caps(c, mine, others, rules.policy));
-    if (c.body.level === 'normal') out.push(...this.clashes(c, mine, others, now, fmt));
+    if (c.body.level === 'normal') out.push(...(await this.clashes(c, mine, others, now, fmt)));
     return out;
   }
 
@@ -93,7 +94,7 @@ export class ProgrammeChecks {
     return [];
   }
 
-  private clashes(c: Candidate, mine: number[], others: Entry[], now: number, fmt: (ms: number) => string): Problem[] {
+  private async clashes(c: Candidate, mine: number[], others: Entry[], now: number, fmt: (ms: number) => string): Promise<Problem[]> {
     const out: Problem[] = [];
     const seen = new Set<string>();
     const clash = (name: string, programmeId: string | null, broadcastId: string | null, theirs: ResolvedTargets, from: number, to: number) => {
@@ -115,10 +116,10 @@ export class ProgrammeChecks {
       seen.add(e.programme.id);
       clash(e.programme.name, e.programme.id, null, e.targets!, hit, hit + e.version.durationMs);
     }
-    for (const b of this.broadcasts.startingBetween(now, now + CLASH_WINDOW_MS, ['pending_approval', 'scheduled'], false)) {
+    for (const b of await this.broadcasts.startingBetween(now, now + CLASH_WINDOW_MS, ['pending_approval', 'scheduled'], false)) {
       if (b.level !== 'normal' || b.startAt === null) continue;
       const t = this.broadcasts.clustersOf(b);
-      const length = this.broadcasts.lengthOf(b);
+      const length = await this.broadcasts.lengthOf(b);
       if (!t || !shares(t, c.targets) || firstOverlap(mine, c.durationMs, [b.startAt], length) === null) continue;
       clash(b.title, null, b.id, t, b.startAt, b.startAt + length);
     }

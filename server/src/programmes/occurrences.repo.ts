@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, lt, ne } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { programmeOccurrences } from '../db/schema.ts';
+import { first, type Db, type Tx } from '../db/client.ts';
+import type { programmeOccurrences } from '../db/schema.ts';
 
 export type OccurrenceRow = typeof programmeOccurrences.$inferSelect;
 /** planned (a broadcast exists), missed (reason), superseded (its version no longer airs), moving (being placed again) */
@@ -11,43 +11,54 @@ export class OccurrencesRepo {
   constructor(private db: Db) {}
 
   /** Insert-or-ignore: a row already there means the occurrence was dealt with (by this run or one before a crash). */
-  insert(row: OccurrenceRow): boolean {
-    return this.db.insert(programmeOccurrences).values(row).onConflictDoNothing().run().changes === 1;
+  async insert(row: OccurrenceRow, tx?: Tx): Promise<boolean> {
+    const { programmeOccurrences } = this.db.t;
+    const added = await this.db.run(tx, (q) => q.insert(programmeOccurrences).values(row).onConflictDoNothing().returning({ programmeId: programmeOccurrences.programmeId }));
+    return added.length === 1;
   }
-  update(programmeId: string, version: number, occurrenceAt: number, patch: Partial<OccurrenceRow>): void {
-    this.db
-      .update(programmeOccurrences)
-      .set(patch)
-      .where(and(eq(programmeOccurrences.programmeId, programmeId), eq(programmeOccurrences.version, version), eq(programmeOccurrences.occurrenceAt, occurrenceAt)))
-      .run();
-  }
-  get(programmeId: string, version: number, occurrenceAt: number): OccurrenceRow | null {
-    return (
-      this.db
-        .select()
-        .from(programmeOccurrences)
-        .where(and(eq(programmeOccurrences.programmeId, programmeId), eq(programmeOccurrences.version, version), eq(programmeOccurrences.occurrenceAt, occurrenceAt)))
-        .get() ?? null
+  async update(programmeId: string, version: number, occurrenceAt: number, patch: Partial<OccurrenceRow>, tx?: Tx): Promise<void> {
+    const { programmeOccurrences } = this.db.t;
+    await this.db.run(tx, (q) =>
+      q
+        .update(programmeOccurrences)
+        .set(patch)
+        .where(and(eq(programmeOccurrences.programmeId, programmeId), eq(programmeOccurrences.version, version), eq(programmeOccurrences.occurrenceAt, occurrenceAt))),
     );
   }
-  inState(state: OccurrenceState): OccurrenceRow[] {
-    return this.db.select().from(programmeOccurrences).where(eq(programmeOccurrences.state, state)).all();
+  get(programmeId: string, version: number, occurrenceAt: number, tx?: Tx): Promise<OccurrenceRow | null> {
+    const { programmeOccurrences } = this.db.t;
+    return this.db
+      .run(tx, (q) =>
+        q
+          .select()
+          .from(programmeOccurrences)
+          .where(and(eq(programmeOccurrences.programmeId, programmeId), eq(programmeOccurrences.version, version), eq(programmeOccurrences.occurrenceAt, occurrenceAt)))
+          .limit(1),
+      )
+      .then(first);
+  }
+  inState(state: OccurrenceState, tx?: Tx): Promise<OccurrenceRow[]> {
+    const { programmeOccurrences } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(programmeOccurrences).where(eq(programmeOccurrences.state, state)));
   }
   /** Planned rows starting after `after`. */
-  plannedAfter(after: number): OccurrenceRow[] {
-    return this.db.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), gte(programmeOccurrences.startAt, after))).all();
+  plannedAfter(after: number, tx?: Tx): Promise<OccurrenceRow[]> {
+    const { programmeOccurrences } = this.db.t;
+    return this.db.run(tx, (q) => q.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), gte(programmeOccurrences.startAt, after))));
   }
   /**
    * For every programme, the occurrence instants its given version must not plan again within [from, to): its own
    * rows, and other versions' rows unless superseded. One read for the whole planner run.
    */
-  knownAll(from: number, to: number, versions: Map<string, number>): Map<string, Set<number>> {
+  async knownAll(from: number, to: number, versions: Map<string, number>, tx?: Tx): Promise<Map<string, Set<number>>> {
+    const { programmeOccurrences } = this.db.t;
     const out = new Map<string, Set<number>>();
-    const rows = this.db
-      .select({ programmeId: programmeOccurrences.programmeId, at: programmeOccurrences.occurrenceAt, version: programmeOccurrences.version, state: programmeOccurrences.state })
-      .from(programmeOccurrences)
-      .where(and(gte(programmeOccurrences.occurrenceAt, from), lt(programmeOccurrences.occurrenceAt, to)))
-      .all();
+    const rows = await this.db.run(tx, (q) =>
+      q
+        .select({ programmeId: programmeOccurrences.programmeId, at: programmeOccurrences.occurrenceAt, version: programmeOccurrences.version, state: programmeOccurrences.state })
+        .from(programmeOccurrences)
+        .where(and(gte(programmeOccurrences.occurrenceAt, from), lt(programmeOccurrences.occurrenceAt, to))),
+    );
     for (const r of rows) {
       if (r.version !== versions.get(r.programmeId) && r.state === 'superseded') continue;
       let set = out.get(r.programmeId);
@@ -57,13 +68,17 @@ export class OccurrencesRepo {
     return out;
   }
   /** Planned rows airing within [from, to) — the cluster time already taken. */
-  plannedBetween(from: number, to: number): OccurrenceRow[] {
-    return this.db.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), lt(programmeOccurrences.startAt, to), gte(programmeOccurrences.endAt, from))).all();
+  plannedBetween(from: number, to: number, tx?: Tx): Promise<OccurrenceRow[]> {
+    const { programmeOccurrences } = this.db.t;
+    return this.db.run(tx, (q) =>
+      q.select().from(programmeOccurrences).where(and(eq(programmeOccurrences.state, 'planned'), lt(programmeOccurrences.startAt, to), gte(programmeOccurrences.endAt, from))),
+    );
   }
   /** Every row starting within [from, to), for the timetable. */
-  between(from: number, to: number, programmeIds?: string[]): OccurrenceRow[] {
+  between(from: number, to: number, programmeIds?: string[], tx?: Tx): Promise<OccurrenceRow[]> {
+    const { programmeOccurrences } = this.db.t;
     const w = [gte(programmeOccurrences.startAt, from), lt(programmeOccurrences.startAt, to), ne(programmeOccurrences.state, 'superseded')];
     if (programmeIds) w.push(inArray(programmeOccurrences.programmeId, programmeIds));
-    return this.db.select().from(programmeOccurrences).where(and(...w)).all();
+    return this.db.run(tx, (q) => q.select().from(programmeOccurrences).where(and(...w)));
   }
 }

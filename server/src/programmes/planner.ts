@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BroadcastsService } from '../broadcasts/broadcasts.service.ts';
+import type { Tx } from '../db/tx.ts';
 import type { Clock } from '../shared/clock.ts';
 import { instants, type Entry, type ProgrammeCatalog } from './catalog.ts';
 import { BusyMap, type Busy } from './busy.ts';
@@ -58,7 +59,8 @@ export class Planner {
     private ledger: OccurrencesRepo,
     private broadcasts: BroadcastsService,
     private clock: Clock,
-    private playable: (contentId: string) => boolean,
+    /** whether a content item (or `relay:<source id>`) can air; may answer from the database */
+    private playable: (contentId: string) => boolean | Promise<boolean>,
     private horizonMs: number,
   ) {}
 
@@ -67,15 +69,15 @@ export class Planner {
     const horizon = now + this.horizonMs;
     const result: PlanResult = { planned: 0, missed: 0, replaced: await this.replaceStale(now), moved: 0 };
     this.ready.clear();
-    const live = this.catalog.live();
-    const busy = this.busy(now, horizon, live);
+    const live = await this.catalog.live();
+    const busy = await this.busy(now, horizon, live);
     const candidates: Candidate[] = [];
     // Occurrences a crash caught while being moved out of the way: placed again first.
-    for (const r of this.ledger.inState('moving')) {
-      const e = this.catalog.entryOf(r.programmeId, r.version);
+    for (const r of await this.ledger.inState('moving')) {
+      const e = await this.catalog.entryOf(r.programmeId, r.version);
       if (e) candidates.push({ entry: e, at: r.occurrenceAt, moving: r });
     }
-    const known = this.ledger.knownAll(now - LOOKBACK_MS - 1, horizon, new Map(live.map((e) => [e.programme.id, e.version.version])));
+    const known = await this.ledger.knownAll(now - LOOKBACK_MS - 1, horizon, new Map(live.map((e) => [e.programme.id, e.version.version])));
     for (const e of live) {
       const from = Math.max(e.version.approvedAt ?? now, now - LOOKBACK_MS);
       const mine = known.get(e.programme.id);
@@ -94,7 +96,7 @@ export class Planner {
     }
     if (this.flagDue) {
       this.flagDue = false;
-      this.flagQuiet(now);
+      await this.flagQuiet(now);
     }
     return result;
   }
@@ -108,43 +110,43 @@ export class Planner {
    * Quiet hours changed after an occurrence was planned: it is flagged (the timetable shows it) for the operator to
    * decide, not moved behind their back — devices may already hold it. A flag clears when the rules allow it again.
    */
-  private flagQuiet(now: number): void {
-    for (const r of this.ledger.plannedAfter(now)) {
-      const e = this.catalog.entryOf(r.programmeId, r.version);
+  private async flagQuiet(now: number): Promise<void> {
+    for (const r of await this.ledger.plannedAfter(now)) {
+      const e = await this.catalog.entryOf(r.programmeId, r.version);
       if (!e) continue;
       const inside = e.quiet.some((q) => q.intervals(r.startAt, r.endAt).length > 0);
       const flag = inside ? 'quiet_hours' : null;
-      if (flag !== r.flag) this.ledger.update(r.programmeId, r.version, r.occurrenceAt, { flag });
+      if (flag !== r.flag) await this.ledger.update(r.programmeId, r.version, r.occurrenceAt, { flag });
     }
   }
 
   /** Planned airings of versions that no longer air (a change approved, a programme deleted) are withdrawn. */
   private async replaceStale(now: number): Promise<number> {
-    const live = new Map(this.catalog.live().map((e) => [e.programme.id, e.version.version]));
+    const live = new Map((await this.catalog.live()).map((e) => [e.programme.id, e.version.version]));
     let n = 0;
-    for (const r of this.ledger.plannedAfter(now + REPLACE_MARGIN_MS)) {
+    for (const r of await this.ledger.plannedAfter(now + REPLACE_MARGIN_MS)) {
       if (live.get(r.programmeId) === r.version) continue;
       // Withdrawn first, marked after: a crash between leaves a row that is withdrawn again, never a stale airing.
       if (r.broadcastId) await this.broadcasts.withdraw(r.broadcastId, 'planner');
-      this.ledger.update(r.programmeId, r.version, r.occurrenceAt, { state: 'superseded' });
+      await this.ledger.update(r.programmeId, r.version, r.occurrenceAt, { state: 'superseded' });
       n++;
     }
     return n;
   }
 
   /** Cluster time taken around the window: planned occurrences and one-off normal broadcasts. */
-  private busy(now: number, horizon: number, live: Entry[]): BusyMap {
+  private async busy(now: number, horizon: number, live: Entry[]): Promise<BusyMap> {
     const map = new BusyMap();
     const byId = new Map(live.map((e) => [`${e.programme.id}@${e.version.version}`, e]));
-    for (const r of this.ledger.plannedBetween(now - MARGIN_MS, horizon + MARGIN_MS)) {
-      const e = byId.get(`${r.programmeId}@${r.version}`) ?? this.catalog.entryOf(r.programmeId, r.version);
+    for (const r of await this.ledger.plannedBetween(now - MARGIN_MS, horizon + MARGIN_MS)) {
+      const e = byId.get(`${r.programmeId}@${r.version}`) ?? (await this.catalog.entryOf(r.programmeId, r.version));
       if (!e?.targets || e.body.level !== 'normal') continue;
       map.add(e.targets.clusters.keys(), { from: r.startAt, to: r.endAt, title: e.programme.name, programmeId: r.programmeId, broadcastId: r.broadcastId, rule: e.body.onClash ?? 'refuse', key: { programmeId: r.programmeId, version: r.version, occurrenceAt: r.occurrenceAt } });
     }
-    for (const b of this.broadcasts.startingBetween(now - MARGIN_MS, horizon + MARGIN_MS, ['pending_approval', 'scheduled', 'airing'], false)) {
+    for (const b of await this.broadcasts.startingBetween(now - MARGIN_MS, horizon + MARGIN_MS, ['pending_approval', 'scheduled', 'airing'], false)) {
       if (b.level !== 'normal' || b.startAt === null || b.expiresAt === null) continue;
       const t = this.broadcasts.clustersOf(b);
-      const length = this.broadcasts.lengthOf(b);
+      const length = await this.broadcasts.lengthOf(b);
       if (t) map.add(t.clusters.keys(), { from: b.startAt, to: b.startAt + length, title: b.title, programmeId: null, broadcastId: b.id, rule: 'first' });
     }
     return map;
@@ -154,8 +156,8 @@ export class Planner {
     const { entry: e, at } = c;
     const key = { programmeId: e.programme.id, version: e.version.version, occurrenceAt: at };
     const d = e.version.durationMs;
-    const miss = (reason: MissReason) => {
-      this.record({ ...key, startAt: at, endAt: at + d, state: 'missed', reason, broadcastId: null, flag: null, plannedAt: now }, c.moving);
+    const miss = async (reason: MissReason) => {
+      await this.record({ ...key, startAt: at, endAt: at + d, state: 'missed', reason, broadcastId: null, flag: null, plannedAt: now }, c.moving);
       return 'missed' as const;
     };
     if (!c.moving && at < now - LATE_PLAN_MS) return miss('not_planned');
@@ -164,7 +166,7 @@ export class Planner {
     // A relay programme needs its source to still exist, as a file programme needs its content.
     const need = e.version.contentId ?? `relay:${relay?.sourceId}`;
     let ok = this.ready.get(need);
-    if (ok === undefined) this.ready.set(need, (ok = this.playable(need)));
+    if (ok === undefined) this.ready.set(need, (ok = await this.playable(need)));
     if (!ok) return miss('content_missing');
     let start = c.moving ? Math.max(c.moving.startAt, at) : at;
     for (let round = 0; round < 24; round++) {
@@ -188,7 +190,7 @@ export class Planner {
     }
     const id = occurrenceBroadcastId(key.programmeId, key.version, at, start);
     const row: OccurrenceRow = { ...key, startAt: start, endAt: start + d, state: 'planned', reason: start !== at ? 'moved' : null, broadcastId: id, flag: null, plannedAt: now };
-    this.broadcasts.planned(
+    await this.broadcasts.planned(
       {
         id,
         programmeId: key.programmeId,
@@ -205,27 +207,30 @@ export class Planner {
         approvedBy: e.version.approvedBy,
         approvedAt: e.version.approvedAt,
       },
-      () => this.record(row, c.moving),
+      (tx) => this.record(row, c.moving, tx),
     );
     if (e.body.level === 'normal') busy.add(e.targets.clusters.keys(), { from: start, to: start + d, title: e.programme.name, programmeId: key.programmeId, broadcastId: id, rule: e.body.onClash ?? 'refuse', key });
     return 'planned';
   }
 
-  /** A new row, or — for an occurrence moved out of the way — the same row with its new placement. */
-  private record(row: OccurrenceRow, moving?: OccurrenceRow): void {
-    if (moving) this.ledger.update(row.programmeId, row.version, row.occurrenceAt, row);
-    else this.ledger.insert(row);
+  /**
+   * A new row, or — for an occurrence moved out of the way — the same row with its new placement. Inside `tx` when
+   * written with its broadcast.
+   */
+  private async record(row: OccurrenceRow, moving?: OccurrenceRow, tx?: Tx): Promise<void> {
+    if (moving) await this.ledger.update(row.programmeId, row.version, row.occurrenceAt, row, tx);
+    else await this.ledger.insert(row, tx);
   }
 
   /** Takes a planned occurrence out of its time so a 'first' programme can have it; it is placed again after. */
   private async displace(b: Busy, busy: BusyMap, requeue: (moved: Candidate) => void): Promise<void> {
     busy.remove(b);
     const k = b.key!;
-    const e = this.catalog.entryOf(k.programmeId, k.version);
-    const row = this.ledger.get(k.programmeId, k.version, k.occurrenceAt);
+    const e = await this.catalog.entryOf(k.programmeId, k.version);
+    const row = await this.ledger.get(k.programmeId, k.version, k.occurrenceAt);
     if (!e || !row) return;
     // Marked before it is withdrawn: a crash in between leaves a 'moving' row the next run places again.
-    this.ledger.update(k.programmeId, k.version, k.occurrenceAt, { state: 'moving' });
+    await this.ledger.update(k.programmeId, k.version, k.occurrenceAt, { state: 'moving' });
     if (b.broadcastId) await this.broadcasts.withdraw(b.broadcastId, 'planner');
     requeue({ entry: e, at: k.occurrenceAt, moving: { ...row, state: 'moving' } });
   }

@@ -36,7 +36,7 @@ export const programmesRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   );
 
   app.delete('/programmes/:id', { config: { roles: editors }, schema: { tags, params } }, async (req, reply) => {
-    s.programmes.delete(req.params.id, req.actor);
+    await s.programmes.delete(req.params.id, req.actor);
     return reply.status(204).send();
   });
 };

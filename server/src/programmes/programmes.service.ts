@@ -42,13 +42,17 @@ export class ProgrammesService {
     private audit: AuditService,
     private bus: Bus,
     private clock: Clock,
-    private personName: (username: string) => string | null = () => null,
+    /** a person's display name (from the accounts, which may read the database) */
+    private personName: (username: string) => string | null | Promise<string | null> = () => null,
   ) {}
 
-  /** Relay items: 404/400 unless the source may be relayed to these areas (set once the live capability exists). */
-  private relayCheck: ((sourceId: string, areaIds: string[], actor: Actor) => void) | null = null;
+  /**
+   * Relay items: 404/400 unless the source may be relayed to these areas (set once the live capability exists).
+   * Throws, or rejects: what it returns is awaited.
+   */
+  private relayCheck: ((sourceId: string, areaIds: string[], actor: Actor) => unknown) | null = null;
 
-  useRelays(check: (sourceId: string, areaIds: string[], actor: Actor) => void): void {
+  useRelays(check: (sourceId: string, areaIds: string[], actor: Actor) => unknown): void {
     this.relayCheck = check;
   }
 
@@ -56,113 +60,117 @@ export class ProgrammesService {
     this.mayCreate(actor);
     const r = await this.resolve(input, actor);
     const now = this.clock.now();
-    return { durationMs: r.durationMs, clusters: r.targets.clusters.size, next: this.next(input, now), problems: this.checks.problems({ programmeId, body: input, durationMs: r.durationMs, targets: r.targets }, now) };
+    return { durationMs: r.durationMs, clusters: r.targets.clusters.size, next: this.next(input, now), problems: await this.checks.problems({ programmeId, body: input, durationMs: r.durationMs, targets: r.targets }, now) };
   }
 
   async create(input: ProgrammeInput, actor: Actor): Promise<Programme> {
     this.mayCreate(actor);
     const r = await this.resolve(input, actor);
-    this.refuseProblems(null, input, r);
+    await this.refuseProblems(null, input, r);
     const id = newId('pg');
     const now = this.clock.now();
     const approval = approvalFor(actor, input.level, r.targets.areaIds, this.areas);
-    const colour = input.colour ?? COLOURS[this.repo.current().length % COLOURS.length];
-    this.repo.transaction(() => {
-      this.repo.insert({ id, name: input.name, areaId: input.areaId, colour, liveVersion: approval === 'pending' ? null : 1, pendingVersion: approval === 'pending' ? 1 : null, latestVersion: 1, createdBy: actor.name, createdAt: now });
-      this.repo.insertVersion(this.versionRow(id, 1, input, r, actor, approval === 'pending' ? null : now));
+    const colour = input.colour ?? COLOURS[(await this.repo.current()).length % COLOURS.length];
+    await this.repo.transaction(async (tx) => {
+      await this.repo.insert({ id, name: input.name, areaId: input.areaId, colour, liveVersion: approval === 'pending' ? null : 1, pendingVersion: approval === 'pending' ? 1 : null, latestVersion: 1, createdBy: actor.name, createdAt: now }, tx);
+      await this.repo.insertVersion(this.versionRow(id, 1, input, r, actor, approval === 'pending' ? null : now), tx);
     });
-    this.audit.record(actor, 'programme.create', { type: 'programme', id }, { name: input.name, state: approval });
-    this.changed(id, approval === 'pending' ? 'submitted' : 'saved', actor);
+    await this.audit.record(actor, 'programme.create', { type: 'programme', id }, { name: input.name, state: approval });
+    await this.changed(id, approval === 'pending' ? 'submitted' : 'saved', actor);
     return this.get(id, actor);
   }
 
   async update(id: string, input: ProgrammeInput, actor: Actor): Promise<Programme> {
     this.mayCreate(actor);
-    const p = this.load(id, actor);
+    const p = await this.load(id, actor);
     if (p.deletedAt !== null) throw conflict('the programme was deleted');
     const r = await this.resolve(input, actor);
-    this.refuseProblems(id, input, r);
+    await this.refuseProblems(id, input, r);
     const now = this.clock.now();
     const approval = approvalFor(actor, input.level, r.targets.areaIds, this.areas);
     const v = p.latestVersion + 1;
-    this.repo.transaction(() => {
+    await this.repo.transaction(async (tx) => {
       // A change waiting for approval replaces an earlier one that waited; the live version airs meanwhile.
-      if (p.pendingVersion !== null) this.repo.updateVersion(id, p.pendingVersion, { state: 'withdrawn' });
-      if (approval !== 'pending' && p.liveVersion !== null) this.repo.updateVersion(id, p.liveVersion, { state: 'superseded' });
-      this.repo.insertVersion(this.versionRow(id, v, input, r, actor, approval === 'pending' ? null : now));
-      this.repo.update(id, { name: input.name, areaId: input.areaId, colour: input.colour ?? p.colour, latestVersion: v, ...(approval === 'pending' ? { pendingVersion: v } : { liveVersion: v, pendingVersion: null }) });
+      if (p.pendingVersion !== null) await this.repo.updateVersion(id, p.pendingVersion, { state: 'withdrawn' }, tx);
+      if (approval !== 'pending' && p.liveVersion !== null) await this.repo.updateVersion(id, p.liveVersion, { state: 'superseded' }, tx);
+      await this.repo.insertVersion(this.versionRow(id, v, input, r, actor, approval === 'pending' ? null : now), tx);
+      await this.repo.update(id, { name: input.name, areaId: input.areaId, colour: input.colour ?? p.colour, latestVersion: v, ...(approval === 'pending' ? { pendingVersion: v } : { liveVersion: v, pendingVersion: null }) }, tx);
     });
-    this.audit.record(actor, 'programme.update', { type: 'programme', id }, { version: v, state: approval });
-    this.changed(id, approval === 'pending' ? 'submitted' : 'saved', actor);
+    await this.audit.record(actor, 'programme.update', { type: 'programme', id }, { version: v, state: approval });
+    await this.changed(id, approval === 'pending' ? 'submitted' : 'saved', actor);
     return this.get(id, actor);
   }
 
-  approve(id: string, actor: Actor): Programme {
-    const p = this.load(id, actor);
+  async approve(id: string, actor: Actor): Promise<Programme> {
+    const p = await this.load(id, actor);
     if (p.pendingVersion === null || p.deletedAt !== null) throw conflict('nothing of this programme awaits approval');
-    const v = this.repo.version(id, p.pendingVersion)!;
+    const v = (await this.repo.version(id, p.pendingVersion))!;
     const now = this.clock.now();
-    this.repo.transaction(() => {
-      if (p.liveVersion !== null) this.repo.updateVersion(id, p.liveVersion, { state: 'superseded' });
-      this.repo.updateVersion(id, v.version, { state: 'approved', approvedBy: actor.name, approvedAt: now });
-      this.repo.update(id, { liveVersion: v.version, pendingVersion: null });
+    await this.repo.transaction(async (tx) => {
+      if (p.liveVersion !== null) await this.repo.updateVersion(id, p.liveVersion, { state: 'superseded' }, tx);
+      await this.repo.updateVersion(id, v.version, { state: 'approved', approvedBy: actor.name, approvedAt: now }, tx);
+      await this.repo.update(id, { liveVersion: v.version, pendingVersion: null }, tx);
     });
-    this.audit.record(actor, 'programme.approve', { type: 'programme', id }, { version: v.version });
-    this.changed(id, 'approved', actor);
+    await this.audit.record(actor, 'programme.approve', { type: 'programme', id }, { version: v.version });
+    await this.changed(id, 'approved', actor);
     return this.get(id, actor);
   }
 
-  reject(id: string, reason: string, actor: Actor): Programme {
-    const p = this.load(id, actor);
+  async reject(id: string, reason: string, actor: Actor): Promise<Programme> {
+    const p = await this.load(id, actor);
     if (p.pendingVersion === null || p.deletedAt !== null) throw conflict('nothing of this programme awaits approval');
-    this.repo.transaction(() => {
-      this.repo.updateVersion(id, p.pendingVersion!, { state: 'rejected', rejectReason: reason });
-      this.repo.update(id, { pendingVersion: null });
+    await this.repo.transaction(async (tx) => {
+      await this.repo.updateVersion(id, p.pendingVersion!, { state: 'rejected', rejectReason: reason }, tx);
+      await this.repo.update(id, { pendingVersion: null }, tx);
     });
-    this.audit.record(actor, 'programme.reject', { type: 'programme', id }, { version: p.pendingVersion, reason });
-    this.changed(id, 'rejected', actor);
+    await this.audit.record(actor, 'programme.reject', { type: 'programme', id }, { version: p.pendingVersion, reason });
+    await this.changed(id, 'rejected', actor);
     return this.get(id, actor);
   }
 
-  delete(id: string, actor: Actor): void {
+  async delete(id: string, actor: Actor): Promise<void> {
     this.mayCreate(actor);
-    const p = this.load(id, actor);
+    const p = await this.load(id, actor);
     if (p.deletedAt !== null) return;
-    this.repo.update(id, { deletedAt: this.clock.now(), deletedBy: actor.name });
-    this.audit.record(actor, 'programme.delete', { type: 'programme', id });
-    this.changed(id, 'deleted', actor);
+    await this.repo.update(id, { deletedAt: this.clock.now(), deletedBy: actor.name });
+    await this.audit.record(actor, 'programme.delete', { type: 'programme', id });
+    await this.changed(id, 'deleted', actor);
   }
 
   /** Programmes whose approved or waiting version airs this content item: it must not be deleted. */
   /** Programmes that relay this source (an airing or waiting version). */
-  relaying(sourceId: string): string[] {
+  relaying(sourceId: string): Promise<string[]> {
     return this.repo.relaying(sourceId);
   }
 
-  usingContent(contentId: string): { broadcastId: string; title: string; state: string }[] {
-    const hit = this.repo.contentInUse().get(contentId);
+  async usingContent(contentId: string): Promise<{ broadcastId: string; title: string; state: string }[]> {
+    const hit = (await this.repo.contentInUse()).get(contentId);
     return hit ? [{ broadcastId: hit.programmeId, title: hit.name, state: 'programme' }] : [];
   }
 
-  get(id: string, actor: Actor): Programme {
-    return this.view(this.load(id, actor));
+  async get(id: string, actor: Actor): Promise<Programme> {
+    return this.view(await this.load(id, actor));
   }
 
-  list(q: ProgrammeQuery, actor: Actor): Programme[] {
+  async list(q: ProgrammeQuery, actor: Actor): Promise<Programme[]> {
     const under = q.areaId ? this.areas.descendants(q.areaId) : null;
-    return this.repo
-      .current()
-      .filter((p) => this.areas.inScope(actor.scope, p.areaId) && (!under || under.has(p.areaId)))
-      .map((p) => this.view(p))
+    const views: Programme[] = [];
+    for (const p of await this.repo.current()) if (this.areas.inScope(actor.scope, p.areaId) && (!under || under.has(p.areaId))) views.push(await this.view(p));
+    return views
       .filter((p) => !q.state || p.state === q.state)
       .sort((a, b) => (a.next[0]?.at ?? '9').localeCompare(b.next[0]?.at ?? '9') || a.name.localeCompare(b.name, 'vi'));
   }
 
-  private view(p: ProgrammeRow): Programme {
-    const live = p.liveVersion !== null ? this.repo.version(p.id, p.liveVersion) : null;
-    const pending = p.pendingVersion !== null ? this.repo.version(p.id, p.pendingVersion) : null;
+  private async view(p: ProgrammeRow): Promise<Programme> {
+    const live = p.liveVersion !== null ? await this.repo.version(p.id, p.liveVersion) : null;
+    const pending = p.pendingVersion !== null ? await this.repo.version(p.id, p.pendingVersion) : null;
     const shown = live ?? pending;
-    const latest = this.repo.version(p.id, p.latestVersion);
+    const latest = await this.repo.version(p.id, p.latestVersion);
+    const names = new Map<string, string | null>();
+    for (const v of [live, pending, latest]) {
+      for (const u of [v?.createdBy, v?.approvedBy]) if (u && !names.has(u)) names.set(u, await this.personName(u));
+    }
+    const name = (u: string) => names.get(u) ?? null;
     return {
       id: p.id,
       name: p.name,
@@ -170,9 +178,9 @@ export class ProgrammesService {
       areaName: this.areas.nameOf(p.areaId),
       colour: p.colour,
       state: stateOf(p, live, pending),
-      live: live ? versionView(live, this.personName) : null,
-      pending: pending ? versionView(pending, this.personName) : null,
-      rejected: latest?.state === 'rejected' ? versionView(latest, this.personName) : null,
+      live: live ? versionView(live, name) : null,
+      pending: pending ? versionView(pending, name) : null,
+      rejected: latest?.state === 'rejected' ? versionView(latest, name) : null,
       next: shown && p.deletedAt === null ? this.next(shown.body as ProgrammeInput, this.clock.now()) : [],
       createdAt: new Date(p.createdAt).toISOString(),
     };
@@ -203,8 +211,8 @@ export class ProgrammesService {
   }
 
   /** A save with a problem the operator has not chosen how to resolve is refused, naming it. */
-  private refuseProblems(id: string | null, input: ProgrammeInput, r: Resolved): void {
-    const problems = this.checks.problems({ programmeId: id, body: input, durationMs: r.durationMs, targets: r.targets }, this.clock.now());
+  private async refuseProblems(id: string | null, input: ProgrammeInput, r: Resolved): Promise<void> {
+    const problems = await this.checks.problems({ programmeId: id, body: input, durationMs: r.durationMs, targets: r.targets }, this.clock.now());
     const blocking = (p: Problem) => (p.kind === 'quiet_hours' ? input.onQuietHours !== 'move' : p.kind === 'session_cap' ? true : (input.onClash ?? 'refuse') === 'refuse');
     const bad = problems.filter(blocking);
     if (!bad.length) return;
@@ -224,7 +232,7 @@ export class ProgrammesService {
       if (input.items.length > 1) throw badRequest('a relay must be the only item of its programme', `body/items/${relay}`);
       if (!this.relayCheck) throw badRequest('live relays are not available on this server', 'body/items/0');
       try {
-        this.relayCheck(item.sourceId, targets.areaIds, actor);
+        await this.relayCheck(item.sourceId, targets.areaIds, actor);
       } catch (e) {
         if (e instanceof AppError) throw new AppError(e.statusCode, `item 1: ${e.message}`, 'body/items/0');
         throw e;
@@ -241,11 +249,11 @@ export class ProgrammesService {
       }
     }
     const contentId = ids.length === 1 ? ids[0] : (await this.content.join(ids, actor, input.name)).id;
-    return { contentId, durationMs: this.content.playable(contentId).durationMs, targets };
+    return { contentId, durationMs: (await this.content.playable(contentId)).durationMs, targets };
   }
 
-  private load(id: string, actor: Actor): ProgrammeRow {
-    const p = this.repo.get(id);
+  private async load(id: string, actor: Actor): Promise<ProgrammeRow> {
+    const p = await this.repo.get(id);
     if (!p || !this.areas.inScope(actor.scope, p.areaId)) throw notFound('programme', 'params/id');
     return p;
   }
@@ -254,10 +262,11 @@ export class ProgrammesService {
     if (!CREATORS.has(actor.role) && actor.role !== 'system') throw forbidden('only operators, approvers and admins make programmes');
   }
 
-  private changed(programmeId: string, change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved', actor: Actor): void {
+  private async changed(programmeId: string, change: 'submitted' | 'approved' | 'rejected' | 'deleted' | 'saved', actor: Actor): Promise<void> {
     this.catalog.invalidate();
-    const p = this.repo.get(programmeId);
-    this.bus.emit('programme.changed', { programmeId, areaId: p?.areaId ?? '', name: p?.name ?? '', change, by: actor.name, byName: this.personName(actor.name), createdBy: p?.createdBy ?? null });
+    const p = await this.repo.get(programmeId);
+    const byName = await this.personName(actor.name);
+    this.bus.emit('programme.changed', { programmeId, areaId: p?.areaId ?? '', name: p?.name ?? '', change, by: actor.name, byName, createdBy: p?.createdBy ?? null });
   }
 }
 

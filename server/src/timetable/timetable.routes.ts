@@ -14,7 +14,7 @@ export const timetableRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   // commune's speakers are silent, which is not for anyone who guesses a URL.
   app.get('/timetable.ics', { schema: { tags, querystring: TimetableQuerySchema } }, async (req, reply) => {
     const now = s.clock.now();
-    const t = s.timetable.query({ ...req.query, from: req.query.from ?? new Date(now - 86_400_000).toISOString(), to: req.query.to ?? new Date(now + 30 * 86_400_000).toISOString() }, req.actor);
+    const t = await s.timetable.query({ ...req.query, from: req.query.from ?? new Date(now - 86_400_000).toISOString(), to: req.query.to ?? new Date(now + 30 * 86_400_000).toISOString() }, req.actor);
     const name = req.query.clusterId ? s.clusters.nameOf(req.query.clusterId) : s.areas.nameOf(req.query.areaId ?? '');
     return reply
       .header('content-type', 'text/calendar; charset=utf-8')

@@ -46,22 +46,22 @@ export class TimetableService {
     private clock: Clock,
   ) {}
 
-  query(q: TimetableQuery, actor: Actor): Timetable {
+  async query(q: TimetableQuery, actor: Actor): Promise<Timetable> {
     const scope = this.scope(q, actor);
     const now = this.clock.now();
     const from = q.from ? Date.parse(q.from) : instantOf(wallDay(now, scope.zone), 0, scope.zone);
     const to = q.to ? Date.parse(q.to) : from + 7 * DAY_MS;
     if (to <= from) throw badRequest('"to" must be after "from"', 'querystring/to');
     if (to - from > MAX_RANGE_MS) throw badRequest('at most 31 days at a time', 'querystring/to');
-    const entries = this.entries(scope, from, to, now).sort((a, b) => a.startAt.localeCompare(b.startAt) || a.title.localeCompare(b.title, 'vi'));
+    const entries = (await this.entries(scope, from, to, now)).sort((a, b) => a.startAt.localeCompare(b.startAt) || a.title.localeCompare(b.title, 'vi'));
     const quiet = scope.quietSpec ? scope.quietSpec.intervals(from, to).map((i) => ({ from: iso(Math.max(i.from, from)), to: iso(Math.min(i.to, to)) })) : [];
     return { zone: scope.zone, from: iso(from), to: iso(to), entries, quiet, free: this.free(entries, scope, from, to, now) };
   }
 
   /** What plays now and what comes next, looking a week ahead. */
-  nowNext(q: TimetableQuery, actor: Actor): NowNext {
+  async nowNext(q: TimetableQuery, actor: Actor): Promise<NowNext> {
     const now = this.clock.now();
-    const t = this.query({ ...q, from: iso(now - 6 * 3_600_000), to: iso(now + 7 * DAY_MS) }, actor);
+    const t = await this.query({ ...q, from: iso(now - 6 * 3_600_000), to: iso(now + 7 * DAY_MS) }, actor);
     const live = (e: TimetableEntry) => !['missed', 'cancelled'].includes(e.state);
     const at = (e: TimetableEntry) => Date.parse(e.startAt);
     return {
@@ -84,36 +84,38 @@ export class TimetableService {
     return { zone: p.timeZone, quietSpec: p.quiet, has: (id) => ids.has(id), size: ids.size };
   }
 
-  private entries(scope: Scope, from: number, to: number, now: number): TimetableEntry[] {
+  private async entries(scope: Scope, from: number, to: number, now: number): Promise<TimetableEntry[]> {
     const touches = (e: Entry | null) => !!e?.targets && [...e.targets.clusters.keys()].some(scope.has);
     const out: TimetableEntry[] = [];
-    const rows = this.ledger.between(from, to).filter((r) => r.state !== 'superseded');
+    const rows = (await this.ledger.between(from, to)).filter((r) => r.state !== 'superseded');
     // The catalog's versions by key, built once: catalog.entryOf scans every live and pending version on each call,
     // which made this O(rows × programmes) — seconds at 20,000 programmes. The first match wins, as in entryOf;
     // a version neither live nor pending (a superseded one's rows) is still looked up there.
     const indexed = new Map<string, Entry>();
-    for (const e of [...this.catalog.live(), ...this.catalog.pending()]) {
+    const { live: liveEntries, pending: pendingEntries } = await this.catalog.versions();
+    for (const e of [...liveEntries, ...pendingEntries]) {
       const k = `${e.programme.id}@${e.version.version}`;
       if (!indexed.has(k)) indexed.set(k, e);
     }
     const relevant = new Map<string, Entry | null>();
-    const entryOf = (p: string, v: number) => {
-      const k = `${p}@${v}`;
-      if (!relevant.has(k)) relevant.set(k, indexed.get(k) ?? this.catalog.entryOf(p, v));
-      return relevant.get(k)!;
-    };
+    for (const r of rows) {
+      const k = `${r.programmeId}@${r.version}`;
+      if (!relevant.has(k)) relevant.set(k, indexed.get(k) ?? (await this.catalog.entryOf(r.programmeId, r.version)));
+    }
+    const entryOf = (p: string, v: number) => relevant.get(`${p}@${v}`)!;
     const mine = rows.filter((r) => touches(entryOf(r.programmeId, r.version)));
-    const oneOffs = this.broadcasts.startingBetween(from, to, ['pending_approval', 'scheduled', 'airing', 'done', 'expired', 'cancelled'], false).filter((b) => {
+    const oneOffs = (await this.broadcasts.startingBetween(from, to, ['pending_approval', 'scheduled', 'airing', 'done', 'expired', 'cancelled'], false)).filter((b) => {
       const t = this.broadcasts.clustersOf(b);
       return !!t && [...t.clusters.keys()].some(scope.has);
     });
     const broadcastIds = [...mine.map((r) => r.broadcastId).filter((x): x is string => !!x), ...oneOffs.map((b) => b.id)];
-    const outcome = this.outcomes(broadcastIds, scope);
+    const outcome = await this.outcomes(broadcastIds, scope);
     // Many broadcasts (a commune's week can hold tens of thousands): their states in one read of the range rather
     // than a query each — the planner's start when their ledger rows say; any not found there is read on its own.
     const ids = [...mine.map((r) => r.broadcastId), ...oneOffs.map((b) => b.id)].filter((x): x is string => !!x);
-    const inRange = ids.length > POINT_READS ? new Map(this.broadcasts.startingBetween(from, to, BROADCAST_STATES, true).map((b) => [b.id, b.state])) : new Map<string, string>();
-    const states = new Map(ids.map((id) => [id, inRange.get(id) ?? this.broadcasts.stateOf(id)]));
+    const inRange = ids.length > POINT_READS ? new Map((await this.broadcasts.startingBetween(from, to, BROADCAST_STATES, true)).map((b) => [b.id, b.state])) : new Map<string, string>();
+    const states = new Map<string, string | null>();
+    for (const id of ids) states.set(id, inRange.get(id) ?? (await this.broadcasts.stateOf(id)));
     const seen = new Set<string>();
     for (const r of mine) {
       const e = entryOf(r.programmeId, r.version)!;
@@ -129,7 +131,7 @@ export class TimetableService {
     }
     for (const b of oneOffs) {
       const o = outcome.get(b.id);
-      const end = b.startAt! + this.broadcasts.lengthOf(b);
+      const end = b.startAt! + (await this.broadcasts.lengthOf(b));
       const targeted = o?.targeted ?? 0;
       out.push({ key: b.id, programmeId: null, broadcastId: b.id, title: b.title, colour: null, level: b.level as TimetableEntry['level'], startAt: iso(b.startAt!), endAt: iso(end), ...this.progressWithReason(b.state, o, targeted, b.startAt!, end, now), flags: [] });
     }
@@ -142,13 +144,13 @@ export class TimetableService {
         out.push({ key: `${e.programme.id}:${e.version.version}:${at}`, programmeId: e.programme.id, broadcastId: null, title: e.programme.name, colour: e.programme.colour, level: e.body.level, startAt: iso(at), endAt: iso(at + e.version.durationMs), state, reason: null, clusters: { targeted, aired: 0, missed: 0 }, missedBy: [], flags });
       }
     };
-    const pendingOf = new Set(this.catalog.pending().map((e) => e.programme.id));
+    const pendingOf = new Set(pendingEntries.map((e) => e.programme.id));
     const live = new Set<string>();
-    for (const e of this.catalog.live()) {
+    for (const e of liveEntries) {
       live.add(e.programme.id);
       future(e, 'planned', pendingOf.has(e.programme.id) ? ['change_pending'] : []);
     }
-    for (const e of this.catalog.pending()) if (!live.has(e.programme.id)) future(e, 'pending_approval', []);
+    for (const e of pendingEntries) if (!live.has(e.programme.id)) future(e, 'pending_approval', []);
     return out;
   }
 
@@ -172,10 +174,10 @@ export class TimetableService {
     return { state: s, clusters, missedBy };
   }
 
-  private outcomes(broadcastIds: string[], scope: Scope): Map<string, Outcome> {
+  private async outcomes(broadcastIds: string[], scope: Scope): Promise<Map<string, Outcome>> {
     const out = new Map<string, Outcome>();
     const seen = new Map<string, Map<string, { aired: boolean; missed: string | null | undefined }>>();
-    for (const a of this.airings.outcomes(broadcastIds, scope.only)) {
+    for (const a of await this.airings.outcomes(broadcastIds, scope.only)) {
       if (!scope.has(a.clusterId) || a.state === 'cancelled') continue;
       const per = seen.get(a.broadcastId) ?? new Map();
       seen.set(a.broadcastId, per);

@@ -25,7 +25,7 @@ export const pronunciationsRoutes: FastifyPluginAsyncTypebox<{ services: { pronu
   app.post('/tts/pronunciations', {
     config: { roles: editors },
     schema: { tags, description: 'Adds a reading: `written` (whole word, as written) is spoken as `spoken`.', body: CreatePronunciationSchema, response: { 201: PronunciationSchema, 400: err, 403: err, 404: err, 409: err } },
-  }, async (req, reply) => reply.status(201).send(s.pronunciations.create(req.body, req.actor)));
+  }, async (req, reply) => reply.status(201).send(await s.pronunciations.create(req.body, req.actor)));
 
   app.patch('/tts/pronunciations/:id', {
     config: { roles: editors },
@@ -36,7 +36,7 @@ export const pronunciationsRoutes: FastifyPluginAsyncTypebox<{ services: { pronu
     config: { roles: editors },
     schema: { tags, params: PronunciationParamsSchema, response: { 204: Type.Null(), 403: err, 404: err } },
   }, async (req, reply) => {
-    s.pronunciations.delete(req.params.id, req.actor);
+    await s.pronunciations.delete(req.params.id, req.actor);
     return reply.status(204).send(null);
   });
 };

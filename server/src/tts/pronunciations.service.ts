@@ -23,38 +23,38 @@ export class PronunciationsService {
     private clock: Clock,
   ) {}
 
-  list(communeId: string, actor: Actor, field = 'querystring/communeId'): Pronunciation[] {
-    return this.repo.list(this.commune(communeId, actor, field)).map(toApi);
+  async list(communeId: string, actor: Actor, field = 'querystring/communeId'): Promise<Pronunciation[]> {
+    return (await this.repo.list(this.commune(communeId, actor, field))).map(toApi);
   }
 
-  create(input: CreatePronunciation, actor: Actor): Pronunciation {
+  async create(input: CreatePronunciation, actor: Actor): Promise<Pronunciation> {
     const communeId = this.commune(input.communeId, actor, 'body/communeId');
     const written = cleanWritten(input.written);
     const spoken = cleanSpoken(input.spoken);
-    if (this.repo.byWritten(communeId, written)) throw conflict(`"${written}" already has a reading in this commune; edit that one`, 'body/written');
-    if (this.repo.count(communeId) >= MAX_READINGS_PER_COMMUNE) throw conflict(`a commune keeps at most ${MAX_READINGS_PER_COMMUNE} readings`, 'body/written');
+    if (await this.repo.byWritten(communeId, written)) throw conflict(`"${written}" already has a reading in this commune; edit that one`, 'body/written');
+    if ((await this.repo.count(communeId)) >= MAX_READINGS_PER_COMMUNE) throw conflict(`a commune keeps at most ${MAX_READINGS_PER_COMMUNE} readings`, 'body/written');
     const now = this.clock.now();
     const id = newId('pr');
-    this.repo.insert({ id, communeId, written, spoken, createdBy: actor.name, createdAt: now, updatedAt: now });
-    this.audit.record(actor, 'pronunciation.create', { type: 'pronunciation', id }, { communeId, written, spoken });
-    return toApi(this.repo.get(id)!);
+    await this.repo.insert({ id, communeId, written, spoken, createdBy: actor.name, createdAt: now, updatedAt: now });
+    await this.audit.record(actor, 'pronunciation.create', { type: 'pronunciation', id }, { communeId, written, spoken });
+    return toApi((await this.repo.get(id))!);
   }
 
-  update(id: string, patch: UpdatePronunciation, actor: Actor): Pronunciation {
-    const row = this.owned(id, actor);
+  async update(id: string, patch: UpdatePronunciation, actor: Actor): Promise<Pronunciation> {
+    const row = await this.owned(id, actor);
     const written = patch.written !== undefined ? cleanWritten(patch.written) : row.written;
     const spoken = patch.spoken !== undefined ? cleanSpoken(patch.spoken) : row.spoken;
-    const other = this.repo.byWritten(row.communeId, written);
+    const other = await this.repo.byWritten(row.communeId, written);
     if (other && other.id !== id) throw conflict(`"${written}" already has a reading in this commune; edit that one`, 'body/written');
-    this.repo.update(id, { written, spoken, updatedAt: this.clock.now() });
-    this.audit.record(actor, 'pronunciation.update', { type: 'pronunciation', id }, { communeId: row.communeId, before: { written: row.written, spoken: row.spoken }, after: { written, spoken } });
-    return toApi(this.repo.get(id)!);
+    await this.repo.update(id, { written, spoken, updatedAt: this.clock.now() });
+    await this.audit.record(actor, 'pronunciation.update', { type: 'pronunciation', id }, { communeId: row.communeId, before: { written: row.written, spoken: row.spoken }, after: { written, spoken } });
+    return toApi((await this.repo.get(id))!);
   }
 
-  delete(id: string, actor: Actor): void {
-    const row = this.owned(id, actor);
-    this.repo.delete(id);
-    this.audit.record(actor, 'pronunciation.delete', { type: 'pronunciation', id }, { communeId: row.communeId, written: row.written, spoken: row.spoken });
+  async delete(id: string, actor: Actor): Promise<void> {
+    const row = await this.owned(id, actor);
+    await this.repo.delete(id);
+    await this.audit.record(actor, 'pronunciation.delete', { type: 'pronunciation', id }, { communeId: row.communeId, written: row.written, spoken: row.spoken });
   }
 
   /**
@@ -62,12 +62,12 @@ export class PronunciationsService {
    * commune a broadcast airs in (`airsIn`: its target areas; none when they span several); else of the actor's own
    * commune when exactly one is in their scope; else none.
    */
-  readingsFor(actor: Actor, areaId?: string, airsIn?: string[]): { communeId: string | null; readings: Reading[] } {
+  async readingsFor(actor: Actor, areaId?: string, airsIn?: string[]): Promise<{ communeId: string | null; readings: Reading[] }> {
     const communeId =
       areaId !== undefined ? this.commune(areaId, actor, 'body/communeId')
       : airsIn?.length ? single(airsIn.map((a) => this.nearestCommune(a)))
       : this.onlyCommune(actor);
-    return { communeId, readings: communeId ? this.repo.list(communeId).map(({ written, spoken }) => ({ written, spoken })) : [] };
+    return { communeId, readings: communeId ? (await this.repo.list(communeId)).map(({ written, spoken }) => ({ written, spoken })) : [] };
   }
 
   /** The commune an area is or lies in, if the actor may see it; 404 otherwise (no hint that it exists). */
@@ -86,8 +86,8 @@ export class PronunciationsService {
     return single(this.areas.list(actor.scope).map((a) => this.nearestCommune(a.id)).filter((c) => c !== null)); // a province in scope is not a commune of its own
   }
 
-  private owned(id: string, actor: Actor): PronunciationRow {
-    const row = this.repo.get(id);
+  private async owned(id: string, actor: Actor): Promise<PronunciationRow> {
+    const row = await this.repo.get(id);
     if (!row || !this.areas.inScope(actor.scope, row.communeId)) throw notFound('reading', 'params/id');
     return row;
   }

@@ -1,21 +1,27 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { ttsCache } from '../db/schema.ts';
+import { first, type Db, type Tx } from '../db/client.ts';
+import type { ttsCache } from '../db/schema.ts';
 
 /** Synthesis key → content id. */
 export class TtsCacheRepo {
   constructor(private db: Db) {}
-  get(key: string): string | null {
-    return this.db.select({ contentId: ttsCache.contentId }).from(ttsCache).where(eq(ttsCache.key, key)).get()?.contentId ?? null;
+  async get(key: string, tx?: Tx): Promise<string | null> {
+    const { ttsCache } = this.db.t;
+    const row = await this.db.run(tx, (q) => q.select({ contentId: ttsCache.contentId }).from(ttsCache).where(eq(ttsCache.key, key)).limit(1)).then(first);
+    return row?.contentId ?? null;
   }
-  put(key: string, contentId: string, at: number): void {
-    this.db.insert(ttsCache).values({ key, contentId, createdAt: at }).onConflictDoUpdate({ target: ttsCache.key, set: { contentId, createdAt: at } }).run();
+  async put(key: string, contentId: string, at: number, tx?: Tx): Promise<void> {
+    const { ttsCache } = this.db.t;
+    await this.db.run(tx, (q) => q.insert(ttsCache).values({ key, contentId, createdAt: at }).onConflictDoUpdate({ target: ttsCache.key, set: { contentId, createdAt: at } }));
   }
-  delete(key: string): void {
-    this.db.delete(ttsCache).where(eq(ttsCache.key, key)).run();
+  async delete(key: string, tx?: Tx): Promise<void> {
+    const { ttsCache } = this.db.t;
+    await this.db.run(tx, (q) => q.delete(ttsCache).where(eq(ttsCache.key, key)));
   }
-  /** Forgets every synthesis that produced this content item (it was deleted: the next request synthesises again). */
-  deleteByContent(contentId: string): number {
-    return this.db.delete(ttsCache).where(eq(ttsCache.contentId, contentId)).run().changes;
+  /** Forgets every synthesis that produced this content item (it was deleted: the next request synthesises again); returns how many. */
+  async deleteByContent(contentId: string, tx?: Tx): Promise<number> {
+    const { ttsCache } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.delete(ttsCache).where(eq(ttsCache.contentId, contentId)).returning({ key: ttsCache.key }));
+    return rows.length;
   }
 }

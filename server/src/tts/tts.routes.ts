@@ -35,7 +35,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: { tts: TtsService 
       response: { 200: TtsNormalisedSchema, 400: err, 403: err, 404: err },
     },
   }, async (req) => {
-    const { normalisedText, communeId } = s.tts.normalise(req.body, req.actor);
+    const { normalisedText, communeId } = await s.tts.normalise(req.body, req.actor);
     return { normalisedText, communeId };
   });
 

@@ -29,7 +29,7 @@ export interface SynthesisRequest {
 
 /** Where the commune readings come from (PronunciationsService). */
 export interface ReadingSource {
-  readingsFor(actor: Actor, areaId?: string, airsIn?: string[]): { communeId: string | null; readings: Reading[] };
+  readingsFor(actor: Actor, areaId?: string, airsIn?: string[]): Promise<{ communeId: string | null; readings: Reading[] }>;
 }
 
 /** The text as it will be spoken, with what decided it. */
@@ -90,21 +90,21 @@ export class TtsService {
    * What the synthesiser will be given, without synthesising: the commune readings and the reading rules applied.
    * Checks engine, voice and speed as synthesis would, since the voice's region decides how numbers are said.
    */
-  normalise(req: SynthesisRequest, actor: Actor): Normalised {
+  async normalise(req: SynthesisRequest, actor: Actor): Promise<Normalised> {
     const engine = this.engines.get(req.engine ?? this.defaultEngine);
     if (!engine) throw badRequest(`unknown engine "${req.engine}"; choose ${[...this.engines.keys()].join(' or ')}`, 'body/engine');
     const voice = req.voice ?? engine.voices()[0];
     if (!engine.voices().includes(voice)) throw badRequest(`unknown voice "${voice}"; ${engine.name} has ${engine.voices().join(', ')}`, 'body/voice');
     const speed = req.speed ?? 1;
     if (!(speed >= 0.5 && speed <= 2)) throw badRequest('speed must be between 0.5 and 2', 'body/speed');
-    const { communeId, readings } = this.opts.readings?.readingsFor(actor, req.communeId, req.airsIn) ?? { communeId: null, readings: [] };
+    const { communeId, readings } = (await this.opts.readings?.readingsFor(actor, req.communeId, req.airsIn)) ?? { communeId: null, readings: [] };
     // A Southern voice reads numbers the Southern way (ngàn, lẻ).
     const normalisedText = normaliseVietnamese(req.text, { south: /south/i.test(voice) }, readings);
     return { engine, voice, speed, normalisedText, communeId };
   }
 
   async synthesize(req: SynthesisRequest, actor: Actor): Promise<ContentRecord & { normalisedText: string }> {
-    const { engine, voice, speed, normalisedText: text } = this.normalise(req, actor);
+    const { engine, voice, speed, normalisedText: text } = await this.normalise(req, actor);
     if (!/[\p{L}\p{N}]/u.test(text)) throw badRequest('the text has nothing to read aloud', 'body/text');
     const record = await this.contentFor(req, actor, engine, voice, speed, text);
     return { ...record, normalisedText: text };
@@ -114,26 +114,26 @@ export class TtsService {
     const chime = { before: req.chime?.before === true, after: req.chime?.after === true };
     const key = createHash('sha256').update(JSON.stringify({ v: CACHE_VERSION, text, engine: engine.name, voice, speed, chime })).digest('hex');
 
-    const hit = this.cached(key);
-    if (hit) return Promise.resolve(hit);
+    // The cache lookup is part of the job in the map: no await between the map lookup and its entry, so identical
+    // concurrent requests share one lookup and one synthesis.
     const pending = this.inflight.get(key);
     if (pending) return pending;
     const title = req.title ?? titleOf(req.text);
-    const job = this.make(key, engine, text, voice, speed, chime, title, actor).finally(() => this.inflight.delete(key));
+    const job = (async () => (await this.cached(key)) ?? this.make(key, engine, text, voice, speed, chime, title, actor))().finally(() => this.inflight.delete(key));
     this.inflight.set(key, job);
     return job;
   }
 
-  private cached(key: string): ContentRecord | null {
-    const id = this.cache.get(key);
+  private async cached(key: string): Promise<ContentRecord | null> {
+    const id = await this.cache.get(key);
     if (!id) return null;
     try {
-      const record = this.content.get(id);
+      const record = await this.content.get(id);
       if (record.state === 'ready') return record;
     } catch {
       /* the item is gone: synthesise again */
     }
-    this.cache.delete(key);
+    await this.cache.delete(key);
     return null;
   }
 
@@ -151,7 +151,7 @@ export class TtsService {
         // The "file" here is our synthesis of the text, so a refusal (e.g. no audible sound) is about the text.
         throw err instanceof AppError && err.field === 'body/file' ? new AppError(err.statusCode, err.message, 'body/text') : err;
       });
-      this.cache.put(key, record.id, this.clock.now());
+      await this.cache.put(key, record.id, this.clock.now());
       return record;
     } finally {
       await Promise.all([rm(speech, { force: true }), rm(framed, { force: true })]);
