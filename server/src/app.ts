@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import './http/types.ts';
 import type { Config } from './config.ts';
-import { openDb, type Db } from './db/client.ts';
+import { LEADER_LOCK, openDb, type Db } from './db/client.ts';
+import { Leadership } from './jobs/leader.ts';
 import { listen, type Listener } from './mqtt/broker.ts';
 import { createEmbeddedLink, type EmbeddedLink } from './mqtt/embedded-link.ts';
 import { createExternalLink } from './mqtt/external-link.ts';
@@ -114,6 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   attachDeviceHandlers(link, services, app.log);
+  await external?.open();
 
   const listeners: Listener[] = [];
   const tooLarge = () => metrics.mqttRejected.inc({ reason: 'packet_too_large' });
@@ -167,7 +169,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(mapRoutes, { config: services.config, areas: services.areas });
   await app.register(webConsole);
 
-  const stopJobs = startBackgroundJobs(services, app.log);
+  // One instance alone on its database is the leader at once; beside others, whoever holds the lock (jobs/leader.ts).
+  const leadership = new Leadership(() => db.tryLock(LEADER_LOCK), (err) => app.log.warn({ err }, 'leader lock not taken'));
+  leadership.onChange((leader) => app.log.info({ leader }, leader ? 'this instance leads: periodic work runs here' : 'this instance no longer leads'));
+  await leadership.start();
+  const stopJobs = startBackgroundJobs(services, app.log, leadership);
   app.addHook('onReady', async () => {
     await services.accounts.bootstrap(app.log, config);
     if (external) {
@@ -181,6 +187,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await stopJobs();
+    await leadership.close();
     // Live streams end first: devices hear the end, recordings are filed while the database is still open.
     await services.liveSessions.close();
     await services.live.close();
@@ -190,6 +197,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await Promise.all(listeners.map((l) => l.close()));
     await link.close();
     await services.telemetry.flush(undefined, true);
+    await services.stopSharing();
     await db.close();
   });
   return app;

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from './services.ts';
+import type { Leadership } from './jobs/leader.ts';
 import { heartbeatTimeoutMs } from './config.ts';
 import { pruneRecordings } from './live/recording-retention.ts';
 
@@ -8,7 +9,10 @@ import { pruneRecordings } from './live/recording-retention.ts';
  * Work that must survive a restart — the planner, the broadcast window — runs from the durable job table
  * (jobs/job-runner.ts), ticked here; the rest are plain timers whose loss costs nothing.
  */
-export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => Promise<void> {
+export function startBackgroundJobs(s: Services, log: FastifyBaseLogger, leadership?: Leadership): () => Promise<void> {
+  // With several instances on one database, work that must happen once runs on the leader only; what each instance
+  // holds for itself (its telemetry buffer, its health store) it keeps doing (docs/architecture.md §2).
+  const leading = () => !leadership || leadership.isLeader;
   // Runs in flight, so that stopping waits for them: a run must not outlive the database it writes to.
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -18,10 +22,10 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
   };
   const failed = (name: string) => (err: unknown) => log.error({ err, job: name }, 'background job failed');
   // A run still going when the next is due (a slow database) is not doubled: that tick is skipped.
-  const every = (ms: number, name: string, fn: () => unknown) => {
+  const every = (ms: number, name: string, fn: () => unknown, scope: 'leader' | 'instance' = 'leader') => {
     let running = false;
     const t = setInterval(() => {
-      if (running) return;
+      if (running || (scope === 'leader' && !leading())) return;
       running = true;
       void track(Promise.resolve().then(fn).catch(failed(name)).finally(() => (running = false)));
     }, ms);
@@ -29,8 +33,9 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
     return t;
   };
   const timers = [
-    every(500, 'telemetry-flush', async () => s.metrics.telemetryRows.inc(await s.telemetry.flush((ms) => s.metrics.telemetryPersistLatency.observe(ms / 1000)))),
-    every(2_000, 'presence-sweep', () => s.presence.sweep()),
+    every(500, 'telemetry-flush', async () => s.metrics.telemetryRows.inc(await s.telemetry.flush((ms) => s.metrics.telemetryPersistLatency.observe(ms / 1000))), 'instance'),
+    // each instance's health store sweeps itself until presence is shared (§2 "Presence")
+    every(2_000, 'presence-sweep', () => s.presence.sweep(), 'instance'),
     every(5_000, 'command-expiry', () => s.commands.expire()),
     every(3_600_000, 'telemetry-retention', () => s.telemetry.prune(s.config.LOA_TELEMETRY_RETENTION_DAYS)),
     every(3_600_000, 'session-cleanup', () => s.accounts.pruneSessions()),
@@ -43,7 +48,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
   // Relays start a little before their slot and stop after it; cheap when nothing is live.
   let liveTicking = false;
   const live = setInterval(() => {
-    if (liveTicking) return;
+    if (liveTicking || !leading()) return;
     liveTicking = true;
     void track(s.live
       .tick()
@@ -58,7 +63,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
   ]) void track(s.jobs.register(spec).catch((err: unknown) => log.error({ err, job: spec.name }, 'durable job not registered')));
   let ticking = false;
   const tick = setInterval(() => {
-    if (ticking) return;
+    if (ticking || !leading()) return;
     ticking = true;
     void track(s.jobs
       .runDue()
@@ -71,6 +76,7 @@ export function startBackgroundJobs(s: Services, log: FastifyBaseLogger): () => 
   // Proof of play moves a broadcast to 'airing' and 'done'; react within a moment rather than at the next tick.
   let pending: NodeJS.Timeout | null = null;
   const offAiring = s.bus.on('airing.report', () => {
+    if (!leading()) return;
     pending ??= setTimeout(() => {
       pending = null;
       void track(Promise.resolve().then(() => s.broadcasts.progress()).catch(failed('broadcast-progress')));

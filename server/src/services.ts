@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import { heartbeatTimeoutMs } from './config.ts';
 import type { Db } from './db/client.ts';
 import { transactor } from './db/tx.ts';
+import { shareCaches } from './shared/instance-changes.ts';
 import { AreasRepo } from './areas/areas.repo.ts';
 import { AreasService } from './areas/areas.service.ts';
 import { AuditRepo } from './audit/audit.repo.ts';
@@ -81,7 +82,8 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
     opts.log?.error({ err }, 'deferred delivery bookkeeping failed');
   }, opts.scheduleBacklog);
   const audit = new AuditService(new AuditRepo(db), clock);
-  const areas = new AreasService(new AreasRepo(db), { timeZone: config.LOA_TIMEZONE, quietHours: config.LOA_QUIET_HOURS }, (areaId) => bus.emit('area.policy_changed', { areaId }));
+  const areaWrites = new Set<() => void>();
+  const areas = new AreasService(new AreasRepo(db), { timeZone: config.LOA_TIMEZONE, quietHours: config.LOA_QUIET_HOURS }, (areaId) => bus.emit('area.policy_changed', { areaId }), () => areaWrites.forEach((f) => f()));
   const directory = new DeviceDirectory(areas);
   const health = new HealthStore();
   const clustersRepo = new ClustersRepo(db);
@@ -228,7 +230,14 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
   await areas.start();
   await clusters.start();
   await alarms.start(); // after the clusters: catches up with the faults of the health store they loaded, then listens
-  return { config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs, live, liveRepo, liveSessions, relaySources };
+  // Beside other instances on one database: their registry and area changes reach these caches.
+  const stopSharing = await shareCaches(db, {
+    bus,
+    refreshClusters: (ids) => clusters.refresh(ids),
+    reloadAreas: () => areas.reload(),
+    invalidate: () => catalog.invalidate(),
+  }, (f) => areaWrites.add(f), (err) => opts.log?.error({ err }, 'a change made on another instance was not applied here'));
+  return { stopSharing, config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs, live, liveRepo, liveSessions, relaySources };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -136,7 +136,7 @@ export async function provision(srv: TestServer, n: number, areaId = 'test-commu
  * that connects before that is refused. Resolves once the broker holds every one of `ids`.
  */
 export async function brokerKnows(srv: TestServer, ids: string[]): Promise<void> {
-  const link = srv.app.loa.link;
+  const link = srv.app?.loa.link; // a server in another process (child-server.ts) has no app here: its devices retry
   if (!(link instanceof ExternalLink) || srv.config.LOA_MQTT_ACCOUNTS !== 'dynsec') return;
   for (const id of ids) await waitFor(async () => !(await link.dynsec.run([{ command: 'getClient', username: id }]))[0].error, 30_000, 50);
 }

@@ -38,6 +38,8 @@ export class AreasService {
     private defaults: PolicyDefaults = { timeZone: 'Asia/Ho_Chi_Minh', quietHours: '' },
     /** told when the rules in force in an area (and so beneath it) changed: its own, or what it inherits after a move */
     private onPolicyChanged: (areaId: string) => void = () => {},
+    /** told after each write of the tree (other instances reload theirs: shared/instance-changes.ts) */
+    private onChanged: () => void = () => {},
   ) {}
 
   /** Loads the tree into memory; once, before use (the registry's clusters are placed in it). */
@@ -159,6 +161,7 @@ export class AreasService {
     checkPolicy(input.policy);
     await this.repo.insert({ id, name: input.name, code: input.code ?? null, kind: input.kind, parentId: input.parentId ?? null, approvalPolicy: input.approvalPolicy ?? null, policy: input.policy ?? null });
     await this.reload();
+    this.onChanged();
     return this.get(id);
   }
 
@@ -175,6 +178,7 @@ export class AreasService {
     checkPolicy(patch.policy);
     await this.repo.update(id, patch);
     await this.reload();
+    this.onChanged();
     const after = this.get(id);
     if (JSON.stringify([before.policy, before.effectivePolicy]) !== JSON.stringify([after.policy, after.effectivePolicy])) this.onPolicyChanged(id);
     return after;
@@ -193,5 +197,6 @@ export class AreasService {
       throw conflict('area still has clusters; move or delete them first');
     }
     await this.reload();
+    this.onChanged();
   }
 }

@@ -32,6 +32,18 @@ export interface Db {
   transaction<T>(fn: (tx: Tx) => Promise<T>, outer?: Tx): Promise<T>;
   /** better-sqlite3 itself, for a repository's prepared statements on hot paths; absent on PostgreSQL */
   readonly sqlite?: Database.Database;
+  /**
+   * Takes the exclusive lock `key` unless another instance holds it (null then). Held until released or until the
+   * holder's connection dies — a killed instance loses it at once. On SQLite there is one instance: always granted.
+   */
+  tryLock(key: number): Promise<HeldLock | null>;
+  /** Tells every instance listening on `channel` (PostgreSQL NOTIFY; nothing on SQLite, whose one instance is all). */
+  notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Calls `fn` with each payload notified on `channel` by any instance (this one too). `fn(null)` after the
+   * listening connection was lost and made again: what was notified meanwhile is gone, so reload everything.
+   */
+  listen(channel: string, fn: (payload: string | null) => void): Promise<() => Promise<void>>;
   /** throws unless the database answers a trivial query (the health check's probe) */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -56,4 +68,14 @@ export async function openDb(opts: { url?: string; file: string; onError?: (err:
   }
   const { createDb } = await import('./sqlite.ts');
   return createDb(opts.file);
+}
+
+/** The lock whose holder is the leader of the instances sharing the database (jobs/leader.ts); 1 is the migrations'. */
+export const LEADER_LOCK = 2;
+
+/** An exclusive lock held for as long as its connection lives (a leader's, db/…: `Db.tryLock`). */
+export interface HeldLock {
+  /** settles when the lock is gone without release(): its connection died, so another instance may hold it now */
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
-import type { Db, Q, Tx } from './client.ts';
+import type { Db, HeldLock, Q, Tx } from './client.ts';
 import * as schema from './schema.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -57,6 +57,17 @@ export class SqliteDb implements Db {
       this.held = null;
       release();
     }
+  }
+
+  /** One process owns a SQLite file's server: it is the leader of itself. */
+  async tryLock(): Promise<HeldLock> {
+    return { lost: new Promise<void>(() => undefined), release: async () => undefined };
+  }
+
+  async notify(): Promise<void> {}
+
+  async listen(): Promise<() => Promise<void>> {
+    return async () => undefined;
   }
 
   async ping(): Promise<void> {

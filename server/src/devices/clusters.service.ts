@@ -69,6 +69,39 @@ export class ClustersService {
     return run;
   }
 
+  /**
+   * Another instance changed these clusters (shared/instance-changes.ts), or all of them when `ids` is null: memory
+   * follows the database. In turn with this instance's own writes.
+   */
+  refresh(ids: string[] | null): Promise<void> {
+    return this.exclusive(async () => {
+      const wanted = ids ?? [...new Set([...this.rows.keys(), ...(await this.repo.all()).map((r) => r.id)])];
+      const creds = new Map((await this.repo.credentials()).map((c) => [c.clusterId, c]));
+      const outputs = await this.repo.outputs(wanted);
+      for (const id of wanted) {
+        const row = await this.repo.get(id);
+        if (!row) {
+          const old = this.rows.get(id);
+          if (old) this.serials.delete(old.serial);
+          this.rows.delete(id);
+          this.outputs.delete(id);
+          this.revoked.delete(id);
+          this.directory.delete(id);
+          this.health.delete(id);
+          continue;
+        }
+        this.remember(row);
+        this.outputs.set(id, outputs.filter((o) => o.clusterId === id));
+        const secretHash = creds.get(id)?.secretHash ?? null;
+        if (secretHash) this.revoked.delete(id);
+        else this.revoked.add(id);
+        if (this.directory.has(id)) this.directory.patch(id, { areaId: row.areaId, secretHash });
+        else this.directory.set(id, { areaId: row.areaId, secretHash, customGroups: [] });
+        this.health.get(id);
+      }
+    });
+  }
+
   private async reread(id: string): Promise<void> {
     const r = await this.repo.get(id);
     if (r) this.remember(r);

@@ -57,6 +57,7 @@ export interface ExternalTlsOptions {
  */
 export class ExternalLink extends LinkEvents implements DeviceLink {
   private online = new Set<string>();
+  private early: { topic: string; payload: Buffer }[] | null = [];
   private cues = new Map<string, NodeJS.Timeout>();
   private directory?: AccountDirectory;
   readonly dynsec: Dynsec;
@@ -68,7 +69,15 @@ export class ExternalLink extends LinkEvents implements DeviceLink {
     // mqtt.js calls handleMessage for every inbound publish, after its 'message' event, and sends a QoS 1 PUBACK
     // only once the callback ran: QoS 0 goes on at once, QoS 1 once its handler settled.
     client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void): void => {
-      const settled = this.dispatch(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      if (this.early && parseTopic(packet.topic)?.kind === 'device') {
+        // What the broker kept for this instance's session arrives right after CONNACK, before the handlers are
+        // attached; held until open() (acknowledged now: holding the PUBACK would hold every packet behind it,
+        // the dynamic-security answers start-up waits for among them).
+        this.early.push({ topic: packet.topic, payload });
+        return callback();
+      }
+      const settled = this.dispatch(packet.topic, payload);
       if (settled && packet.qos > 0) void settled.then(() => callback());
       else callback();
     };
@@ -94,6 +103,13 @@ export class ExternalLink extends LinkEvents implements DeviceLink {
     const accounts = (this.accounts = new DeviceAccounts(this.dynsec, directory, this.serverUsername));
     bus.on('device.credential_issued', ({ clusterId, secret }) => void accounts.provision(clusterId, secret).catch((e) => onError(e, clusterId)));
     return accounts.reconcile();
+  }
+
+  /** The handlers are attached: device messages are handled from now on, those held since connecting first. */
+  async open(): Promise<void> {
+    const held = this.early ?? [];
+    this.early = null;
+    for (const m of held) await this.dispatch(m.topic, m.payload);
   }
 
   publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
