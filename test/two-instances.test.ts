@@ -85,7 +85,20 @@ describe.skipIf(!available)('two server instances on one Mosquitto and one Postg
     expect(await count(mine, [quiet.id])).toBe(sent);
   }, 60_000);
 
-  it('tracks on B a broadcast made on A, with every proof of play once', async () => {
+  it('tracks on B a broadcast made on A, with every proof of play once, and streams A\'s events to B\'s console', async () => {
+    // a console on B: its event stream
+    const ctrl = new AbortController();
+    const res = await fetch(`${b.httpUrl}/api/stream`, { headers: { authorization: `Bearer ${b.token}` }, signal: ctrl.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    })().catch(() => undefined);
+    await waitFor(() => text.includes('event: hello'), LONG, 50);
     const tone = await uploadTone(a, 2);
     const made = await a.api('POST', '/api/broadcasts', { title: 'Thông báo hai máy', level: 'emergency', source: { contentId: tone }, targets: { clusterIds: fleet.slice(0, 3).map((c) => c.id) } });
     expect(made.status).toBe(201);
@@ -100,6 +113,13 @@ describe.skipIf(!available)('two server instances on one Mosquitto and one Postg
     expect(seen.delivery).toMatchObject({ targeted: 3, finished: 3, failed: 0 });
     const finished = `select count(*) as n from airing_reports where broadcast_id = $1 and state = 'finished'`;
     expect(await count(finished, [made.body.id])).toBe(3);
+    // Made on A (scheduled), moved on by the leader A (airing, done): B's console heard each change once.
+    const changes = [...text.matchAll(/event: broadcast\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]) as { broadcastId: string; state: string }).filter((e) => e.broadcastId === made.body.id).map((e) => e.state);
+    expect(changes).toEqual(['scheduled', 'airing', 'done']);
+    // Every cluster's 'finished' reached B's console once, whichever instance stored it.
+    const airings = [...text.matchAll(/event: airing\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]) as { broadcastId: string; clusterId: string; state: string }).filter((e) => e.broadcastId === made.body.id && e.state === 'finished');
+    expect(airings.map((e) => e.clusterId).sort()).toEqual(fleet.slice(0, 3).map((c) => c.id).sort());
+    ctrl.abort();
   }, 60_000);
 
   it('cuts a cluster revoked through A off at the broker', async () => {

@@ -2,7 +2,7 @@ import type { Config } from './config.ts';
 import { heartbeatTimeoutMs } from './config.ts';
 import type { Db } from './db/client.ts';
 import { transactor } from './db/tx.ts';
-import { shareCaches } from './shared/instance-changes.ts';
+import { shareCaches, shareEvents } from './shared/instance-changes.ts';
 import { AreasRepo } from './areas/areas.repo.ts';
 import { AreasService } from './areas/areas.service.ts';
 import { AuditRepo } from './audit/audit.repo.ts';
@@ -237,7 +237,14 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
     reloadAreas: () => areas.reload(),
     invalidate: () => catalog.invalidate(),
   }, (f) => areaWrites.add(f), (err) => opts.log?.error({ err }, 'a change made on another instance was not applied here'));
-  return { stopSharing, config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs, live, liveRepo, liveSessions, relaySources };
+  // What consoles watch that happened on another instance (their event streams listen to `remote` too).
+  const remote = new Bus();
+  const stopEvents = await shareEvents(db, bus, remote, (err) => opts.log?.error({ err }, 'an event was not shared with the other instances'));
+  const stopShared = async () => {
+    await stopEvents();
+    await stopSharing();
+  };
+  return { stopSharing: stopShared, remote, config, db, clock, bus, metrics, backlog, audit, areas, directory, health, clusters, rollup, presence, telemetry, deviceEvents, deviceConfig, commands, accounts, contentStore, content, tts, pronunciations, manifests, airings, broadcasts, alarms, programmes, catalog, ledger, planner, timetable, jobs, live, liveRepo, liveSessions, relaySources };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -11,16 +11,18 @@ export function liveStream(s: Services, req: FastifyRequest, reply: FastifyReply
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   const visible = (areaId: string) => s.areas.inScope(scope, areaId);
   send('hello', { at: new Date(s.clock.now()).toISOString() });
+  // This instance's events and, beside other instances on one database, theirs (shared/instance-changes.ts).
+  const on = <K extends Parameters<typeof s.bus.on>[0]>(name: K, fn: Parameters<typeof s.bus.on<K>>[1]) => [s.bus.on(name, fn), s.remote.on(name, fn)];
   const offs = [
-    s.bus.on('cluster.status', (p) => visible(p.areaId) && send('status', { ...p, at: new Date(p.at).toISOString() })),
-    s.bus.on('cluster.health', (p) => visible(p.areaId) && send('health', { ...p, at: new Date(p.at).toISOString() })),
-    s.bus.on('cluster.event', (p) => visible(p.areaId) && send('event', p)),
-    s.bus.on('airing.report', (p) => visible(s.directory.areaOf(p.clusterId) ?? '') && send('airing', p)),
-    s.bus.on('broadcast.changed', (p) => send('broadcast', p)),
-    s.bus.on('programme.changed', (p) => visible(p.areaId) && send('programme', p)),
+    ...on('cluster.status', (p) => visible(p.areaId) && send('status', { ...p, at: new Date(p.at).toISOString() })),
+    ...on('cluster.health', (p) => visible(p.areaId) && send('health', { ...p, at: new Date(p.at).toISOString() })),
+    ...on('cluster.event', (p) => visible(p.areaId) && send('event', p)),
+    ...on('airing.report', (p) => visible(s.directory.areaOf(p.clusterId) ?? '') && send('airing', p)),
+    ...on('broadcast.changed', (p) => send('broadcast', p)),
+    ...on('programme.changed', (p) => visible(p.areaId) && send('programme', p)),
     // Decided asynchronously (a session's visibility is read from the database): the connection may be gone by then.
-    s.bus.on('live.changed', (p) => void streamVisible(s, p, req.actor).then((ok) => ok && !res.destroyed && send('live', p), () => undefined)),
-    s.bus.on('alarm.changed', (p) => visible(p.areaId) && send('alarm', { ...p, at: new Date(p.at).toISOString() })),
+    ...on('live.changed', (p) => void streamVisible(s, p, req.actor).then((ok) => ok && !res.destroyed && send('live', p), () => undefined)),
+    ...on('alarm.changed', (p) => visible(p.areaId) && send('alarm', { ...p, at: new Date(p.at).toISOString() })),
   ];
   // Proxies and phones on 4G drop idle connections; a comment every 15 s keeps the stream open.
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);

@@ -58,3 +58,38 @@ export async function shareCaches(db: Db, c: SharedCaches, areasChanged: (listen
     else apply(() => c.refreshClusters(change.ids));
   });
 }
+
+const EVENTS = 'loa_events';
+/**
+ * The domain events consoles watch (SSE) that only the instance where they happened sees: a device's telemetry,
+ * events and airing reports reach one instance (the shared subscription), an API call one, the leader's sweeps
+ * one. Not `cluster.status`: every instance reads the status topic and tells it itself.
+ */
+export const SHARED_EVENTS = ['cluster.health', 'cluster.event', 'airing.report', 'broadcast.changed', 'programme.changed', 'live.changed', 'alarm.changed'] as const;
+type SharedEvent = (typeof SHARED_EVENTS)[number];
+
+/**
+ * Re-emits on `remote` (which the consoles' streams listen to beside the bus) the SHARED_EVENTS of the other
+ * instances on the database; the bus itself never gets them, so nothing acts twice on one event. Only on
+ * PostgreSQL: on SQLite there is no other instance. Returns the stop.
+ */
+export async function shareEvents(db: Db, bus: Bus, remote: Bus, onError: (err: unknown) => void): Promise<() => Promise<void>> {
+  if (db.dialect !== 'postgres') return async () => undefined;
+  const me = randomUUID();
+  const offs = SHARED_EVENTS.map((name) =>
+    bus.on(name, (p) => void db.notify(EVENTS, JSON.stringify({ from: me, name, p })).catch(onError)),
+  );
+  const stop = await db.listen(EVENTS, (payload) => {
+    if (payload === null) return; // missed events are gone; the console reloads what it shows on its own
+    try {
+      const e = JSON.parse(payload) as { from: string; name: SharedEvent; p: never };
+      if (e.from !== me && (SHARED_EVENTS as readonly string[]).includes(e.name)) remote.emit(e.name, e.p);
+    } catch (err) {
+      onError(err);
+    }
+  });
+  return async () => {
+    offs.forEach((off) => off());
+    await stop();
+  };
+}
