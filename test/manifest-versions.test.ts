@@ -53,7 +53,6 @@ describe('manifest versions', () => {
     const v = await s.manifests.version(clusterId);
     expect(v).toBeGreaterThanOrEqual(1);
     const again = new ManifestService(new ManifestsRepo(db), publisher as any, clock);
-    await again.start();
     expect(await again.version(clusterId)).toBe(v);
     const item = { id: 'it-1', broadcastId: 'bc-1', level: 'normal' as const, content: { sha256: 'a'.repeat(64), size: 10, durationMs: 1000 }, startAt: null, expiresAt: clock.t + 3_600_000, volume: null, outputs: null, repeat: { count: 1, intervalS: 0 }, onPreempt: 'resume' as const };
     expect((await again.put([{ clusterId, item }])).get(clusterId)).toBe(v + 1);

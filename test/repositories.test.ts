@@ -211,11 +211,19 @@ describe.each(engines)('repositories on %s', (_name, openDb) => {
     const m = new ManifestsRepo(d);
     const file = (id: string, sha256: string, expiresAt: number) => ({ id, expiresAt, content: { sha256, url: `/c/${sha256}`, bytes: 10 } }) as unknown as PlayItem;
     const stream = (id: string, url: string, expiresAt: number) => ({ id, expiresAt, stream: { url, codec: 'opus', latencyMs: 1000, durationMs: null } }) as unknown as PlayItem;
-    const change = (clusterId: string, item: PlayItem, rev: number, removed = false) => ({ clusterId, itemId: (item as { id: string }).id, broadcastId: 'b1', rev, removed, item });
-    await m.write([change('c1', file('i1', 'aa', T0 + 1_000), 1), change('c2', file('i1', 'aa', T0 + 1_000), 1), change('c1', stream('i2', 'http://x/live/1', T0 + 9_000), 2)], new Map([['c1', 2], ['c2', 1]]));
-    await m.write([change('c2', file('i1', 'aa', T0 + 1_000), 2, true)], new Map([['c2', 2]])); // c2's item removed: a tombstone
-    expect((await m.versions()).map((v) => [v.clusterId, v.version]).sort()).toEqual([['c1', 2], ['c2', 2]]);
-    expect((await m.items('c1', 1)).map((r) => r.itemId)).toEqual(['i2']);
+    const change = (clusterId: string, item: PlayItem, removed = false) => ({ clusterId, itemId: (item as { id: string }).id, broadcastId: 'b1', removed, item });
+    const versions = async () => Promise.all(['c1', 'c2'].map(async (id) => [id, await m.version(id)] as const));
+    // the database numbers each cluster's changes: one more per write that touches it
+    expect(await m.write([change('c1', file('i1', 'aa', T0 + 1_000)), change('c2', file('i1', 'aa', T0 + 1_000))])).toEqual(new Map([['c1', 1], ['c2', 1]]));
+    expect(await m.write([change('c1', stream('i2', 'http://x/live/1', T0 + 9_000))])).toEqual(new Map([['c1', 2]]));
+    await m.write([change('c2', file('i1', 'aa', T0 + 1_000), true)]); // c2's item removed: a tombstone
+    expect(await versions()).toEqual([['c1', { version: 2, floor: 0 }], ['c2', { version: 2, floor: 0 }]]);
+    // two writers at once (two instances) never get one version twice
+    const [x, y] = await Promise.all([m.write([change('c1', file('i3', 'cc', T0 + 1_000))]), m.write([change('c1', file('i4', 'dd', T0 + 1_000))])]);
+    expect([x.get('c1'), y.get('c1')].sort()).toEqual([3, 4]);
+    expect(await m.raise('c1', 2)).toEqual({ version: 4, floor: 0 }); // never lowered
+    expect(await m.raise('c3', 7)).toEqual({ version: 7, floor: 0 });
+    expect((await m.items('c1', 1)).map((r) => r.itemId).sort()).toEqual(['i2', 'i3', 'i4']);
     expect((await m.items('c2')).map((r) => [r.itemId, r.removed, r.rev])).toEqual([['i1', true, 2]]);
     expect((await m.items('c1')).find((r) => r.itemId === 'i2')!.item).toMatchObject({ stream: { url: 'http://x/live/1' } });
     expect(await m.holdsContent('aa', T0)).toBe(true);
@@ -224,8 +232,8 @@ describe.each(engines)('repositories on %s', (_name, openDb) => {
     expect(await m.holdsContent('bb', T0)).toBe(false);
     expect(await m.holdsStream('http://x/live/1', 'c1', T0)).toBe(true);
     expect(await m.holdsStream('http://x/live/1', 'c2', T0)).toBe(false);
-    expect(await m.prune(T0 + 5_000)).toBe(2);
-    expect((await m.versions()).map((v) => [v.clusterId, v.floor]).sort()).toEqual([['c1', 2], ['c2', 2]]);
+    expect(await m.prune(T0 + 5_000)).toBe(4);
+    expect(await versions()).toEqual([['c1', { version: 4, floor: 4 }], ['c2', { version: 2, floor: 2 }]]);
     expect((await m.itemsOfBroadcast('b1')).map((r) => r.itemId)).toEqual(['i2']);
   });
 

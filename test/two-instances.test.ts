@@ -122,6 +122,24 @@ describe.skipIf(!available)('two server instances on one Mosquitto and one Postg
     ctrl.abort();
   }, 60_000);
 
+  it("moves a cluster's manifest version forward whichever instance changes it", async () => {
+    const sim = sims[0];
+    const tone = await uploadTone(a, 1, 550);
+    const stored = async () => Number((await sql.query('select version from manifest_versions where cluster_id = $1', [fleet[0].id])).rows[0]?.version ?? 0);
+    const versions: number[] = [];
+    for (const [i, via] of [a, b, a, b].entries()) {
+      const before = sim.manifestVersion;
+      const made = await via.api('POST', '/api/broadcasts', { title: `Lịch ${i}`, level: 'normal', source: { contentId: tone }, targets: { clusterIds: [fleet[0].id] }, startAt: new Date(Date.now() + 3_600_000).toISOString() });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      await waitFor(() => sim.manifestVersion > before, LONG, 50);
+      versions.push(sim.manifestVersion);
+    }
+    // each change, made on A or on B, a version above the last: the database numbers them, not each instance
+    expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+    expect(new Set(versions).size).toBe(4);
+    expect(await stored()).toBe(versions.at(-1));
+  }, 60_000);
+
   it('cuts a cluster revoked through A off at the broker', async () => {
     const victim = fleet[2];
     const sim = sims[2];

@@ -126,7 +126,6 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
   const settle = () => backlog.settle();
   const playable = { playable: (id: string) => content.playable(id), join: (ids: string[], actor: Parameters<typeof joinContent>[2], title: string) => joinContent(content, ids, actor, title) };
   const manifests = new ManifestService(new ManifestsRepo(db), publisher, clock, settle);
-  await manifests.start();
   const airings = new AiringsService(new AiringsRepo(db), bus, clock, settle);
   const broadcasts: BroadcastsService = new BroadcastsService(
     new BroadcastsRepo(db),

@@ -11,12 +11,11 @@ const MAX_DELTA_ITEMS = 500;
  * version and stamps the changed item (removals stay as tombstones), so a reconnecting device that reports
  * version V gets exactly the items with rev > V.
  *
- * The versions are held in memory (loaded by `start()`); whatever reads or moves them and awaits the database in
- * between runs one at a time (`exclusive`), so two changes never stamp the same version and a delta never answers
- * with a version whose items are still being written.
+ * The database assigns the versions (ManifestsRepo.write bumps the stored one in the transaction that writes the
+ * items), so instances sharing it never stamp one version twice nor send one that went backwards; within this
+ * process, changes and deltas still run one at a time (`exclusive`), in the order they were asked for.
  */
 export class ManifestService {
-  private versions = new Map<string, { version: number; floor: number }>();
   /** The version last published to each cluster by this process. */
   private sent = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -29,11 +28,6 @@ export class ManifestService {
     private settle: () => Promise<void> = async () => undefined,
   ) {}
 
-  /** Loads every cluster's version and floor: before any other call. */
-  async start(): Promise<void> {
-    for (const r of await this.repo.versions()) this.versions.set(r.clusterId, { version: r.version, floor: r.floor });
-  }
-
   /** Runs `fn` once every earlier exclusive call has ended. Never call it from inside `fn`, nor settle() inside it. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
@@ -43,12 +37,7 @@ export class ManifestService {
 
   async version(clusterId: string): Promise<number> {
     await this.settle();
-    return this.current(clusterId);
-  }
-
-  /** The version in memory, without settling deferred writes. */
-  private current(clusterId: string): number {
-    return this.versions.get(clusterId)?.version ?? 0;
+    return (await this.repo.version(clusterId))?.version ?? 0;
   }
 
   /** Adds or replaces items, one transaction for the whole batch. Returns each cluster's new version. */
@@ -67,31 +56,8 @@ export class ManifestService {
 
   /** Callers settle deferred writes first; that happens before, not inside, this change's transaction. */
   private change(rows: Omit<ManifestChange, 'rev'>[]): Promise<Map<string, number>> {
-    return this.exclusive(async () => {
-      const bumped = new Map<string, number>();
-      const changes: ManifestChange[] = rows.map((r) => {
-        const rev = bumped.get(r.clusterId) ?? this.current(r.clusterId) + 1;
-        bumped.set(r.clusterId, rev);
-        return { ...r, rev };
-      });
-      // written before the versions move in memory: nothing publishes a version that is not stored
-      await this.repo.write(changes, bumped);
-      for (const [clusterId, version] of bumped) this.versions.set(clusterId, { version, floor: this.versions.get(clusterId)?.floor ?? 0 });
-      return bumped;
-    });
-  }
-
-  /**
-   * Raises the cluster's version to at least `min` (persisted) and returns it. Whatever the server sends carries a
-   * version it has stored, so an empty snapshot sent before the first item is version 1 and the first item version 2:
-   * different contents never share a version, across restarts too. Inside `exclusive`.
-   */
-  private async raise(clusterId: string, min: number): Promise<number> {
-    const cur = this.versions.get(clusterId);
-    if (cur && cur.version >= min) return cur.version;
-    await this.repo.setVersion(clusterId, min);
-    this.versions.set(clusterId, { version: min, floor: cur?.floor ?? 0 });
-    return min;
+    // stored with the items before anyone can publish it
+    return this.exclusive(() => this.repo.write(rows));
   }
 
   /**
@@ -102,13 +68,15 @@ export class ManifestService {
     await this.settle();
     return this.exclusive(async () => {
       // A device ahead of the server (its store was lost or restored) gets a snapshot above what it holds.
-      const ahead = since > this.current(clusterId);
-      const version = await this.raise(clusterId, ahead ? since + 1 : 1);
-      const floor = this.versions.get(clusterId)!.floor;
+      // Whatever the server sends carries a version it has stored, so an empty snapshot sent before the first item
+      // is version 1 and the first item version 2: different contents never share a version, across restarts too.
+      const ahead = since > ((await this.repo.version(clusterId))?.version ?? 0);
+      const { version, floor } = await this.repo.raise(clusterId, ahead ? since + 1 : 1);
       if (since === version) return { version, baseVersion: version, items: [], removed: [] };
       const now = this.clock.now();
       const snapshot = since <= 0 || ahead || since < floor;
-      const rows = await this.repo.items(clusterId, snapshot ? undefined : since);
+      // items another instance stamped after `version` was read wait for the next delta
+      const rows = (await this.repo.items(clusterId, snapshot ? undefined : since)).filter((r) => r.rev <= version);
       const live = rows.filter((r) => !r.removed && r.expiresAt > now).slice(-MAX_DELTA_ITEMS);
       return {
         version,
@@ -165,10 +133,6 @@ export class ManifestService {
   async prune(graceMs = 3_600_000): Promise<number> {
     await this.settle();
     const cutoff = this.clock.now() - graceMs;
-    return this.exclusive(async () => {
-      const gone = await this.repo.prune(cutoff);
-      if (gone) for (const v of this.versions.values()) v.floor = v.version;
-      return gone;
-    });
+    return this.exclusive(() => this.repo.prune(cutoff));
   }
 }

@@ -18,7 +18,7 @@ export interface ManifestChange {
 
 /** Each cluster's manifest items and version: `manifest_items` and `manifest_versions` have no other writer. */
 export class ManifestsRepo {
-  private prepared: { upsertItem: Statement; upsertVersion: Statement } | null = null;
+  private prepared: { upsertItem: Statement; bumpVersion: Statement<[string], { version: number }> } | null = null;
 
   constructor(private db: Db) {}
 
@@ -32,60 +32,72 @@ export class ManifestsRepo {
         `insert into manifest_items (cluster_id, item_id, broadcast_id, rev, removed, item, expires_at) values (?,?,?,?,?,?,?)
          on conflict (cluster_id, item_id) do update set rev = excluded.rev, removed = excluded.removed, item = excluded.item, expires_at = excluded.expires_at`,
       ),
-      upsertVersion: c.prepare(
-        'insert into manifest_versions (cluster_id, version) values (?, ?) on conflict (cluster_id) do update set version = excluded.version',
+      bumpVersion: c.prepare<[string], { version: number }>(
+        'insert into manifest_versions (cluster_id, version) values (?, 1) on conflict (cluster_id) do update set version = version + 1 returning version',
       ),
     });
   }
 
-  versions(tx?: Tx): Promise<ManifestVersionRow[]> {
-    return this.db.run(tx, (q) => q.select().from(this.db.t.manifestVersions));
+  /** A cluster's version and floor, as stored (every instance reads the same). */
+  async version(clusterId: string, tx?: Tx): Promise<{ version: number; floor: number } | null> {
+    const { manifestVersions: mv } = this.db.t;
+    const rows = await this.db.run(tx, (q) => q.select({ version: mv.version, floor: mv.floor }).from(mv).where(eq(mv.clusterId, clusterId)).limit(1));
+    return rows[0] ?? null;
   }
 
-  /** Writes the changed items and the clusters' new versions in one transaction. */
-  write(changes: ManifestChange[], versions: Map<string, number>, outer?: Tx): Promise<void> {
+  /**
+   * Writes the changed items in one transaction, each at its cluster's next version, which the database assigns
+   * (one more than the stored one): two instances changing one cluster's manifest never stamp the same version.
+   * Returns each cluster's new version.
+   */
+  write(rows: Omit<ManifestChange, 'rev'>[], outer?: Tx): Promise<Map<string, number>> {
     const st = this.statements();
+    const clusterIds = [...new Set(rows.map((r) => r.clusterId))];
     return this.db.transaction(async (tx) => {
+      const versions = new Map<string, number>();
       if (st) {
-        const { upsertItem, upsertVersion } = st;
+        const { upsertItem, bumpVersion } = st;
         // One JSON text per distinct item: a fan-out puts the same item in every cluster's manifest.
         const json = new Map<PlayItem, string>();
         await this.db.run(tx, () => {
-          for (const c of changes) {
+          for (const id of clusterIds) versions.set(id, bumpVersion.get(id)!.version);
+          for (const c of rows) {
             let text = json.get(c.item);
             if (text === undefined) json.set(c.item, (text = JSON.stringify(c.item)));
-            upsertItem.run(c.clusterId, c.itemId, c.broadcastId, c.rev, c.removed ? 1 : 0, text, c.item.expiresAt);
+            upsertItem.run(c.clusterId, c.itemId, c.broadcastId, versions.get(c.clusterId)!, c.removed ? 1 : 0, text, c.item.expiresAt);
           }
-          for (const [clusterId, version] of versions) upsertVersion.run(clusterId, version);
         });
-        return;
+        return versions;
       }
       const { manifestItems: mi, manifestVersions: mv } = this.db.t;
-      for (let i = 0; i < changes.length; i += 1000) {
-        const rows = changes.slice(i, i + 1000).map((c) => ({ clusterId: c.clusterId, itemId: c.itemId, broadcastId: c.broadcastId, rev: c.rev, removed: c.removed, item: c.item, expiresAt: c.item.expiresAt }));
+      for (let i = 0; i < clusterIds.length; i += 1000) {
+        const batch = clusterIds.slice(i, i + 1000).map((clusterId) => ({ clusterId, version: 1 }));
+        const bumped = await this.db.run(tx, (q) =>
+          q.insert(mv).values(batch).onConflictDoUpdate({ target: mv.clusterId, set: { version: sql`${mv.version} + 1` } }).returning({ clusterId: mv.clusterId, version: mv.version }),
+        );
+        for (const b of bumped) versions.set(b.clusterId, b.version);
+      }
+      for (let i = 0; i < rows.length; i += 1000) {
+        const batch = rows.slice(i, i + 1000).map((c) => ({ clusterId: c.clusterId, itemId: c.itemId, broadcastId: c.broadcastId, rev: versions.get(c.clusterId)!, removed: c.removed, item: c.item, expiresAt: c.item.expiresAt }));
         await this.db.run(tx, (q) =>
-          q.insert(mi).values(rows).onConflictDoUpdate({
+          q.insert(mi).values(batch).onConflictDoUpdate({
             target: [mi.clusterId, mi.itemId],
             set: { rev: sql`excluded.rev`, removed: sql`excluded.removed`, item: sql`excluded.item`, expiresAt: sql`excluded.expires_at` },
           }),
         );
       }
-      const all = [...versions].map(([clusterId, version]) => ({ clusterId, version }));
-      for (let i = 0; i < all.length; i += 1000) {
-        const rows = all.slice(i, i + 1000);
-        await this.db.run(tx, (q) => q.insert(mv).values(rows).onConflictDoUpdate({ target: mv.clusterId, set: { version: sql`excluded.version` } }));
-      }
+      return versions;
     }, outer);
   }
 
-  async setVersion(clusterId: string, version: number, tx?: Tx): Promise<void> {
-    const st = this.statements();
-    if (st) {
-      await this.db.run(tx, () => st.upsertVersion.run(clusterId, version));
-      return;
-    }
+  /** Raises the cluster's version to at least `min`, atomically; returns the version and floor now stored. */
+  async raise(clusterId: string, min: number, tx?: Tx): Promise<{ version: number; floor: number }> {
     const { manifestVersions: mv } = this.db.t;
-    await this.db.run(tx, (q) => q.insert(mv).values({ clusterId, version }).onConflictDoUpdate({ target: mv.clusterId, set: { version } }));
+    const larger = this.db.dialect === 'sqlite' ? sql`max(${mv.version}, excluded.version)` : sql`greatest(${mv.version}, excluded.version)`;
+    const rows = await this.db.run(tx, (q) =>
+      q.insert(mv).values({ clusterId, version: min }).onConflictDoUpdate({ target: mv.clusterId, set: { version: larger } }).returning({ version: mv.version, floor: mv.floor }),
+    );
+    return rows[0];
   }
 
   /** The items (not tombstones) of a broadcast, in every cluster's manifest. */
