@@ -93,6 +93,22 @@ describe.each(engines)('repositories on %s', (_name, openDb) => {
     expect(await clusters.state('c2')).toMatchObject({ online: false, telemetry: null });
   });
 
+  it("keeps the newest of each part of a cluster's state when two instances each hold part of it", async () => {
+    const d = await fresh();
+    const { clusters } = await fleet(d);
+    const base = { clusterId: 'c1', faultCount: 0, malformedCount: 0 };
+    // A received the birth and telemetry at T0+10; B, later telemetry at T0+20 and a presence change at T0+25
+    const a = { ...base, online: true, lastSeen: T0 + 10, changedAt: T0 + 5, telemetry: { v: 'a' }, telemetryAt: T0 + 10, birth: { fw: '1.2.0' }, malformedCount: 3 };
+    const b = { ...base, online: false, lastSeen: T0 + 20, changedAt: T0 + 25, telemetry: { v: 'b' }, telemetryAt: T0 + 20, birth: null, faultCount: 2, malformedCount: 1 };
+    await clusters.saveStates([a]);
+    await clusters.saveStates([b]);
+    await clusters.saveStates([a]); // A flushes again with what it holds: older than B's in every part but the birth
+    expect(await clusters.state('c1')).toMatchObject({ online: false, changedAt: T0 + 25, lastSeen: T0 + 20, telemetry: { v: 'b' }, telemetryAt: T0 + 20, faultCount: 2, birth: { fw: '1.2.0' }, malformedCount: 3 });
+    // alone, an instance's newer state always lands
+    await clusters.saveStates([{ ...b, online: true, changedAt: T0 + 30, lastSeen: T0 + 31, telemetry: { v: 'c' }, telemetryAt: T0 + 31, faultCount: 0 }]);
+    expect(await clusters.state('c1')).toMatchObject({ online: true, lastSeen: T0 + 31, telemetry: { v: 'c' }, faultCount: 0 });
+  });
+
   it('inserts a batch of clusters all or nothing', async () => {
     const d = await fresh();
     const { clusters } = await fleet(d);

@@ -239,6 +239,8 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
   // What consoles watch that happened on another instance (their event streams listen to `remote` too).
   const remote = new Bus();
   const stopEvents = await shareEvents(db, bus, remote, (err) => opts.log?.error({ err }, 'an event was not shared with the other instances'));
+  // A programme saved or approved on another instance: the leader's planner must not plan from the old catalog.
+  remote.on('programme.changed', () => catalog.invalidate());
   const stopShared = async () => {
     await stopEvents();
     await stopSharing();

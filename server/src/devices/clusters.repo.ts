@@ -1,4 +1,4 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import { first, type Db, type Tx } from '../db/client.ts';
 import type { clusters, clusterState, deviceCredentials, speakerOutputs } from '../db/schema.ts';
@@ -88,26 +88,54 @@ export class ClustersRepo {
   }
 
   /**
-   * Writes clusters' latest state (what the health store changed, at each telemetry flush). On SQLite a statement
-   * prepared once: a flush after an outage writes the whole fleet's. Atomic only inside a caller's transaction.
+   * Writes clusters' latest state (what the health store changed, at each telemetry flush), column by column and
+   * never backwards: instances sharing the database each see part of a cluster's messages (the broker's shared
+   * subscription), so each keeps what is newest — presence by its change time, telemetry and faults by the time the
+   * telemetry was received, last seen as the later, the birth when one is known, the malformed count as the larger.
+   * One instance alone always holds the newest, so there it writes what it holds. On SQLite a statement prepared
+   * once: a flush after an outage writes the whole fleet's. Atomic only inside a caller's transaction.
    */
   async saveStates(states: StateRow[], tx?: Tx): Promise<void> {
+    const json = (v: unknown) => (v ? JSON.stringify(v) : null);
     const sqlite = this.db.sqlite;
     if (!sqlite) {
-      const { clusterState } = this.db.t;
+      const { clusterState: cs } = this.db.t;
       for (const s of states) {
-        const { clusterId, ...rest } = s;
-        await this.db.run(tx, (q) => q.update(clusterState).set(rest).where(eq(clusterState.clusterId, clusterId)));
+        const newer = (col: SQLWrapper, mine: number | null) => sql`coalesce(${mine}::bigint, 0) >= coalesce(${col}, 0)`;
+        await this.db.run(tx, (q) =>
+          q
+            .update(cs)
+            .set({
+              online: sql`case when ${newer(cs.changedAt, s.changedAt)} then ${s.online} else ${cs.online} end`,
+              changedAt: sql`case when ${newer(cs.changedAt, s.changedAt)} then ${s.changedAt}::bigint else ${cs.changedAt} end`,
+              lastSeen: sql`case when ${newer(cs.lastSeen, s.lastSeen)} then ${s.lastSeen}::bigint else ${cs.lastSeen} end`,
+              telemetry: sql`case when ${newer(cs.telemetryAt, s.telemetryAt)} then ${json(s.telemetry)}::jsonb else ${cs.telemetry} end`,
+              faultCount: sql`case when ${newer(cs.telemetryAt, s.telemetryAt)} then ${s.faultCount} else ${cs.faultCount} end`,
+              telemetryAt: sql`case when ${newer(cs.telemetryAt, s.telemetryAt)} then ${s.telemetryAt}::bigint else ${cs.telemetryAt} end`,
+              birth: sql`coalesce(${json(s.birth)}::jsonb, ${cs.birth})`,
+              malformedCount: sql`greatest(${cs.malformedCount}, ${s.malformedCount})`,
+            })
+            .where(eq(cs.clusterId, s.clusterId)),
+        );
       }
       return;
     }
+    // SET expressions see the row as it was before the update, in SQLite as in standard SQL.
     const update = (this.updateState ??= sqlite.prepare(
-      'update cluster_state set online = ?, last_seen = ?, changed_at = ?, telemetry = ?, telemetry_at = ?, birth = ?, fault_count = ?, malformed_count = ? where cluster_id = ?',
+      `update cluster_state set
+         online = case when coalesce(@changedAt, 0) >= coalesce(changed_at, 0) then @online else online end,
+         changed_at = case when coalesce(@changedAt, 0) >= coalesce(changed_at, 0) then @changedAt else changed_at end,
+         last_seen = case when coalesce(@lastSeen, 0) >= coalesce(last_seen, 0) then @lastSeen else last_seen end,
+         telemetry = case when coalesce(@telemetryAt, 0) >= coalesce(telemetry_at, 0) then @telemetry else telemetry end,
+         fault_count = case when coalesce(@telemetryAt, 0) >= coalesce(telemetry_at, 0) then @faultCount else fault_count end,
+         telemetry_at = case when coalesce(@telemetryAt, 0) >= coalesce(telemetry_at, 0) then @telemetryAt else telemetry_at end,
+         birth = coalesce(@birth, birth),
+         malformed_count = max(malformed_count, @malformedCount)
+       where cluster_id = @clusterId`,
     ));
-    const json = (v: unknown) => (v ? JSON.stringify(v) : null);
     await this.db.run(tx, () => {
       for (const s of states) {
-        update.run(s.online ? 1 : 0, s.lastSeen, s.changedAt, json(s.telemetry), s.telemetryAt, json(s.birth), s.faultCount, s.malformedCount, s.clusterId);
+        update.run({ online: s.online ? 1 : 0, lastSeen: s.lastSeen, changedAt: s.changedAt, telemetry: json(s.telemetry), telemetryAt: s.telemetryAt, birth: json(s.birth), faultCount: s.faultCount, malformedCount: s.malformedCount, clusterId: s.clusterId });
       }
     });
   }
