@@ -112,3 +112,4 @@ export const TelemetryPointSchema = Type.Object({
   faultyOutputs: Type.Number(),
   samples: Type.Integer(),
 });
+export type TelemetryPoint = Static<typeof TelemetryPointSchema>;

@@ -2,20 +2,12 @@ import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Tx } from '../db/client.ts';
 import type { telemetry } from '../db/schema.ts';
+import type { TelemetryPoint as ApiTelemetryPoint } from '../../../schemas/api/clusters.ts';
 
 export type TelemetryPoint = typeof telemetry.$inferInsert;
 export type TelemetryRow = typeof telemetry.$inferSelect;
-export interface TelemetryBucket {
-  b: number;
-  mainsV: number | null;
-  batteryV: number;
-  batteryPct: number;
-  onBattery: number;
-  ampTempC: number;
-  rssiDbm: number;
-  faultyOutputs: number;
-  samples: number;
-}
+/** A bucket's averages as the API gives them (schemas/api/clusters.ts), with its start in ms for `t`. */
+export type TelemetryBucket = Omit<ApiTelemetryPoint, 't'> & { b: number };
 
 /** The telemetry time series (the latest state per cluster is `cluster_state`, owned by ClustersRepo). */
 export class TelemetryRepo {

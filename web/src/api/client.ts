@@ -4,7 +4,7 @@
  */
 import type { User, LoginResponse } from '../../../schemas/api/accounts.ts';
 import type { Area, AreaRollup, UpdateArea } from '../../../schemas/api/areas.ts';
-import type { Cluster, ClusterDetail, IssuedCredential } from '../../../schemas/api/clusters.ts';
+import type { Cluster, ClusterDetail, IssuedCredential, TelemetryPoint } from '../../../schemas/api/clusters.ts';
 import type { Airing, Broadcast, CreateBroadcast } from '../../../schemas/api/broadcasts.ts';
 import type { Content, TtsVoices } from '../../../schemas/api/content.ts';
 import type { TtsNormalised, TtsPreview, TtsPreviewRequest } from '../../../schemas/api/tts.ts';
@@ -16,17 +16,7 @@ import type { LiveSession, LiveSessionInput, RelaySource, RelaySourceInput, Rela
 export type { Airing, User, Area, AreaRollup, Cluster, ClusterDetail, IssuedCredential, Broadcast, CreateBroadcast, Content, TtsVoices, TtsNormalised, Pronunciation };
 export type { Preview, Problem, Programme, ProgrammeInput, NowNext, Timetable, TimetableEntry };
 export type { LiveSession, LiveSessionInput, RelaySource, RelaySourceInput, RelaySourcePatch, StreamStatus, StreamSwitch };
-export interface TelemetryPoint {
-  t: string;
-  mainsV: number | null;
-  batteryV: number;
-  batteryPct: number;
-  onBattery: number;
-  ampTempC: number;
-  rssiDbm: number;
-  faultyOutputs: number;
-  samples: number;
-}
+export type { TelemetryPoint };
 
 /** A failed request: `field` is the server's path such as 'body/title' (null for network errors). */
 export class ApiError extends Error {
