@@ -122,6 +122,21 @@ describe.skipIf(!available)('two server instances on one Mosquitto and one Postg
     ctrl.abort();
   }, 60_000);
 
+  it('answers a command sent through B as soon as the reply is in, whichever instance received it', async () => {
+    // Each reply reaches one instance (the shared subscription); B's waiting call hears of one handled by A at once,
+    // not when its wait runs out (15 s here).
+    const took: number[] = [];
+    for (const volume of [31, 32, 33, 34, 35, 36]) {
+      const t0 = Date.now();
+      const r = await b.api('POST', `/api/clusters/${fleet[1].id}/commands`, { name: 'setVolume', args: { volume }, waitS: 15 });
+      took.push(Date.now() - t0);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ name: 'setVolume', state: 'ok', args: { volume } });
+    }
+    console.log(`two instances: commands through B answered in ${took.join(', ')} ms`);
+    expect(Math.max(...took)).toBeLessThan(10_000);
+  }, 120_000);
+
   it("moves a cluster's manifest version forward whichever instance changes it", async () => {
     const sim = sims[0];
     const tone = await uploadTone(a, 1, 550);

@@ -76,6 +76,8 @@ export interface ServiceOptions {
 
 export async function createServices(config: Config, db: Db, clock: Clock, publisher: Publisher, opts: ServiceOptions = {}) {
   const bus = new Bus();
+  // What other instances on the database emitted, for the few that wait on it (shared/instance-changes.ts)
+  const remote = new Bus();
   const metrics = new Metrics();
   const backlog = new Backlog((err) => {
     metrics.backlogErrors.inc();
@@ -100,7 +102,7 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
     timeSyncIntervalS: config.LOA_TIME_SYNC_INTERVAL_S,
     emergencyVolume: config.LOA_EMERGENCY_VOLUME,
   });
-  const commands = new CommandsService(new CommandsRepo(db), publisher, bus, clock);
+  const commands = new CommandsService(new CommandsRepo(db), publisher, bus, clock, remote);
   const accounts = new AccountsService(new UsersRepo(db), new SessionsRepo(db), areas, audit, clock, {
     sessionTtlH: config.LOA_SESSION_TTL_H,
     adminPassword: config.LOA_ADMIN_PASSWORD,
@@ -237,7 +239,6 @@ export async function createServices(config: Config, db: Db, clock: Clock, publi
     invalidate: () => catalog.invalidate(),
   }, (f) => areaWrites.add(f), (err) => opts.log?.error({ err }, 'a change made on another instance was not applied here'));
   // What consoles watch that happened on another instance (their event streams listen to `remote` too).
-  const remote = new Bus();
   const stopEvents = await shareEvents(db, bus, remote, (err) => opts.log?.error({ err }, 'an event was not shared with the other instances'));
   // A programme saved or approved on another instance: the leader's planner must not plan from the old catalog.
   remote.on('programme.changed', () => catalog.invalidate());

@@ -23,6 +23,8 @@ export class CommandsService {
     private publisher: Publisher,
     private bus: Bus,
     private clock: Clock,
+    /** replies handled by another instance on the database (its share of the devices' messages) */
+    private remote?: Bus,
   ) {}
 
   async send(clusterId: string, req: SendCommand, actor: Actor): Promise<CommandRecord> {
@@ -70,11 +72,11 @@ export class CommandsService {
   waitFor(id: string, ms: number): Promise<CommandRecord | null> {
     return new Promise((resolve) => {
       const done = () => {
-        off();
+        offs.forEach((off) => off());
         clearTimeout(timer);
         resolve(this.get(id));
       };
-      const off = this.bus.on('command.reply', (p) => p.commandId === id && done());
+      const offs = [this.bus, this.remote].map((b) => b?.on('command.reply', (p) => p.commandId === id && done()) ?? (() => undefined));
       const timer = setTimeout(done, ms);
     });
   }

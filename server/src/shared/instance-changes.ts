@@ -61,11 +61,12 @@ export async function shareCaches(db: Db, c: SharedCaches, areasChanged: (listen
 
 const EVENTS = 'loa_events';
 /**
- * The domain events consoles watch (SSE) that only the instance where they happened sees: a device's telemetry,
- * events and airing reports reach one instance (the shared subscription), an API call one, the leader's sweeps
- * one. Not `cluster.status`: every instance reads the status topic and tells it itself.
+ * The domain events consoles watch (SSE), and a command's reply an API call may be waiting for, that only the
+ * instance where they happened sees: a device's telemetry, events, airing reports and replies reach one instance
+ * (the shared subscription), an API call one, the leader's sweeps one. Not `cluster.status`: every instance reads
+ * the status topic and tells it itself.
  */
-export const SHARED_EVENTS = ['cluster.health', 'cluster.event', 'airing.report', 'broadcast.changed', 'programme.changed', 'live.changed', 'alarm.changed'] as const;
+export const SHARED_EVENTS = ['cluster.health', 'cluster.event', 'airing.report', 'broadcast.changed', 'programme.changed', 'live.changed', 'alarm.changed', 'command.reply'] as const;
 type SharedEvent = (typeof SHARED_EVENTS)[number];
 
 /**
